@@ -1,0 +1,76 @@
+"""tip-screen cryptography: a leaf package (standard library + ``cryptography``).
+
+Everything the rest of the app needs is re-exported here; see docs/keys.md
+for the key hierarchy and docs/envelope.md for the record wire format.
+"""
+
+from __future__ import annotations
+
+from app.crypto.aead import aead_decrypt, aead_encrypt
+from app.crypto.envelope import (
+    Envelope,
+    RecordHeader,
+    decrypt_body,
+    encrypt_body,
+    open_envelope,
+    padded_length,
+    parse_envelope,
+    seal_envelope,
+    unwrap_local,
+    verify_envelope,
+    wrap_local,
+)
+from app.crypto.errors import BadSignature, CryptoError, EnvelopeError, SlotError, WrongPassphrase
+from app.crypto.hpke import hpke_open, hpke_seal
+from app.crypto.kdf import (
+    PRODUCTION_KDF,
+    TEST_KDF,
+    KdfParams,
+    hash_passphrase,
+    normalise_passphrase,
+    verify_passphrase,
+)
+from app.crypto.keys import fingerprint, generate_x25519, key_id, new_data_key, x25519_public_key
+from app.crypto.signing import generate_signing_key, sign, signing_public_key, verify
+from app.crypto.slots import make_slot, open_slot, slot_params
+
+__all__ = [
+    "PRODUCTION_KDF",
+    "TEST_KDF",
+    "BadSignature",
+    "CryptoError",
+    "Envelope",
+    "EnvelopeError",
+    "KdfParams",
+    "RecordHeader",
+    "SlotError",
+    "WrongPassphrase",
+    "aead_decrypt",
+    "aead_encrypt",
+    "decrypt_body",
+    "encrypt_body",
+    "fingerprint",
+    "generate_signing_key",
+    "generate_x25519",
+    "hash_passphrase",
+    "hpke_open",
+    "hpke_seal",
+    "key_id",
+    "make_slot",
+    "new_data_key",
+    "normalise_passphrase",
+    "open_envelope",
+    "open_slot",
+    "padded_length",
+    "parse_envelope",
+    "seal_envelope",
+    "sign",
+    "signing_public_key",
+    "slot_params",
+    "unwrap_local",
+    "verify",
+    "verify_envelope",
+    "verify_passphrase",
+    "wrap_local",
+    "x25519_public_key",
+]

@@ -1,0 +1,60 @@
+"""Key generation and key names: fresh data keys, X25519 pairs, fingerprints, ids."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from app.crypto.errors import CryptoError
+
+__all__ = [
+    "fingerprint",
+    "generate_x25519",
+    "key_id",
+    "new_data_key",
+    "x25519_public_key",
+]
+
+DATA_KEY_SIZE = 32
+
+
+def new_data_key() -> bytes:
+    """32 random bytes from the OS CSPRNG (an AES-256 key)."""
+    return os.urandom(DATA_KEY_SIZE)
+
+
+def generate_x25519() -> tuple[bytes, bytes]:
+    """A fresh X25519 key pair as raw 32-byte strings: (private, public)."""
+    private = X25519PrivateKey.generate()
+    return private.private_bytes_raw(), private.public_key().public_bytes_raw()
+
+
+def x25519_public_key(private_key: bytes) -> bytes:
+    """The raw public key belonging to a raw X25519 private key."""
+    if len(private_key) != 32:
+        raise CryptoError("X25519 private key must be 32 bytes")
+    return X25519PrivateKey.from_private_bytes(private_key).public_key().public_bytes_raw()
+
+
+def _check_public(public_key: bytes) -> bytes:
+    if not isinstance(public_key, bytes) or len(public_key) != 32:
+        raise CryptoError("public key must be 32 raw bytes")
+    return hashlib.sha256(public_key).digest()
+
+
+def fingerprint(public_key: bytes) -> str:
+    """Human-comparable fingerprint: the first 80 bits of SHA-256 of the raw
+    key, RFC 4648 base32, in four groups of four (``ABCD-EFGH-IJKL-MNOP``).
+
+    Base32 avoids 0/O and 1/I/l confusion and reads well aloud over a phone.
+    """
+    text = base64.b32encode(_check_public(public_key)[:10]).decode("ascii")
+    return "-".join(text[i : i + 4] for i in range(0, 16, 4))
+
+
+def key_id(public_key: bytes) -> str:
+    """Short stable id: lower-case hex of the first 8 bytes of SHA-256."""
+    return _check_public(public_key)[:8].hex()

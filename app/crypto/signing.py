@@ -1,0 +1,49 @@
+"""Ed25519 station signatures with raw 32-byte keys and 64-byte signatures."""
+
+from __future__ import annotations
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+from app.crypto.errors import BadSignature, CryptoError
+
+__all__ = ["SIGNATURE_SIZE", "generate_signing_key", "sign", "signing_public_key", "verify"]
+
+SIGNATURE_SIZE = 64
+
+
+def _private(private_key: bytes) -> Ed25519PrivateKey:
+    if len(private_key) != 32:
+        raise CryptoError("Ed25519 private key must be 32 bytes")
+    return Ed25519PrivateKey.from_private_bytes(private_key)
+
+
+def generate_signing_key() -> tuple[bytes, bytes]:
+    """A fresh Ed25519 key pair as raw bytes: (private seed, public key)."""
+    private = Ed25519PrivateKey.generate()
+    return private.private_bytes_raw(), private.public_key().public_bytes_raw()
+
+
+def signing_public_key(private_key: bytes) -> bytes:
+    """The raw public key for a raw Ed25519 private key."""
+    return _private(private_key).public_key().public_bytes_raw()
+
+
+def sign(private_key: bytes, message: bytes) -> bytes:
+    """Ed25519 signature (deterministic, RFC 8032) over ``message``."""
+    return _private(private_key).sign(message)
+
+
+def verify(public_key: bytes, message: bytes, signature: bytes) -> None:
+    """Return if ``signature`` is valid, else raise :class:`BadSignature`."""
+    if len(public_key) != 32:
+        raise CryptoError("Ed25519 public key must be 32 bytes")
+    if len(signature) != SIGNATURE_SIZE:
+        raise BadSignature("signature must be 64 bytes")
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
+    except (InvalidSignature, ValueError):
+        raise BadSignature("signature does not verify") from None
