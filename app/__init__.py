@@ -1,0 +1,84 @@
+"""tip-screen: offline-first trafficking victim screening."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from flask import Flask
+
+from app import i18n
+from app.config import PROJECT_ROOT, Config, ConfigError, load_config
+from app.extensions import babel, csrf, db, migrate
+
+__version__ = "0.1.0"
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the app from typed config (read from ./instance when none is given)."""
+    if config is None:
+        try:
+            config = load_config()
+        except ConfigError as exc:
+            # Reached from the command line (flask --app app, run.py): say what is wrong, plainly.
+            print(f"tip-screen: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+
+    app = Flask(__name__, instance_path=str(config.instance_path), instance_relative_config=True)
+    app.config.update(
+        TIP=config,
+        TESTING=config.testing,
+        SECRET_KEY=config.secret_key,
+        SQLALCHEMY_DATABASE_URI=config.sqlalchemy_url,
+        # Errors must never quote the values of a statement: they may be personal data.
+        SQLALCHEMY_ENGINE_OPTIONS={"hide_parameters": True, "pool_pre_ping": True},
+        SESSION_COOKIE_NAME="tip_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=config.tls,
+        # The login session governs how long a form stays valid, not a separate clock.
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=4 * 1024 * 1024,
+        BABEL_DEFAULT_LOCALE=i18n.DEFAULT_LOCALE,
+        BABEL_TRANSLATION_DIRECTORIES=str(i18n.TRANSLATIONS_DIR),
+    )
+    _configure_logging(app)
+
+    from app import models  # noqa: F401  (registers every table on the metadata)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
+
+    from app.web import access, errors, headers
+
+    access.init_app(app)
+    headers.init_app(app)
+    errors.init_app(app)
+    _register_blueprints(app, config.role)
+
+    from app.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _register_blueprints(app: Flask, role: str) -> None:
+    from app.admin import bp as admin_bp
+    from app.auth import bp as auth_bp
+    from app.main import bp as main_bp
+    from app.setup import bp as setup_bp
+
+    for bp in (main_bp, auth_bp, setup_bp, admin_bp):
+        app.register_blueprint(bp)
+
+
+def _configure_logging(app: Flask) -> None:
+    # One plain format; request data is never logged (see app/web/errors.py).
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app.logger.setLevel(logging.INFO)

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from app.roles import ROLE_LABELS
+
+
+class UserCreateForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(2, 64)],
+                           render_kw={"autocomplete": "off", "autocapitalize": "none"})
+    role = SelectField(_l("Role"), choices=[(r.value, lbl) for r, lbl in ROLE_LABELS.items()])
+    passphrase = PasswordField(
+        _l("First passphrase"), validators=[DataRequired(), Length(max=1024)],
+        description=_l("At least 12 characters. Give it to the person in private."),
+        render_kw={"autocomplete": "new-password"})
+
+
+class ResetPassphraseForm(FlaskForm):
+    passphrase = PasswordField(_l("New passphrase"), validators=[DataRequired(), Length(max=1024)],
+                               render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(
+        _l("New passphrase again"),
+        validators=[DataRequired(), EqualTo("passphrase", message=_l("The two passphrases differ."))],
+        render_kw={"autocomplete": "new-password"})
+
+
+class ConfirmForm(FlaskForm):
+    """A bare form: a button plus its CSRF token."""

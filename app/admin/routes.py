@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from app.admin import bp
+from app.admin.forms import ConfirmForm, ResetPassphraseForm, UserCreateForm
+from app.roles import Role
+from app.services import accounts, sessions
+from app.services.errors import ValidationFailed
+from app.web.access import allow
+
+
+@bp.get("/users")
+@allow(Role.ADMIN)
+def users() -> Any:
+    return render_template("admin/users.html", users=accounts.list_users(),
+                           form=UserCreateForm(), confirm=ConfirmForm())
+
+
+@bp.post("/users")
+@allow(Role.ADMIN)
+def create_user() -> Any:
+    form = UserCreateForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(form.username.data or "", form.role.data or "",
+                                        form.passphrase.data or "")
+        except ValidationFailed as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("Account %(name)s created.", name=user.username), "info")
+            return redirect(url_for("admin.users"))
+    form.passphrase.data = ""
+    return render_template("admin/users.html", users=accounts.list_users(), form=form,
+                           confirm=ConfirmForm()), 400
+
+
+@bp.route("/users/<int:user_id>/passphrase", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def reset_passphrase(user_id: int) -> Any:
+    user = accounts.get_user(user_id) or abort(404)
+    form = ResetPassphraseForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            accounts.reset_passphrase(user, form.passphrase.data or "")
+        except ValidationFailed as exc:
+            flash(str(exc), "error")
+            status = 400
+        else:
+            flash(_("New passphrase set for %(name)s.", name=user.username), "info")
+            return redirect(url_for("admin.users"))
+    elif form.is_submitted():
+        status = 400
+    form.passphrase.data = form.confirm.data = ""
+    return render_template("admin/reset.html", user=user, form=form), status
+
+
+@bp.post("/users/<int:user_id>/active")
+@allow(Role.ADMIN)
+def toggle_active(user_id: int) -> Any:
+    user = accounts.get_user(user_id) or abort(404)
+    if ConfirmForm().validate_on_submit():
+        if user.id == g.user.id:
+            flash(_("You cannot switch off your own account."), "error")
+        else:
+            accounts.set_active(user, not user.active)
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/lock-all")
+@allow(Role.ADMIN)
+def lock_all() -> Any:
+    if ConfirmForm().validate_on_submit():
+        count = sessions.end_all()
+        flash(_("%(n)d session(s) locked. Everyone must log in again.", n=count), "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from app.auth import bp
+from app.auth.forms import LoginForm, LogoutForm
+from app.services import accounts, sessions
+from app.services.errors import LoginFailed, LoginThrottled
+from app.web.access import ANY_USER, allow, public, safe_next
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login() -> Any:
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next")) or ""
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.username.data or "", form.passphrase.data or "")
+        except (LoginFailed, LoginThrottled) as exc:
+            flash(str(exc), "error")
+            status = 429 if isinstance(exc, LoginThrottled) else 401
+        else:
+            old = session.get("sid")
+            if old:
+                sessions.end(old)
+            lang = session.get("lang")
+            session.clear()  # a fresh session at every login: no fixation
+            if lang:
+                session["lang"] = lang
+            session["sid"] = sessions.start(user)
+            return redirect(safe_next(form.next.data) or url_for("main.index"))
+    elif request.method == "POST":
+        status = 400
+    form.passphrase.data = ""
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+@allow(ANY_USER)
+def logout() -> Any:
+    form = LogoutForm()
+    if form.validate_on_submit():
+        token = session.pop("sid", None)
+        if token:
+            sessions.end(token)
+        g.user = None
+        flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,13 @@
+"""Command-line interface (``flask --app app ...``): every setup step a page offers, for scripts."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.cli.setup_commands import init_command
+from app.cli.user_commands import users_group
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(init_command)
+    app.cli.add_command(users_group)

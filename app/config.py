@@ -1,0 +1,159 @@
+"""Typed configuration, read from ``instance/config.toml`` and the environment.
+
+The file is created on the very first run (no config and no database yet).
+A config that is missing while a database exists, or that does not parse, is
+an error with a clear message: guessing would risk a new secret key or the
+wrong role on top of real records.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+ROLES = ("station", "central")
+CONFIG_NAME = "config.toml"
+SQLITE_NAME = "tip-screen.sqlite3"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """The instance configuration is missing, unreadable or invalid."""
+
+
+def default_instance_path() -> Path:
+    return Path(os.environ.get("TIP_SCREEN_INSTANCE", Path.cwd() / "instance")).resolve()
+
+
+@dataclass(frozen=True)
+class Config:
+    instance_path: Path
+    secret_key: str
+    role: str = "station"
+    database_url: str = ""
+    idle_timeout_minutes: int = 15
+    # Cookies get the Secure flag; set when the app is served over TLS.
+    tls: bool = False
+    # "production" or "test": test parameters make key derivation cheap.
+    kdf_profile: str = "production"
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 5
+    hotlines: dict[str, str] = field(default_factory=lambda: {"1300": "Prachabodi Center 1300"})
+    testing: bool = False
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ConfigError(f"role must be one of {', '.join(ROLES)}, not {self.role!r}")
+        if self.idle_timeout_minutes < 1:
+            raise ConfigError("idle_timeout_minutes must be 1 or more")
+        if self.kdf_profile not in ("production", "test"):
+            raise ConfigError("kdf_profile must be 'production' or 'test'")
+        if len(self.secret_key) < 32:
+            raise ConfigError("secret_key must be at least 32 characters")
+        if self.login_max_failures < 1 or self.login_lockout_minutes < 1:
+            raise ConfigError("login_max_failures and login_lockout_minutes must be 1 or more")
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        url = self.database_url or f"sqlite:///{self.instance_path / SQLITE_NAME}"
+        # psycopg 3 is the PostgreSQL driver; accept the common short spellings.
+        for short in ("postgres://", "postgresql://"):
+            if url.startswith(short):
+                return "postgresql+psycopg://" + url[len(short) :]
+        return url
+
+    def with_overrides(self, **changes: Any) -> Config:
+        return replace(self, **changes)
+
+
+_ALLOWED_KEYS = {
+    "secret_key": str,
+    "role": str,
+    "database_url": str,
+    "idle_timeout_minutes": int,
+    "tls": bool,
+    "kdf_profile": str,
+    "login_max_failures": int,
+    "login_lockout_minutes": int,
+    "hotlines": dict,
+}
+
+
+def _from_mapping(instance_path: Path, data: dict[str, Any], source: str) -> Config:
+    unknown = sorted(set(data) - set(_ALLOWED_KEYS))
+    if unknown:
+        raise ConfigError(f"{source}: unknown setting(s): {', '.join(unknown)}")
+    for key, kind in _ALLOWED_KEYS.items():
+        if key in data and not isinstance(data[key], kind):
+            raise ConfigError(f"{source}: {key} must be a {kind.__name__}")
+    if "secret_key" not in data:
+        raise ConfigError(f"{source}: secret_key is missing")
+    if "hotlines" in data:
+        data = {**data, "hotlines": {str(k): str(v) for k, v in data["hotlines"].items()}}
+    try:
+        return Config(instance_path=instance_path, **data)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+
+
+def load_config(instance_path: Path | None = None, *, create: bool = True) -> Config:
+    """Read the instance config; on a first run (nothing in instance/) create it."""
+    instance_path = (instance_path or default_instance_path()).resolve()
+    path = instance_path / CONFIG_NAME
+    if not path.exists():
+        if (instance_path / SQLITE_NAME).exists():
+            raise ConfigError(
+                f"{path} is missing but a database exists in {instance_path}. "
+                "Restore config.toml from your backup; nothing was changed."
+            )
+        if not create:
+            raise ConfigError(f"{path} does not exist; run the station once or 'flask init'.")
+        write_initial_config(instance_path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} cannot be read ({exc}). Fix or restore it; nothing was changed.") from None
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be opened: {exc.strerror}") from None
+    env_url = os.environ.get("DATABASE_URL")
+    if env_url:
+        data["database_url"] = env_url
+    return _from_mapping(instance_path, data, str(path))
+
+
+def write_initial_config(instance_path: Path, role: str = "station") -> Path:
+    if role not in ROLES:
+        raise ConfigError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    instance_path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = instance_path / CONFIG_NAME
+    text = (
+        "# tip-screen instance settings. Keep this file private.\n"
+        f'role = "{role}"\n'
+        f'secret_key = "{secrets.token_urlsafe(48)}"\n'
+        "idle_timeout_minutes = 15\n"
+        "# database_url = \"postgresql://user@host/dbname\"  (central; or set DATABASE_URL)\n"
+        "\n[hotlines]\n"
+        '"1300" = "Prachabodi Center 1300"\n'
+        '"1191" = "Tourist Police 1191"\n'
+    )
+    # Exclusive create: two first runs at once must not overwrite each other's key.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    return path
+
+
+def set_role(instance_path: Path, role: str) -> None:
+    """Rewrite only the role line of an existing config (used by run.py --role / init)."""
+    if role not in ROLES:
+        raise ConfigError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    path = instance_path / CONFIG_NAME
+    lines = path.read_text(encoding="utf-8").splitlines()
+    out = [f'role = "{role}"' if ln.strip().startswith("role") and "=" in ln else ln for ln in lines]
+    if not any(ln.startswith("role =") for ln in out):
+        out.insert(1, f'role = "{role}"')
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")

@@ -1,0 +1,62 @@
+"""Supported locales and how the active one is chosen.
+
+Order: the logged-in user's profile, then the ``lang`` cookie (set by the
+language switcher), then the browser's Accept-Language, then English.
+Anything not in LOCALES is ignored, so a bad cookie or header falls back.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, has_request_context, request
+
+from app.config import PROJECT_ROOT
+
+LOCALES = ("en", "th", "my", "lo", "km")
+DEFAULT_LOCALE = "en"
+LOCALE_NAMES = {"en": "English", "th": "ไทย", "my": "မြန်မာ", "lo": "ລາວ", "km": "ខ្មែរ"}
+TRANSLATIONS_DIR = PROJECT_ROOT / "translations"
+LANG_COOKIE = "lang"
+
+log = logging.getLogger(__name__)
+
+
+def valid_locale(value: object) -> str | None:
+    return value if isinstance(value, str) and value in LOCALES else None
+
+
+def select_locale() -> str:
+    if not has_request_context():
+        return DEFAULT_LOCALE  # command line: messages in English
+    user = g.get("user")
+    chosen = valid_locale(getattr(user, "locale", None)) or valid_locale(request.cookies.get(LANG_COOKIE))
+    if chosen:
+        return chosen
+    return request.accept_languages.best_match(LOCALES) or DEFAULT_LOCALE
+
+
+def missing_catalogs() -> list[str]:
+    return [
+        loc for loc in LOCALES
+        if loc != DEFAULT_LOCALE
+        and not (TRANSLATIONS_DIR / loc / "LC_MESSAGES" / "messages.mo").is_file()
+    ]
+
+
+def init_app(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    check_catalogs(app)
+
+    @app.context_processor
+    def _locale_context() -> dict[str, object]:
+        return {"current_locale": str(get_locale() or DEFAULT_LOCALE), "locale_names": LOCALE_NAMES}
+
+
+def check_catalogs(app: Flask) -> None:
+    """A missing compiled catalog is reported loudly; those users then see English."""
+    missing = missing_catalogs()
+    if missing:
+        log.error("compiled translation catalogs missing for: %s", ", ".join(missing))
+    app.extensions["tip_missing_catalogs"] = missing

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, g, jsonify, make_response, redirect, render_template, request, url_for
+
+from app import __version__, i18n
+from app.main import bp
+from app.services import accounts, health, setup
+from app.web.access import ANY_USER, allow, public, safe_next
+
+
+@bp.get("/")
+@allow(ANY_USER)
+def index() -> Any:
+    return render_template("main/index.html", installation=setup.installation())
+
+
+@bp.get("/healthz")
+@public
+def healthz() -> Any:
+    database = health.database_state()
+    ok = database["state"] == "ok"
+    body = {
+        "status": "ok" if ok else "degraded",
+        "role": current_app.config["TIP"].role,
+        "version": __version__,
+        "database": database,
+        "setup": ("complete" if ok and setup.is_set_up() else "needed") if ok else "unknown",
+    }
+    return jsonify(body), 200
+
+
+@bp.post("/language")
+@public
+def language() -> Any:
+    chosen = i18n.valid_locale(request.form.get("lang"))
+    target = safe_next(request.form.get("next")) or url_for("main.index")
+    response = make_response(redirect(target))
+    if chosen:
+        response.set_cookie(i18n.LANG_COOKIE, chosen, max_age=365 * 24 * 3600, httponly=True,
+                            samesite="Strict", secure=current_app.config["TIP"].tls)
+        from app.web.access import _load_user
+
+        _load_user()
+        if g.user is not None:
+            accounts.set_locale(g.user, chosen)
+    return response

@@ -1,0 +1,10 @@
+// Small progressive enhancements; every page works without this file.
+"use strict";
+document.addEventListener("change", function (ev) {
+  var el = ev.target;
+  if (el && el.matches && el.matches("select[data-autosubmit]") && el.form) el.form.submit();
+});
+document.addEventListener("click", function (ev) {
+  var el = ev.target.closest && ev.target.closest("[data-confirm]");
+  if (el && !window.confirm(el.getAttribute("data-confirm"))) ev.preventDefault();
+});

@@ -1,0 +1,62 @@
+"""Friendly error pages in the user's language; logs that carry no personal data."""
+
+from __future__ import annotations
+
+import secrets
+import traceback
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+MESSAGES = {
+    400: (_l("Something in the request was not right"),
+          _l("Go back, check what you entered and try again.")),
+    403: (_l("Not allowed"), _l("Your account cannot open this page.")),
+    404: (_l("Page not found"), _l("This page does not exist. Check the address or go back.")),
+    405: (_l("Not allowed"), _l("This page cannot be used that way.")),
+    413: (_l("Too large"), _l("What you sent is too large.")),
+    429: (_l("Too many attempts"), _l("Wait a little and try again.")),
+    500: (_l("Something went wrong"),
+          _l("Nothing you entered before this was lost. Try again; if it happens again, "
+             "tell your administrator the error number below.")),
+}
+
+
+def _render(code: int, detail: object | None = None, ref: str | None = None) -> Any:
+    title, text = MESSAGES.get(code, MESSAGES[400 if code < 500 else 500])
+    message = str(detail) if detail else str(text)
+    if request.path.startswith("/api/") or request.is_json:
+        return jsonify(error=code, message=message, ref=ref), code
+    return render_template("errors/error.html", code=code, title=title, message=message,
+                           ref=ref), code
+
+
+def _http_error(exc: HTTPException) -> Any:
+    return _render(exc.code or 500)
+
+
+def _csrf_error(exc: CSRFError) -> Any:
+    return _render(400, _l("This form has expired or was sent from somewhere else. "
+                           "Reload the page and try again; nothing was changed."))
+
+
+def _server_error(exc: Exception) -> Any:
+    original = getattr(exc, "original_exception", None) or exc
+    ref = secrets.token_hex(4)
+    # Only the exception type and the stack frames: messages can quote data.
+    frames = "".join(traceback.format_tb(original.__traceback__)) if original.__traceback__ else ""
+    from flask import current_app
+
+    current_app.logger.error("error %s: %s at %s\n%s", ref, type(original).__name__,
+                             request.endpoint, frames)
+    return _render(500, ref=ref)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(InternalServerError, _server_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _server_error)
