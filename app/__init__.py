@@ -49,13 +49,13 @@ def create_app(config: Config | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    from app.web import access, errors, headers
+
+    # Access is checked before CSRF, so a forbidden route is a 403 whatever was posted.
+    access.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
-
-    from app.web import access, errors, headers
-
-    access.init_app(app)
     headers.init_app(app)
     errors.init_app(app)
     _register_blueprints(app, config.role)

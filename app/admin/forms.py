@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.roles import ROLE_LABELS
@@ -11,7 +11,8 @@ from app.roles import ROLE_LABELS
 class UserCreateForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(2, 64)],
                            render_kw={"autocomplete": "off", "autocapitalize": "none"})
-    role = SelectField(_l("Role"), choices=[(r.value, lbl) for r, lbl in ROLE_LABELS.items()])
+    role = SelectField(_l("Role"),
+                       choices=[SelectChoice(r.value, lbl) for r, lbl in ROLE_LABELS.items()])
     passphrase = PasswordField(
         _l("First passphrase"), validators=[DataRequired(), Length(max=1024)],
         description=_l("At least 12 characters. Give it to the person in private."),

@@ -311,6 +311,7 @@ def parse_envelope(blob: bytes) -> Envelope:
     if len(data) > MAX_ENVELOPE:
         raise EnvelopeError("envelope larger than the 16 MiB limit", rid)
     reader = _Reader(data)
+    reader.record_id = rid
     _magic, _version, rid_bytes, seq, day = _FIXED.unpack(reader.take(_FIXED.size, "header"))
     reader.record_id = uuid.UUID(bytes=rid_bytes)
     station_id = reader.text("station id")

@@ -1,0 +1,165 @@
+"""The questionnaire definition as typed, frozen data (built by ``definition.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ELEMENTS: tuple[str, ...] = (
+    "deceptive_recruitment",
+    "coercive_recruitment",
+    "recruitment_abuse_of_vulnerability",
+    "exploitation",
+    "coercion_at_destination",
+    "abuse_of_vulnerability_at_destination",
+    "forced_criminality",
+)
+STRENGTHS: tuple[str, ...] = ("weak", "medium", "strong")  # weakest first
+LANGUAGES: tuple[str, ...] = ("en", "th", "my", "lo", "km")
+TIERS: tuple[str, ...] = ("refer_mdt", "possible_victim", "labour_rights", "no_indicators")
+SAFETY_FLAGS: tuple[str, ...] = ("CHILD", "DANGER", "URGENT", "MEDICAL")
+
+
+@dataclass(frozen=True)
+class LocalText:
+    """One human text in several languages; English is always present."""
+
+    texts: Mapping[str, str]
+
+    def get(self, language: str = "en") -> str:
+        return self.texts.get(language) or self.texts.get("en", "")
+
+    def __str__(self) -> str:
+        return self.get("en")
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """A victim indicator: fires for an option when it is chosen, or for a
+    question when ``when`` holds (a yes/no question defaults to answer "yes")."""
+
+    element: str
+    adult: str  # weak | medium | strong | none
+    child: str
+    when: str | None = None
+
+    def strength(self, child: bool) -> str:
+        return self.child if child else self.adult
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: LocalText
+    indicators: tuple[Indicator, ...] = ()
+    exclusive: bool = False  # e.g. "none of these": cannot be combined in a multi answer
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    type: str
+    label: LocalText
+    section_id: str
+    help: LocalText | None = None
+    text: LocalText | None = None  # consent text to read aloud, note body
+    relevant: str | None = None
+    constraint: str | None = None
+    constraint_message: LocalText | None = None
+    options: tuple[Option, ...] = ()
+    indicators: tuple[Indicator, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    integer: bool = True
+    unit: LocalText | None = None
+    max_length: int = 2000
+    allow_unknown: bool = True
+    allow_declined: bool = True
+    core: bool = False
+    screener_only: bool = False  # observed or recorded, not asked aloud
+
+    def option(self, value: str) -> Option | None:
+        return next((o for o in self.options if o.value == value), None)
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: LocalText
+    questions: tuple[Question, ...]
+    intro: LocalText | None = None
+    relevant: str | None = None
+    audience: str = "respondent"  # or "screener"
+
+
+@dataclass(frozen=True)
+class FlagRule:
+    id: str
+    code: str  # CHILD, DANGER, URGENT, MEDICAL, or a notice code
+    level: str  # "alert" | "notice"
+    when: str
+    action: LocalText
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """An extra "possible victim" condition, e.g. the interview stopped."""
+
+    when: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class OutcomeRules:
+    groups: Mapping[str, tuple[str, ...]]  # act / means / purpose -> elements
+    element_rule: tuple[tuple[str, ...], ...]  # each: minimum strengths, e.g. (strong, weak)
+    child_when: str | None
+    refer_adult: tuple[str, ...]  # groups that must all be positive
+    refer_child: tuple[str, ...]
+    partial_adult: int  # this many of refer_adult positive -> possible victim
+    partial_child: int
+    strong_from: tuple[str, ...]  # groups whose strong indicators -> possible victim
+    medium_from: tuple[str, ...]
+    medium_count: int
+    unknown_share: float  # share of visible core questions unknown/declined
+    triggers: tuple[Trigger, ...]
+    labour_groups: tuple[str, ...]
+    labour_min_indicators: int
+    explanations: Mapping[str, LocalText]
+
+
+@dataclass(frozen=True)
+class Definition:
+    id: str
+    version: str
+    title: LocalText
+    languages: tuple[str, ...]
+    sections: tuple[Section, ...]
+    flags: tuple[FlagRule, ...]
+    outcome: OutcomeRules
+    parameters: Mapping[str, object] = field(default_factory=dict)
+    description: LocalText | None = None
+    path: Path | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.id, self.version)
+
+    def questions(self) -> Iterator[Question]:
+        """Every question, in document order."""
+        for section in self.sections:
+            yield from section.questions
+
+    def question(self, question_id: str) -> Question | None:
+        return self._index().get(question_id)
+
+    def section(self, section_id: str) -> Section | None:
+        return next((s for s in self.sections if s.id == section_id), None)
+
+    def _index(self) -> dict[str, Question]:
+        index: dict[str, Question] | None = self.__dict__.get("_question_index")
+        if index is None:
+            index = {q.id: q for q in self.questions()}
+            object.__setattr__(self, "_question_index", index)
+        return index

@@ -1,0 +1,44 @@
+"""Skip logic: which questions are shown, and which answers still count.
+
+Relevance is decided in document order: a section's or question's ``relevant``
+expression sees only the answers to questions before it that are themselves
+visible. An answer left behind on a question that has since been hidden (a
+stale answer) is kept in the record but ignored here, in flags and in scoring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .expr import holds
+from .fields import FIELD_TYPES
+from .model import Definition, Question
+
+
+def visibility(
+    definition: Definition, answers: Mapping[str, object]
+) -> tuple[list[Question], dict[str, object]]:
+    """The visible questions, and the answers to them (the effective answers)."""
+    params = definition.parameters
+    effective: dict[str, object] = {}
+    visible: list[Question] = []
+    for section in definition.sections:
+        shown = holds(section.relevant, effective, params)
+        for question in section.questions:
+            if not (shown and holds(question.relevant, effective, params)):
+                continue
+            visible.append(question)
+            value = answers.get(question.id)
+            if value is not None and FIELD_TYPES[question.type].answerable:
+                effective[question.id] = value
+    return visible, effective
+
+
+def visible_questions(definition: Definition, answers: Mapping[str, object]) -> list[Question]:
+    """The questions to show for these answers, in document order."""
+    return visibility(definition, answers)[0]
+
+
+def effective_answers(definition: Definition, answers: Mapping[str, object]) -> dict[str, object]:
+    """``answers`` without stale answers to hidden questions (and unknown keys)."""
+    return visibility(definition, answers)[1]

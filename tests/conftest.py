@@ -1,0 +1,111 @@
+"""Shared fixtures: an app on a real SQLite file, its client and CLI runner, and accounts."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+from app.config import SQLITE_NAME, Config
+from app.extensions import db
+from app.roles import Role
+from app.services import accounts, setup
+from tests.support.web import login
+
+PASSPHRASE = "long enough test phrase"
+
+
+def make_config(instance: Path, **overrides: Any) -> Config:
+    values: dict[str, Any] = {
+        "instance_path": instance,
+        "secret_key": secrets.token_hex(32),
+        "kdf_profile": "test",  # cheap key derivation keeps the suite fast
+    }
+    values.update(overrides)
+    return Config(**values)
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrate one SQLite file to head once; each test gets a copy."""
+    from flask_migrate import upgrade
+
+    instance = tmp_path_factory.mktemp("template-instance")
+    app = create_app(make_config(instance))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return instance / SQLITE_NAME
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, template_db: Path) -> Iterator[Callable[..., Flask]]:
+    made: list[Flask] = []
+
+    def factory(**overrides: Any) -> Flask:
+        instance = tmp_path / f"instance{len(made)}"
+        instance.mkdir()
+        if "database_url" not in overrides:
+            shutil.copy(template_db, instance / SQLITE_NAME)
+        app = create_app(make_config(instance, **overrides))
+        made.append(app)
+        return app
+
+    yield factory
+    for app in made:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def installed(app: Flask) -> dict[str, str]:
+    """A set-up station with an administrator; returns the admin's credentials."""
+    with app.app_context():
+        setup.initialise("Test Post", "admin", PASSPHRASE)
+    return {"username": "admin", "passphrase": PASSPHRASE}
+
+
+@pytest.fixture
+def make_user(app: Flask, installed: dict[str, str]) -> Callable[[Role | str], dict[str, str]]:
+    def factory(role: Role | str, username: str | None = None) -> dict[str, str]:
+        name = username or f"{Role(role).value}{secrets.token_hex(2)}"
+        if Role(role) is Role.ADMIN and username is None:
+            return installed
+        with app.app_context():
+            accounts.create_user(name, role, PASSPHRASE)
+        return {"username": name, "passphrase": PASSPHRASE}
+
+    return factory
+
+
+@pytest.fixture
+def logged_in(client: FlaskClient, make_user: Callable[..., dict[str, str]]) -> Callable[..., Any]:
+    def do(role: Role | str) -> dict[str, str]:
+        creds = make_user(role)
+        response = login(client, creds["username"], creds["passphrase"])
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return creds
+
+    return do

@@ -1,0 +1,85 @@
+"""Every route declares who may use it; walk them all with every role."""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug.routing import Rule
+
+from app.roles import Role
+from app.web.access import PUBLIC, access_rule, is_allowed
+from tests.support.web import login
+
+DUMMY = {"int": "1", "default": "x", "string": "x", "uuid": "00000000-0000-4000-8000-000000000000",
+         "path": "x"}
+
+
+def _url(rule: Rule) -> str:
+    values = {}
+    for name, converter in rule._converters.items():  # noqa: SLF001
+        kind = type(converter).__name__.replace("Converter", "").lower()
+        values[name] = DUMMY.get(kind, "1")
+    url = rule.rule
+    for name, value in values.items():
+        url = url.replace(f"<{rule._converters[name].__class__.__name__}:{name}>", value)  # noqa: SLF001
+    import re
+
+    return re.sub(r"<(?:[a-z]+:)?[a-z_]+>", "1", url)
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        method = "GET" if "GET" in rule.methods else sorted(rule.methods - {"HEAD", "OPTIONS"})[0]
+        yield rule, method
+
+
+def test_every_route_declares_its_roles(app):
+    undeclared = [r.endpoint for r, _ in _routes(app) if access_rule(app, r.endpoint) is None]
+    assert undeclared == []
+
+
+@pytest.mark.parametrize("role", [None, *Role])
+def test_every_route_with_every_role(app, make_user, role):
+    client = app.test_client()
+    if role is not None:
+        creds = make_user(role)
+        assert login(client, creds["username"], creds["passphrase"]).status_code == 302
+    checked = 0
+    for rule, method in _routes(app):
+        url = _url(rule)
+        response = client.open(url, method=method)
+        allowed = is_allowed(access_rule(app, rule.endpoint), role)
+        location = response.headers.get("Location", "")
+        where = f"{method} {url} as {role}"
+        if allowed:
+            assert response.status_code not in (401, 403), where
+            assert "/login?next=" not in location, where
+        elif role is None:
+            assert response.status_code in (302, 401), where
+            assert response.status_code == 401 or "/login" in location, where
+        else:
+            assert response.status_code == 403, where
+        checked += 1
+    assert checked >= 8
+
+
+def test_undeclared_route_is_refused(make_app, installed):
+    app = make_app()
+    with app.app_context():
+        from app.services import setup
+
+        setup.initialise("Post", "admin", "long enough test phrase")
+
+    @app.get("/forgot-to-declare")
+    def forgot():  # pragma: no cover - must never run
+        return "secret"
+
+    client = app.test_client()
+    login(client, "admin", "long enough test phrase")
+    assert client.get("/forgot-to-declare").status_code == 403
+
+
+def test_public_marker_is_used_only_where_intended(app):
+    public = sorted(r.endpoint for r, _ in _routes(app) if PUBLIC in access_rule(app, r.endpoint))
+    assert public == ["auth.login", "main.healthz", "main.language", "setup.index"]
