@@ -44,7 +44,6 @@ __all__ = ["THRESHOLD", "ConversionResult", "detect", "to_unicode", "zawgyi_to_u
 THRESHOLD: Final = 0.95
 
 
-
 @functools.cache
 def _detector() -> ZawgyiDetector:
     # myanmartools 1.2.1 loads its model with importlib.resources.open_binary,
