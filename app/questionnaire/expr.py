@@ -27,6 +27,7 @@ from functools import lru_cache
 from typing import Union
 
 MAX_LENGTH = 2000
+MAX_TOKENS = 500  # keeps the tree shallow enough to walk recursively
 MAX_DEPTH = 32
 
 # Functions whose single or first argument must be a question reference.
@@ -342,7 +343,10 @@ def parse(source: str) -> Node:
         raise ExprError("unexpected_token", "expression must be a string", 0)
     if len(source) > MAX_LENGTH:
         raise ExprError("too_long", f"expression longer than {MAX_LENGTH} characters", 0)
-    return _Parser(tokenize(source)).parse()
+    tokens = tokenize(source)
+    if len(tokens) - 1 > MAX_TOKENS:
+        raise ExprError("too_long", f"expression has more than {MAX_TOKENS} parts", 0)
+    return _Parser(tokens).parse()
 
 
 parse_cached = lru_cache(maxsize=4096)(parse)
