@@ -293,7 +293,7 @@ def parse_envelope(blob: bytes) -> Envelope:
     """Split an envelope into its parts, checking every length and field.
 
     Raises :class:`EnvelopeError` for a foreign, truncated, over-long or
-    unknown-version file, naming the record id whenever bytes 5..21 exist
+    unknown-version file, naming the record id whenever bytes 5..20 exist
     (they hold the record id in every envelope version).
     """
     if not isinstance(blob, bytes | bytearray | memoryview):

@@ -10,7 +10,7 @@ Slot layout, version 1 (all integers big-endian; see docs/keys.md)::
     14  1   lanes       (u8)
     15  16  salt
     31  12  AES-GCM nonce
-    43  n+16  AES-256-GCM(KEK, secret) || tag, AAD = bytes 0..31
+    43  n+16  AES-256-GCM(KEK, secret) || tag, AAD = bytes 0..30
 
 The parameters and salt are associated data, so altering them makes the slot
 fail to open; parameters outside sane bounds are refused before deriving.

@@ -142,6 +142,18 @@ def _parse_block(text: str) -> list[dict[str, bytes | int]]:
     return entries
 
 
+def hexfield(entry: dict[str, bytes | int], name: str) -> bytes:
+    value = entry[name]
+    assert isinstance(value, bytes), name
+    return value
+
+
+def intfield(entry: dict[str, bytes | int], name: str) -> int:
+    value = entry[name]
+    assert isinstance(value, int), name
+    return value
+
+
 def load_vector(filename: str) -> Vector:
     blocks = re.findall(r"~~~\n(.*?)~~~", (VECTOR_DIR / filename).read_text(), flags=re.S)
     setup, encryptions, exports = (_parse_block(b) for b in blocks)

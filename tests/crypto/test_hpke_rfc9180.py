@@ -12,7 +12,7 @@ from app.crypto.hpke import SUITE_IDS
 from tests.crypto import rfc9180
 from tests.crypto.conftest import CENTRAL_PRIVATE, CENTRAL_PUBLIC
 
-VECTORS = {
+VECTORS: dict[str, type[AESGCM | ChaCha20Poly1305]] = {
     "x25519-sha256-aes128gcm-base.txt": AESGCM,
     "x25519-sha256-chacha20poly1305-base.txt": ChaCha20Poly1305,
 }
@@ -22,32 +22,39 @@ VECTORS = {
 def test_key_schedule_matches_rfc9180_vectors(filename: str) -> None:
     vector = rfc9180.load_vector(filename)
     s = vector.setup
-    assert (s["mode"], s["kem_id"], s["kdf_id"]) == (0, 0x20, 0x01)
-    assert isinstance(s["aead_id"], int) and isinstance(s["info"], bytes)
-    for ikm, sk, pk in (("ikmE", "skEm", "pkEm"), ("ikmR", "skRm", "pkRm")):
-        assert rfc9180.derive_key_pair(s[ikm]) == s[sk]  # type: ignore[arg-type]
-        assert rfc9180.x25519_public(s[sk]) == s[pk]  # type: ignore[arg-type]
-    assert s["enc"] == s["pkEm"]
-    shared = rfc9180.decap(s["enc"], s["skRm"])  # type: ignore[arg-type]
-    assert shared == s["shared_secret"]
-    schedule = rfc9180.key_schedule(shared, s["info"], s["aead_id"])
-    assert schedule.context == s["key_schedule_context"]
-    assert schedule.secret == s["secret"]
-    assert schedule.key == s["key"]
-    assert schedule.base_nonce == s["base_nonce"]
-    assert schedule.exporter_secret == s["exporter_secret"]
 
-    cipher = VECTORS[filename](schedule.key)
+    def b(name: str) -> bytes:
+        return rfc9180.hexfield(s, name)
+
+    assert (s["mode"], s["kem_id"], s["kdf_id"]) == (0, 0x20, 0x01)
+    aead_id = rfc9180.intfield(s, "aead_id")
+    for ikm, sk, pk in (("ikmE", "skEm", "pkEm"), ("ikmR", "skRm", "pkRm")):
+        assert rfc9180.derive_key_pair(b(ikm)) == b(sk)
+        assert rfc9180.x25519_public(b(sk)) == b(pk)
+    assert b("enc") == b("pkEm")
+    shared = rfc9180.decap(b("enc"), b("skRm"))
+    assert shared == b("shared_secret")
+    schedule = rfc9180.key_schedule(shared, b("info"), aead_id)
+    assert schedule.context == b("key_schedule_context")
+    assert schedule.secret == b("secret")
+    assert schedule.key == b("key")
+    assert schedule.base_nonce == b("base_nonce")
+    assert schedule.exporter_secret == b("exporter_secret")
+
+    cipher = AESGCM(schedule.key) if aead_id == 1 else ChaCha20Poly1305(schedule.key)
+    assert isinstance(cipher, VECTORS[filename])
     assert len(vector.encryptions) >= 6
     for entry in vector.encryptions:
-        nonce = schedule.nonce(entry["sequence number"])  # type: ignore[arg-type]
-        assert nonce == entry["nonce"]
-        assert cipher.decrypt(nonce, entry["ct"], entry["aad"]) == entry["pt"]  # type: ignore[arg-type]
-        assert cipher.encrypt(nonce, entry["pt"], entry["aad"]) == entry["ct"]  # type: ignore[arg-type]
+        nonce = schedule.nonce(rfc9180.intfield(entry, "sequence number"))
+        pt, aad, ct = (rfc9180.hexfield(entry, k) for k in ("pt", "aad", "ct"))
+        assert nonce == rfc9180.hexfield(entry, "nonce")
+        assert cipher.decrypt(nonce, ct, aad) == pt
+        assert cipher.encrypt(nonce, pt, aad) == ct
     assert len(vector.exports) == 3
     for entry in vector.exports:
-        exported = schedule.export(entry["exporter_context"], entry["L"])  # type: ignore[arg-type]
-        assert exported == entry["exported_value"]
+        context = rfc9180.hexfield(entry, "exporter_context")
+        exported = schedule.export(context, rfc9180.intfield(entry, "L"))
+        assert exported == rfc9180.hexfield(entry, "exported_value")
 
 
 @pytest.mark.parametrize("info", [b"", b"tip-screen", bytes(64)])
