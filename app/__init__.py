@@ -10,8 +10,9 @@ from flask import Flask
 from app import i18n
 from app.config import PROJECT_ROOT, Config, ConfigError, load_config
 from app.extensions import babel, csrf, db, migrate
+from app.version import __version__
 
-__version__ = "0.1.0"
+__all__ = ["__version__", "create_app"]
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 
 

@@ -116,7 +116,9 @@ def load_config(instance_path: Path | None = None, *, create: bool = True) -> Co
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path} cannot be read ({exc}). Fix or restore it; nothing was changed.") from None
+        raise ConfigError(
+            f"{path} cannot be read ({exc}). Fix or restore it; nothing was changed."
+        ) from None
     except OSError as exc:
         raise ConfigError(f"{path} cannot be opened: {exc.strerror}") from None
     env_url = os.environ.get("DATABASE_URL")
@@ -135,7 +137,7 @@ def write_initial_config(instance_path: Path, role: str = "station") -> Path:
         f'role = "{role}"\n'
         f'secret_key = "{secrets.token_urlsafe(48)}"\n'
         "idle_timeout_minutes = 15\n"
-        "# database_url = \"postgresql://user@host/dbname\"  (central; or set DATABASE_URL)\n"
+        '# database_url = "postgresql://user@host/dbname"  (central; or set DATABASE_URL)\n'
         "\n[hotlines]\n"
         '"1300" = "Prachabodi Center 1300"\n'
         '"1191" = "Tourist Police 1191"\n'
@@ -153,7 +155,8 @@ def set_role(instance_path: Path, role: str) -> None:
         raise ConfigError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     path = instance_path / CONFIG_NAME
     lines = path.read_text(encoding="utf-8").splitlines()
-    out = [f'role = "{role}"' if ln.strip().startswith("role") and "=" in ln else ln for ln in lines]
+    out = [f'role = "{role}"' if ln.strip().startswith("role") and "=" in ln else ln
+           for ln in lines]
     if not any(ln.startswith("role =") for ln in out):
         out.insert(1, f'role = "{role}"')
     path.write_text("\n".join(out) + "\n", encoding="utf-8")

@@ -30,7 +30,9 @@ def select_locale() -> str:
     if not has_request_context():
         return DEFAULT_LOCALE  # command line: messages in English
     user = g.get("user")
-    chosen = valid_locale(getattr(user, "locale", None)) or valid_locale(request.cookies.get(LANG_COOKIE))
+    chosen = valid_locale(getattr(user, "locale", None)) or valid_locale(
+        request.cookies.get(LANG_COOKIE)
+    )
     if chosen:
         return chosen
     return request.accept_languages.best_match(LOCALES) or DEFAULT_LOCALE

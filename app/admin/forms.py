@@ -24,7 +24,8 @@ class ResetPassphraseForm(FlaskForm):
                                render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(
         _l("New passphrase again"),
-        validators=[DataRequired(), EqualTo("passphrase", message=_l("The two passphrases differ."))],
+        validators=[DataRequired(),
+                    EqualTo("passphrase", message=_l("The two passphrases differ."))],
         render_kw={"autocomplete": "new-password"})
 
 

@@ -2,11 +2,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g, jsonify, make_response, redirect, render_template, request, url_for
+from flask import (
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
-from app import __version__, i18n
+from app import i18n
 from app.main import bp
 from app.services import accounts, health, setup
+from app.version import __version__
 from app.web.access import ANY_USER, allow, public, safe_next
 
 

@@ -66,8 +66,8 @@ def _dummy_hash(profile: str) -> str:
 
 
 def _lockout_message(user: User) -> object:
-    assert user.locked_until is not None
-    minutes = max(1, ceil((user.locked_until - utcnow()).total_seconds() / 60))
+    remaining = (user.locked_until or utcnow()) - utcnow()
+    minutes = max(1, ceil(remaining.total_seconds() / 60))
     return _l("Too many wrong passphrases for this account. Wait %(n)d minute(s) and try again, "
               "or ask an administrator.", n=minutes)
 

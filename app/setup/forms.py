@@ -17,5 +17,6 @@ class SetupForm(FlaskForm):
         render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(
         _l("Passphrase again"),
-        validators=[DataRequired(), EqualTo("passphrase", message=_l("The two passphrases differ."))],
+        validators=[DataRequired(),
+                    EqualTo("passphrase", message=_l("The two passphrases differ."))],
         render_kw={"autocomplete": "new-password"})
