@@ -26,13 +26,17 @@ BASE: dict[str, Any] = {
     "sections": [],
     "outcome": {
         "groups": {
-            "act": ["deceptive_recruitment", "coercive_recruitment",
-                    "recruitment_abuse_of_vulnerability"],
+            "act": [
+                "deceptive_recruitment",
+                "coercive_recruitment",
+                "recruitment_abuse_of_vulnerability",
+            ],
             "means": ["coercion_at_destination", "abuse_of_vulnerability_at_destination"],
             "purpose": ["exploitation", "forced_criminality"],
         },
-        "explanations": {t: EN for t in
-                         ["refer_mdt", "possible_victim", "labour_rights", "no_indicators"]},
+        "explanations": {
+            t: EN for t in ["refer_mdt", "possible_victim", "labour_rights", "no_indicators"]
+        },
     },
 }
 
