@@ -50,9 +50,11 @@ def create_app(config: Config | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    # Access is checked before CSRF, so a forbidden route is a 403 whatever was posted.
+    from app.services import keyring
     from app.web import access, errors, headers
 
-    # Access is checked before CSRF, so a forbidden route is a 403 whatever was posted.
+    keyring.init_app(app)
     access.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)

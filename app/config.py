@@ -42,6 +42,8 @@ class Config:
     kdf_profile: str = "production"
     login_max_failures: int = 5
     login_lockout_minutes: int = 5
+    # Days a synced record stays readable on the station before its local copy is deleted.
+    retention_days: int = 7
     hotlines: dict[str, str] = field(default_factory=lambda: {"1300": "Prachabodi Center 1300"})
     testing: bool = False
 
@@ -54,6 +56,8 @@ class Config:
             raise ConfigError("kdf_profile must be 'production' or 'test'")
         if len(self.secret_key) < 32:
             raise ConfigError("secret_key must be at least 32 characters")
+        if self.retention_days < 0:
+            raise ConfigError("retention_days must be 0 or more")
         if self.login_max_failures < 1 or self.login_lockout_minutes < 1:
             raise ConfigError("login_max_failures and login_lockout_minutes must be 1 or more")
 
@@ -79,6 +83,7 @@ _ALLOWED_KEYS = {
     "kdf_profile": str,
     "login_max_failures": int,
     "login_lockout_minutes": int,
+    "retention_days": int,
     "hotlines": dict,
 }
 
@@ -137,6 +142,7 @@ def write_initial_config(instance_path: Path, role: str = "station") -> Path:
         f'role = "{role}"\n'
         f'secret_key = "{secrets.token_urlsafe(48)}"\n'
         "idle_timeout_minutes = 15\n"
+        "retention_days = 7\n"
         '# database_url = "postgresql://user@host/dbname"  (central; or set DATABASE_URL)\n'
         "\n[hotlines]\n"
         '"1300" = "Prachabodi Center 1300"\n'

@@ -13,23 +13,21 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
-from app.config import SQLITE_NAME, Config
+from app.config import CONFIG_NAME, SQLITE_NAME, Config, load_config, write_initial_config
 from app.extensions import db
 from app.roles import Role
-from app.services import accounts, setup
+from app.services import accounts, keyring, setup
 from tests.support.web import login
 
 PASSPHRASE = "long enough test phrase"
 
 
 def make_config(instance: Path, **overrides: Any) -> Config:
-    values: dict[str, Any] = {
-        "instance_path": instance,
-        "secret_key": secrets.token_hex(32),
-        "kdf_profile": "test",  # cheap key derivation keeps the suite fast
-    }
-    values.update(overrides)
-    return Config(**values)
+    """A real instance/config.toml, as a first run writes it, plus test overrides."""
+    if not (instance / CONFIG_NAME).exists():
+        write_initial_config(instance)
+    # Cheap key derivation keeps the suite fast; one test checks the production values.
+    return load_config(instance).with_overrides(**{"kdf_profile": "test", **overrides})
 
 
 @pytest.fixture(scope="session")
@@ -87,6 +85,13 @@ def installed(app: Flask) -> dict[str, str]:
     return {"username": "admin", "passphrase": PASSPHRASE}
 
 
+def admin_secret(app: Flask) -> bytes | None:
+    """The installation key, opened with the test administrator's slot."""
+    with app.app_context():
+        admin = accounts.find_user("admin")
+        return keyring.open_user_slot(admin, PASSPHRASE) if admin else None
+
+
 @pytest.fixture
 def make_user(app: Flask, installed: dict[str, str]) -> Callable[[Role | str], dict[str, str]]:
     def factory(role: Role | str, username: str | None = None) -> dict[str, str]:
@@ -94,7 +99,7 @@ def make_user(app: Flask, installed: dict[str, str]) -> Callable[[Role | str], d
         if Role(role) is Role.ADMIN and username is None:
             return installed
         with app.app_context():
-            accounts.create_user(name, role, PASSPHRASE)
+            accounts.create_user(name, role, PASSPHRASE, secret=admin_secret(app))
         return {"username": name, "passphrase": PASSPHRASE}
 
     return factory

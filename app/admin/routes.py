@@ -9,7 +9,7 @@ from app.admin import bp
 from app.admin.forms import ConfirmForm, ResetPassphraseForm, UserCreateForm
 from app.roles import Role
 from app.services import accounts, sessions
-from app.services.errors import ValidationFailed
+from app.services.errors import ServiceError
 from app.web.access import allow
 
 
@@ -27,8 +27,8 @@ def create_user() -> Any:
     if form.validate_on_submit():
         try:
             user = accounts.create_user(form.username.data or "", form.role.data or "",
-                                        form.passphrase.data or "")
-        except ValidationFailed as exc:
+                                        form.passphrase.data or "", secret=g.secret)
+        except ServiceError as exc:
             flash(str(exc), "error")
         else:
             flash(_("Account %(name)s created.", name=user.username), "info")
@@ -46,8 +46,8 @@ def reset_passphrase(user_id: int) -> Any:
     status = 200
     if form.validate_on_submit():
         try:
-            accounts.reset_passphrase(user, form.passphrase.data or "")
-        except ValidationFailed as exc:
+            accounts.reset_passphrase(user, form.passphrase.data or "", secret=g.secret)
+        except ServiceError as exc:
             flash(str(exc), "error")
             status = 400
         else:

@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 
 from app.auth import bp
 from app.auth.forms import LoginForm, LogoutForm
-from app.services import accounts, sessions
-from app.services.errors import LoginFailed, LoginThrottled
+from app.services import accounts, keyring, records, sessions
+from app.services.errors import LoginFailed, LoginThrottled, ServiceError
 from app.web.access import ANY_USER, allow, public, safe_next
 
 
@@ -18,27 +18,46 @@ def login() -> Any:
     form = LoginForm()
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next")) or ""
+        form.username.data = (request.args.get("user") or "")[:64]
     status = 200
     if form.validate_on_submit():
+        passphrase = form.passphrase.data or ""
         try:
-            user = accounts.authenticate(form.username.data or "", form.passphrase.data or "")
+            user = accounts.authenticate(form.username.data or "", passphrase)
+            secret = keyring.open_user_slot(user, passphrase)
         except (LoginFailed, LoginThrottled) as exc:
             flash(str(exc), "error")
             status = 429 if isinstance(exc, LoginThrottled) else 401
+        except ServiceError as exc:
+            flash(str(exc), "error")
+            status = 403
         else:
             old = session.get("sid")
             if old:
                 sessions.end(old)
-            lang = session.get("lang")
             session.clear()  # a fresh session at every login: no fixation
-            if lang:
-                session["lang"] = lang
-            session["sid"] = sessions.start(user)
+            session["sid"] = sessions.start(user, secret)
+            if secret is not None:
+                records.after_unlock(secret)
             return redirect(safe_next(form.next.data) or url_for("main.index"))
     elif request.method == "POST":
         status = 400
     form.passphrase.data = ""
     return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/lock")
+@allow(ANY_USER)
+def lock() -> Any:
+    """The Lock button: the key leaves memory now; the same person logs in again."""
+    form = LogoutForm()
+    if form.validate_on_submit():
+        token = session.pop("sid", None)
+        if token:
+            sessions.end(token)
+        flash(_("Locked. Log in to continue."), "info")
+        return redirect(url_for("auth.login", user=g.user.username))
+    return redirect(url_for("main.index"))
 
 
 @bp.post("/logout")

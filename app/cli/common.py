@@ -5,6 +5,31 @@ import sys
 import click
 
 
+def read_line(prompt: str, from_stdin: bool, *, confirm: bool = False) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            raise click.UsageError(f"--password-stdin given but no line for: {prompt}")
+        return line.rstrip("\r\n")
+    return str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm))
+
+
+def unlock_as_admin(username: str, from_stdin: bool) -> bytes | None:
+    """An administrator's passphrase opens the key needed to make another user's key slot."""
+    from app.roles import Role
+    from app.services import accounts, keyring
+    from app.services.errors import ServiceError
+
+    passphrase = read_line(f"Passphrase of administrator {username}", from_stdin)
+    try:
+        admin = accounts.authenticate(username, passphrase)
+        if admin.role is not Role.ADMIN:
+            raise click.ClickException(f"'{username}' is not an administrator.")
+        return keyring.open_user_slot(admin, passphrase)
+    except ServiceError as exc:
+        raise click.ClickException(f"{exc} Nothing was changed.") from None
+
+
 def read_passphrase(from_stdin: bool) -> str:
     """One line from stdin (for scripts) or a hidden prompt (for people)."""
     if from_stdin:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from app.cli.common import read_passphrase
+from app.cli.common import read_line, unlock_as_admin
 from app.roles import Role
 from app.services import accounts, setup
 from app.services.errors import ServiceError
@@ -11,17 +11,25 @@ from app.services.errors import ServiceError
 users_group = AppGroup("users", help="Manage accounts.")
 
 
+ADMIN_HELP = ("Administrator whose passphrase unlocks the key for the new key slot "
+              "(default: the first administrator).")
+STDIN_HELP = ("Read passphrases from stdin, one per line: first the account's new passphrase, "
+              "then the administrator's.")
+
+
 @users_group.command("create")
 @click.argument("username")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-@click.option("--password-stdin", is_flag=True, help="Read the passphrase from stdin.")
-def create(username: str, role: str, password_stdin: bool) -> None:
-    """Create an account."""
+@click.option("--admin", "admin", default=None, help=ADMIN_HELP)
+@click.option("--password-stdin", is_flag=True, help=STDIN_HELP)
+def create(username: str, role: str, admin: str | None, password_stdin: bool) -> None:
+    """Create an account and its key slot."""
     if not setup.is_set_up():
         raise click.ClickException("Run 'flask --app app init' first.")
-    passphrase = read_passphrase(password_stdin)
+    passphrase = read_line(f"Passphrase for {username}", password_stdin, confirm=True)
+    secret = unlock_as_admin(admin or accounts.first_admin_name(), password_stdin)
     try:
-        user = accounts.create_user(username, role, passphrase)
+        user = accounts.create_user(username, role, passphrase, secret=secret)
     except ServiceError as exc:
         raise click.ClickException(f"{exc} Nothing was changed.") from None
     click.echo(f"Created {user.role.value} '{user.username}'.")
@@ -36,14 +44,17 @@ def list_users() -> None:
 
 @users_group.command("reset-passphrase")
 @click.argument("username")
-@click.option("--password-stdin", is_flag=True, help="Read the passphrase from stdin.")
-def reset(username: str, password_stdin: bool) -> None:
-    """Set a new passphrase for a user who forgot theirs."""
+@click.option("--admin", "admin", default=None, help=ADMIN_HELP)
+@click.option("--password-stdin", is_flag=True, help=STDIN_HELP)
+def reset(username: str, admin: str | None, password_stdin: bool) -> None:
+    """Set a new passphrase (and key slot) for a user who forgot theirs."""
     user = accounts.find_user(username)
     if user is None:
         raise click.ClickException(f"No account named '{username}'.")
+    passphrase = read_line(f"New passphrase for {username}", password_stdin, confirm=True)
+    secret = unlock_as_admin(admin or accounts.first_admin_name(), password_stdin)
     try:
-        accounts.reset_passphrase(user, read_passphrase(password_stdin))
+        accounts.reset_passphrase(user, passphrase, secret=secret)
     except ServiceError as exc:
         raise click.ClickException(f"{exc} Nothing was changed.") from None
     click.echo(f"New passphrase set for '{user.username}'.")

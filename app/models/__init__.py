@@ -1,7 +1,8 @@
 """SQLAlchemy models: plain tables, no crypto and no request handling."""
 
+from app.models.record import Record, RecordState
 from app.models.session import AuthSession
-from app.models.station import Installation
+from app.models.station import Installation, KeySlot
 from app.models.user import User
 
-__all__ = ["AuthSession", "Installation", "User"]
+__all__ = ["AuthSession", "Installation", "KeySlot", "Record", "RecordState", "User"]

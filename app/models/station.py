@@ -10,11 +10,35 @@ from app.models.types import UTCDateTime, utcnow
 
 
 class Installation(db.Model):  # type: ignore[name-defined]
-    """One row: who this installation is. Its presence means first-run setup is done."""
+    """One row: who this installation is. Its presence means first-run setup is done.
+
+    Keys here are public or wrapped: the station data key itself exists only
+    inside users' key slots (see docs/keys.md).
+    """
 
     __tablename__ = "installation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120))
     role: Mapped[str] = mapped_column(sa.String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Random id chosen at setup; it names this station in every record header.
+    station_id: Mapped[str | None] = mapped_column(sa.String(36))
+    local_key_id: Mapped[str | None] = mapped_column(sa.String(32))
+    signing_public_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary(32))
+    signing_key_wrapped: Mapped[bytes | None] = mapped_column(sa.LargeBinary(128))
+    central_public_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary(32))
+    central_key_id: Mapped[str | None] = mapped_column(sa.String(32))
+    next_seq: Mapped[int] = mapped_column(sa.BigInteger, default=1, server_default=sa.text("1"))
+
+
+class KeySlot(db.Model):  # type: ignore[name-defined]
+    """One user's passphrase-wrapped copy of the installation's secret key."""
+
+    __tablename__ = "key_slots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    key_id: Mapped[str] = mapped_column(sa.String(32))
+    slot: Mapped[bytes] = mapped_column(sa.LargeBinary(512))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

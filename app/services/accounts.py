@@ -12,12 +12,12 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from app.crypto import hash_passphrase, verify_passphrase
+from app.crypto import CryptoError, hash_passphrase, verify_passphrase
 from app.extensions import db
-from app.models import AuthSession, User
+from app.models import Installation, User
 from app.models.types import utcnow
 from app.roles import Role
-from app.services import passphrase_policy
+from app.services import keyring, passphrase_policy, sessions
 from app.services.errors import LoginFailed, LoginThrottled, ValidationFailed
 from app.services.kdf import kdf_params
 
@@ -41,7 +41,13 @@ def find_user(username: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.username == normalize_username(username)))
 
 
-def create_user(username: str, role: Role | str, passphrase: str, *, commit: bool = True) -> User:
+def create_user(username: str, role: Role | str, passphrase: str, *, secret: bytes | None,
+                commit: bool = True) -> User:
+    """Create an account and, where the role needs one, its key slot.
+
+    ``secret`` is the installation's unlocked key (from the administrator's
+    session, or fresh at setup): a slot can only be made by someone who holds it.
+    """
     username = normalize_username(username)
     try:
         role = Role(role)
@@ -55,6 +61,13 @@ def create_user(username: str, role: Role | str, passphrase: str, *, commit: boo
     user = User(username=username, role=role,
                 passphrase_hash=hash_passphrase(passphrase, kdf_params()))
     db.session.add(user)
+    inst = db.session.scalar(sa.select(Installation).limit(1))
+    if inst is not None and keyring.needs_slot(role, inst.role):
+        if secret is None:
+            db.session.rollback()
+            raise keyring.Locked(_l("Unlock the key first: log in again as an administrator."))
+        db.session.flush()
+        keyring.put_slot(user, passphrase, secret, inst.local_key_id or "")
     if commit:
         db.session.commit()
     return user
@@ -83,7 +96,11 @@ def authenticate(username: str, passphrase: str) -> User:
     now = utcnow()
     if user.locked_until is not None and user.locked_until > now:
         raise LoginThrottled(_lockout_message(user))
-    if not verify_passphrase(user.passphrase_hash, passphrase):
+    try:
+        right = verify_passphrase(user.passphrase_hash, passphrase)
+    except CryptoError:
+        right = False  # a damaged stored hash: refuse, never crash
+    if not right:
         db.session.execute(sa.update(User).where(User.id == user.id)
                            .values(failed_logins=User.failed_logins + 1))
         db.session.refresh(user)
@@ -102,22 +119,28 @@ def authenticate(username: str, passphrase: str) -> User:
     return user
 
 
-def reset_passphrase(user: User, new_passphrase: str) -> None:
+def reset_passphrase(user: User, new_passphrase: str, *, secret: bytes | None) -> None:
+    """A forgotten passphrase: an administrator holding the key re-wraps a new slot."""
     found = passphrase_policy.problems(new_passphrase, username=user.username)
     if found:
         raise ValidationFailed(found[0])
+    inst = db.session.scalar(sa.select(Installation).limit(1))
+    if inst is not None and keyring.needs_slot(user.role, inst.role):
+        if secret is None:
+            raise keyring.Locked(_l("Unlock the key first: log in again as an administrator."))
+        keyring.put_slot(user, new_passphrase, secret, inst.local_key_id or "")
     user.passphrase_hash = hash_passphrase(new_passphrase, kdf_params())
     user.failed_logins = 0
     user.locked_until = None
     # A new passphrase ends every open session of that account.
-    db.session.execute(sa.delete(AuthSession).where(AuthSession.user_id == user.id))
+    sessions.end_for_user(user.id)
     db.session.commit()
 
 
 def set_active(user: User, active: bool) -> None:
     user.active = active
     if not active:
-        db.session.execute(sa.delete(AuthSession).where(AuthSession.user_id == user.id))
+        sessions.end_for_user(user.id)
     db.session.commit()
 
 
@@ -128,6 +151,12 @@ def set_locale(user: User, locale: str) -> None:
 
 def list_users() -> list[User]:
     return list(db.session.scalars(sa.select(User).order_by(User.username)))
+
+
+def first_admin_name() -> str:
+    name = db.session.scalar(sa.select(User.username).where(User.role == Role.ADMIN)
+                             .order_by(User.id).limit(1))
+    return name or ""
 
 
 def get_user(user_id: int) -> User | None:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import AuthSession, User
 from app.models.types import utcnow
+from app.services import keyring
 
 # last_seen is written at most this often, to spare the disk a write per click.
 TOUCH_EVERY = timedelta(seconds=30)
@@ -29,40 +30,63 @@ def _hash(token: str) -> str:
 class Resumed:
     user: User | None
     expired: bool = False
+    secret: bytes | None = None  # the unlocked installation key, if this user has a slot
 
 
-def start(user: User) -> str:
+def start(user: User, secret: bytes | None) -> str:
+    """A new session (new token at every login); its unlocked key stays in memory only."""
     token = secrets.token_urlsafe(32)
     db.session.add(AuthSession(id=_hash(token), user_id=user.id))
     db.session.commit()
+    if secret is not None:
+        keyring.unlocked().put(_hash(token), secret)
     return token
 
 
 def resume(token: str, idle_minutes: int) -> Resumed:
-    row = db.session.get(AuthSession, _hash(token))
+    sid = _hash(token)
+    row = db.session.get(AuthSession, sid)
     if row is None:
+        keyring.unlocked().drop(sid)
         return Resumed(None, expired=True)
     now = utcnow()
-    if now - row.last_seen_at > timedelta(minutes=idle_minutes):
-        db.session.delete(row)
-        db.session.commit()
-        return Resumed(None, expired=True)
     user = db.session.get(User, row.user_id)
+    secret = keyring.unlocked().get(sid)
+    # The key is gone (idle sweep, restart): the session is locked, as if idle.
+    key_missing = (user is not None and secret is None
+                   and keyring.has_slot(user))
+    if now - row.last_seen_at > timedelta(minutes=idle_minutes) or key_missing:
+        _end(sid)
+        return Resumed(None, expired=True)
     if user is None or not user.active:
+        _end(sid)
         return Resumed(None, expired=True)
     if now - row.last_seen_at > TOUCH_EVERY:
         row.last_seen_at = now
         db.session.commit()
-    return Resumed(user)
+    return Resumed(user, secret=secret)
+
+
+def _end(sid: str) -> None:
+    keyring.unlocked().drop(sid)
+    db.session.execute(sa.delete(AuthSession).where(AuthSession.id == sid))
+    db.session.commit()
 
 
 def end(token: str) -> None:
-    db.session.execute(sa.delete(AuthSession).where(AuthSession.id == _hash(token)))
-    db.session.commit()
+    """Logout or Lock: the session row and its unlocked key are both gone."""
+    _end(_hash(token))
+
+
+def end_for_user(user_id: int) -> None:
+    for sid in db.session.scalars(sa.select(AuthSession.id).where(AuthSession.user_id == user_id)):
+        keyring.unlocked().drop(sid)
+    db.session.execute(sa.delete(AuthSession).where(AuthSession.user_id == user_id))
 
 
 def end_all() -> int:
     """Lock every session on this installation (administrator's "lock all")."""
+    keyring.unlocked().drop_all()
     count = db.session.execute(sa.delete(AuthSession)).rowcount  # type: ignore[attr-defined]
     db.session.commit()
     return int(count or 0)

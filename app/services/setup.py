@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models import Installation
 from app.roles import Role
-from app.services import accounts
+from app.services import accounts, keyring
 from app.services.errors import AlreadySetUp, ValidationFailed
 
 
@@ -31,7 +31,10 @@ def initialise(name: str, admin_username: str, admin_passphrase: str) -> Install
     inst = Installation(name=name, role=current_app.config["TIP"].role)
     db.session.add(inst)
     try:
-        accounts.create_user(admin_username, Role.ADMIN, admin_passphrase, commit=False)
+        secret = keyring.create_keyring(inst)
+        db.session.flush()
+        accounts.create_user(admin_username, Role.ADMIN, admin_passphrase, secret=secret,
+                             commit=False)
         db.session.commit()
     except Exception:
         db.session.rollback()

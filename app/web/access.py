@@ -65,6 +65,7 @@ def _wants_json() -> bool:
 
 def _load_user() -> None:
     g.user = None
+    g.secret = None
     token = session.get("sid")
     if not token:
         return
@@ -75,6 +76,7 @@ def _load_user() -> None:
             g.session_expired = True
         return
     g.user = resumed.user
+    g.secret = resumed.secret
 
 
 def _setup_done() -> bool:

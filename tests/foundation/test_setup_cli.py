@@ -50,8 +50,9 @@ def test_cli_init_and_users_create(app, runner):
                                  "--password-stdin"], input="a perfectly fine phrase\n")
     assert result.exit_code == 0, result.output
     assert "Chong Mek" in result.output
-    result = runner.invoke(args=["users", "create", "lek", "--role", "interpreter", "--password-stdin"],
-                           input="interpreter phrase here\n")
+    result = runner.invoke(args=["users", "create", "lek", "--role", "interpreter", "--admin", "boss",
+                                 "--password-stdin"],
+                           input="interpreter phrase here\na perfectly fine phrase\n")
     assert result.exit_code == 0, result.output
     with app.app_context():
         lek = db.session.scalar(sa.select(User).where(User.username == "lek"))
@@ -71,10 +72,13 @@ def test_cli_refuses_bad_input_and_changes_nothing(app, runner):
                                 "--password-stdin"], input="a perfectly fine phrase\n")
     assert again.exit_code != 0 and "already set up" in again.output
     weak = runner.invoke(args=["users", "create", "lek", "--role", "officer", "--password-stdin"],
-                         input="password1234\n")
+                         input="password1234\na perfectly fine phrase\n")
+    wrong_admin = runner.invoke(args=["users", "create", "lek", "--role", "officer", "--password-stdin"],
+                                input="interpreter phrase here\nnot the admin phrase\n")
+    assert wrong_admin.exit_code != 0 and "Wrong username or passphrase" in wrong_admin.output
     assert weak.exit_code != 0 and "commonly used" in weak.output
     bad_role = runner.invoke(args=["users", "create", "lek", "--role", "king", "--password-stdin"],
-                             input="interpreter phrase here\n")
+                             input="interpreter phrase here\na perfectly fine phrase\n")
     assert bad_role.exit_code != 0
     empty = runner.invoke(args=["users", "create", "lek", "--role", "officer", "--password-stdin"],
                           input="")
