@@ -73,10 +73,13 @@ def _register_blueprints(app: Flask, role: str) -> None:
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
     from app.main import bp as main_bp
+    from app.screening import bp as screening_bp
     from app.setup import bp as setup_bp
 
     for bp in (main_bp, auth_bp, setup_bp, admin_bp):
         app.register_blueprint(bp)
+    if role == "station":
+        app.register_blueprint(screening_bp)
 
 
 def _configure_logging(app: Flask) -> None:

@@ -23,7 +23,8 @@ from app.web.access import ANY_USER, allow, public, safe_next
 @bp.get("/")
 @allow(ANY_USER)
 def index() -> Any:
-    return render_template("main/index.html", installation=setup.installation())
+    return render_template("main/index.html", installation=setup.installation(),
+                           url_endpoints=set(current_app.view_functions))
 
 
 @bp.get("/healthz")

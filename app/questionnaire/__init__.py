@@ -28,7 +28,7 @@ from .model import (
     Question,
     Section,
 )
-from .relevance import effective_answers, visible_questions
+from .relevance import effective_answers, visible_questions, visible_sections
 from .scoring import ElementResult, FlagHit, IndicatorHit, Outcome, active_flags, score
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "questionnaires"
@@ -69,4 +69,5 @@ __all__ = [
     "validate_data",
     "validate_file",
     "visible_questions",
+    "visible_sections",
 ]

@@ -42,3 +42,20 @@ def visible_questions(definition: Definition, answers: Mapping[str, object]) -> 
 def effective_answers(definition: Definition, answers: Mapping[str, object]) -> dict[str, object]:
     """``answers`` without stale answers to hidden questions (and unknown keys)."""
     return visibility(definition, answers)[1]
+
+
+def visible_sections(definition: Definition, answers: Mapping[str, object]) -> list[str]:
+    """Ids of the sections that are shown (their relevance holds), in document order."""
+    params = definition.parameters
+    effective: dict[str, object] = {}
+    shown_ids: list[str] = []
+    for section in definition.sections:
+        shown = holds(section.relevant, effective, params)
+        if shown:
+            shown_ids.append(section.id)
+        for question in section.questions:
+            if shown and holds(question.relevant, effective, params):
+                value = answers.get(question.id)
+                if value is not None and FIELD_TYPES[question.type].answerable:
+                    effective[question.id] = value
+    return shown_ids

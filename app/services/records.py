@@ -511,7 +511,7 @@ def list_for(user: User, station_key: bytes, *, state: str | None = None,
 
 def _summary(rec: Record, station_key: bytes) -> Summary:
     waiting = rec.state is RecordState.FINAL and rec.envelope is None
-    base = {"id": rec.id, "seq": rec.seq, "state": rec.state.value, "waiting": waiting,
+    base: dict[str, Any] = {"id": rec.id, "seq": rec.seq, "state": rec.state.value, "waiting": waiting,
             "created_day": rec.created_day}
     if rec.local_wrap is None:
         return Summary(**base, name="", tier=None, flags=(), respondent_lang=None, readable=False)

@@ -129,4 +129,5 @@ def init_app(app: Flask) -> None:
         if name is None and _setup_done():
             inst = setup.installation()
             name = current_app.extensions["tip_installation_name"] = inst.name if inst else ""
-        return {"current_user": g.get("user"), "installation_name": name}
+        return {"current_user": g.get("user"), "installation_name": name,
+                "config_endpoints": current_app.view_functions}

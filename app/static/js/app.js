@@ -8,3 +8,7 @@ document.addEventListener("click", function (ev) {
   var el = ev.target.closest && ev.target.closest("[data-confirm]");
   if (el && !window.confirm(el.getAttribute("data-confirm"))) ev.preventDefault();
 });
+document.addEventListener("click", function (ev) {
+  var el = ev.target.closest && ev.target.closest("[data-print]");
+  if (el) window.print();
+});

@@ -1,0 +1,8 @@
+from flask import Blueprint
+
+bp = Blueprint("screening", __name__, url_prefix="/screenings")
+
+from app.screening import routes  # noqa: E402,F401
+from app.screening.labels import template_helpers  # noqa: E402
+
+bp.context_processor(template_helpers)

@@ -1,0 +1,305 @@
+"""Screening pages: start, one section per page, autosave, review, outcome, slip, records list."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from app import i18n
+from app.questionnaire import (
+    AnswerError,
+    Definition,
+    active_flags,
+    normalize_answer,
+    score,
+    visible_questions,
+    visible_sections,
+)
+from app.roles import SCREENERS
+from app.screening import bp
+from app.screening.answers import display_date, fingerprint, raw_answer, special_of
+from app.screening.forms import ConfirmForm, FinaliseForm, StartForm
+from app.services import records
+from app.services.errors import NotAllowed, ServiceError, ValidationFailed
+from app.web.access import allow
+
+STATE_FILTERS = ("draft", "final", "waiting", "synced")
+
+
+def _ui_lang() -> str:
+    return str(get_locale() or i18n.DEFAULT_LOCALE)
+
+
+def _open(record_id: str) -> records.OpenRecord:
+    try:
+        return records.open_record(record_id, g.user, g.secret)
+    except records.RecordNotFound:
+        abort(404)
+    except NotAllowed as exc:
+        return abort(403, description=str(exc))
+    except ServiceError as exc:
+        return abort(409, description=str(exc))
+
+
+def _sections(opened: records.OpenRecord) -> list[Any]:
+    shown = set(visible_sections(opened.definition, opened.answers))
+    return [s for s in opened.definition.sections if s.id in shown]
+
+
+def _flags(opened: records.OpenRecord) -> list[Any]:
+    return active_flags(opened.definition, opened.answers)
+
+
+def _client_model(definition: Definition) -> dict[str, Any]:
+    """What the browser needs to show and hide questions as answers change (skip logic)."""
+    return {
+        "params": dict(definition.parameters),
+        "sections": [
+            {"id": s.id, "relevant": s.relevant,
+             "questions": [{"id": q.id, "relevant": q.relevant, "answerable": q.type != "note"}
+                           for q in s.questions]}
+            for s in definition.sections
+        ],
+    }
+
+
+@bp.get("/")
+@allow(*SCREENERS)
+def index() -> Any:
+    state = request.args.get("state") if request.args.get("state") in STATE_FILTERS else None
+    since = _day(request.args.get("since"))
+    until = _day(request.args.get("until"))
+    items = records.list_for(g.user, g.secret, state=state, since=since, until=until)
+    return render_template("screening/list.html", items=items, state=state, since=since,
+                           until=until, states=STATE_FILTERS, confirm=ConfirmForm())
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        flash(_("Dates in the filter are written as YYYY-MM-DD."), "error")
+        return None
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow(*SCREENERS)
+def new() -> Any:
+    form = StartForm()
+    if form.validate_on_submit():
+        rec = records.create(g.user, g.secret, respondent_lang=form.respondent_lang.data or "en",
+                             interview_lang=_ui_lang())
+        first = records.open_record(rec.id, g.user, g.secret)
+        return redirect(url_for("screening.section", record_id=rec.id,
+                                section_id=_sections(first)[0].id))
+    return render_template("screening/new.html", form=form), 400 if form.is_submitted() else 200
+
+
+@bp.get("/<record_id>/")
+@allow(*SCREENERS)
+def resume(record_id: str) -> Any:
+    opened = _open(record_id)
+    if opened.record.state.value != "draft":
+        return redirect(url_for("screening.outcome", record_id=record_id))
+    answered = set(opened.answers)
+    sections = _sections(opened)
+    # Resume at the first section with a question not yet answered.
+    for section in sections:
+        if any(q.id not in answered and q.type != "note" for q in section.questions):
+            return redirect(url_for("screening.section", record_id=record_id, section_id=section.id))
+    return redirect(url_for("screening.review", record_id=record_id))
+
+
+@bp.route("/<record_id>/s/<section_id>", methods=["GET", "POST"])
+@allow(*SCREENERS)
+def section(record_id: str, section_id: str) -> Any:
+    opened = _open(record_id)
+    if opened.record.state.value != "draft":
+        return redirect(url_for("screening.outcome", record_id=record_id))
+    definition = opened.definition
+    current = definition.section(section_id) or abort(404)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        ConfirmForm().validate_on_submit() or abort(400)
+        changed = {}
+        for question in current.questions:
+            if question.type == "note" or f"seen-{question.id}" not in request.form:
+                continue
+            raw = raw_answer(question, request.form, _ui_lang())
+            # Save only what this page changed, so another tab's answer is not overwritten.
+            if not _unchanged(question, raw, request.form.get(f"seen-{question.id}")):
+                changed[question.id] = raw
+        try:
+            if changed:
+                records.save_answers(record_id, g.user, g.secret, changed, lang=opened.respondent_lang)
+        except records.AnswersRejected as exc:
+            errors = exc.errors
+        except ServiceError as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("screening.section", record_id=record_id, section_id=section_id))
+        if not errors:
+            opened = _open(record_id)
+            return redirect(_neighbour(opened, section_id, request.form.get("go", "next")))
+    return _render_section(opened, current, errors, request.form if errors else None)
+
+
+def _unchanged(question: Any, raw: object, seen: str | None) -> bool:
+    """Whether the posted value is the one the page showed (then another tab's change stands)."""
+    try:
+        value = normalize_answer(question, raw)
+    except AnswerError:
+        return False  # let the save report the problem
+    return fingerprint(value) == seen
+
+
+def _neighbour(opened: records.OpenRecord, section_id: str, go: str) -> str:
+    sections = _sections(opened)
+    ids = [s.id for s in sections]
+    rid = opened.record.id
+    if go == "pause":
+        flash(_("Paused. The screening is saved as a draft; resume it from the records list."), "info")
+        return url_for("screening.index")
+    if section_id not in ids:
+        return url_for("screening.section", record_id=rid, section_id=ids[0])
+    pos = ids.index(section_id) + (-1 if go == "back" else 1)
+    if pos < 0:
+        return url_for("screening.section", record_id=rid, section_id=ids[0])
+    if pos >= len(ids):
+        return url_for("screening.review", record_id=rid)
+    return url_for("screening.section", record_id=rid, section_id=ids[pos])
+
+
+def _render_section(opened: records.OpenRecord, current: Any, errors: dict[str, str],
+                    posted: Any) -> Any:
+    sections = _sections(opened)
+    ids = [s.id for s in sections]
+    position = ids.index(current.id) + 1 if current.id in ids else 1
+    visible = {q.id for q in visible_questions(opened.definition, opened.answers)}
+    answers = opened.answers
+    seen = {q.id: fingerprint(answers.get(q.id)) for q in current.questions}
+    status = 400 if errors else 200
+    return render_template(
+        "screening/section.html", opened=opened, section=current, sections=sections,
+        position=position, total=len(sections), visible=visible, answers=answers,
+        seen=seen, errors=errors, posted=posted, flags=_flags(opened),
+        client_model=_client_model(opened.definition), resp_lang=opened.respondent_lang,
+        ui_lang=_ui_lang(), special_of=special_of, display_date=display_date,
+        form=ConfirmForm(), languages=i18n.LOCALE_NAMES,
+    ), status
+
+
+@bp.post("/<record_id>/answer")
+@allow(*SCREENERS)
+def answer(record_id: str) -> Any:
+    """Autosave: the browser posts one question's fields as soon as they change."""
+    opened = _open(record_id)
+    wanted = request.form.getlist("qid")
+    raw: dict[str, object] = {}
+    for qid in wanted:
+        question = opened.definition.question(qid)
+        if question is None:
+            return jsonify(ok=False, errors={qid: _("This question is not part of the questionnaire.")}), 400
+        raw[qid] = raw_answer(question, request.form, _ui_lang())
+    if not raw:
+        return jsonify(ok=False, errors={}, message=_("Nothing to save.")), 400
+    try:
+        result = records.save_answers(record_id, g.user, g.secret, raw, lang=opened.respondent_lang)
+    except records.AnswersRejected as exc:
+        return jsonify(ok=False, errors=exc.errors, message=str(exc)), 400
+    except ValidationFailed as exc:
+        return jsonify(ok=False, errors={}, message=str(exc)), 409
+    stored = records.open_record(record_id, g.user, g.secret).answers
+    return jsonify(
+        ok=True, saved=result.saved,
+        answers={qid: stored.get(qid) for qid in result.saved},
+        seen={qid: fingerprint(stored.get(qid)) for qid in result.saved},
+        converted=result.converted and {q: True for q in result.converted},
+        flags=[{"code": f["code"], "level": f["level"], "action": f["action"]} for f in result.flags],
+    )
+
+
+@bp.post("/<record_id>/language")
+@allow(*SCREENERS)
+def language(record_id: str) -> Any:
+    chosen = i18n.valid_locale(request.form.get("lang"))
+    back = request.form.get("back") or url_for("screening.resume", record_id=record_id)
+    if ConfirmForm().validate_on_submit() and chosen:
+        try:
+            records.set_languages(record_id, g.user, g.secret, respondent_lang=chosen)
+        except ServiceError as exc:
+            flash(str(exc), "error")
+    from app.web.access import safe_next
+
+    return redirect(safe_next(back) or url_for("screening.index"))
+
+
+@bp.get("/<record_id>/review")
+@allow(*SCREENERS)
+def review(record_id: str) -> Any:
+    opened = _open(record_id)
+    visible = {q.id for q in visible_questions(opened.definition, opened.answers)}
+    return render_template("screening/review.html", opened=opened, sections=_sections(opened),
+                           visible=visible, answers=opened.answers, ui_lang=_ui_lang(),
+                           resp_lang=opened.respondent_lang, flags=_flags(opened))
+
+
+@bp.route("/<record_id>/outcome", methods=["GET", "POST"])
+@allow(*SCREENERS)
+def outcome(record_id: str) -> Any:
+    opened = _open(record_id)
+    form = FinaliseForm()
+    status = 200
+    if request.method == "POST" and opened.record.state.value == "draft":
+        if form.validate_on_submit():
+            try:
+                records.finalise(record_id, g.user, g.secret,
+                                 override_tier=form.override_tier.data or None,
+                                 override_reason=form.override_reason.data or "")
+            except ValidationFailed as exc:
+                form.override_reason.errors = [str(exc)]
+                status = 400
+            else:
+                flash(_("The screening is final. It will be handed over at the next sync."), "info")
+                return redirect(url_for("screening.outcome", record_id=record_id))
+        else:
+            status = 400
+    final = opened.record.state.value != "draft"
+    computed = None if final else score(opened.definition, opened.answers)
+    stored = opened.body.get("outcome") if final else records.outcome_dict(computed)  # type: ignore[arg-type]
+    return render_template("screening/outcome.html", opened=opened, outcome=stored,
+                           override=opened.body.get("override"), final=final, form=form,
+                           flags=_flags(opened), ui_lang=_ui_lang(),
+                           resp_lang=opened.respondent_lang), status
+
+
+@bp.get("/<record_id>/slip")
+@allow(*SCREENERS)
+def slip(record_id: str) -> Any:
+    from flask import current_app
+
+    opened = _open(record_id)
+    outcome = opened.body.get("outcome") or records.outcome_dict(score(opened.definition, opened.answers))
+    return render_template("screening/slip.html", opened=opened, outcome=outcome,
+                           override=opened.body.get("override"), flags=_flags(opened),
+                           hotlines=current_app.config["TIP"].hotlines, ui_lang=_ui_lang(),
+                           answers=opened.answers)
+
+
+@bp.route("/<record_id>/discard", methods=["GET", "POST"])
+@allow(*SCREENERS)
+def discard(record_id: str) -> Any:
+    opened = _open(record_id)
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            records.discard(record_id, g.user)
+        except ValidationFailed as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("The draft was discarded."), "info")
+        return redirect(url_for("screening.index"))
+    return render_template("screening/discard.html", opened=opened, form=form)
