@@ -114,3 +114,12 @@ def logged_in(client: FlaskClient, make_user: Callable[..., dict[str, str]]) -> 
         return creds
 
     return do
+
+
+@pytest.fixture
+def live_app(app: Flask, installed: dict[str, str]) -> Iterator[tuple[Flask, str]]:
+    """A set-up station served over real HTTP: (app, base URL)."""
+    from tests.support.live import serve
+
+    with serve(app) as url:
+        yield app, url

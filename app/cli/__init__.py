@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.cli.questionnaire_commands import questionnaire_group
+from app.cli.record_commands import demo_data_command
 from app.cli.setup_commands import init_command
 from app.cli.user_commands import users_group
 
@@ -11,3 +13,5 @@ from app.cli.user_commands import users_group
 def register_commands(app: Flask) -> None:
     app.cli.add_command(init_command)
     app.cli.add_command(users_group)
+    app.cli.add_command(questionnaire_group)
+    app.cli.add_command(demo_data_command)

@@ -315,6 +315,18 @@ def save_answers(record_id: str, user: User, station_key: bytes, raw: Mapping[st
     return result
 
 
+def mark_demo(record_id: str, user: User, station_key: bytes) -> None:
+    def change(opened: OpenRecord) -> None:
+        opened.body["demo"] = True
+
+    _modify(record_id, user, station_key, change)
+
+
+def decrypt_record(rec: Record, station_key: bytes) -> tuple[bytes, dict[str, Any]]:
+    """Data key and body of any record this station key opens (for housekeeping)."""
+    return _decrypt(rec, station_key)
+
+
 def set_languages(record_id: str, user: User, station_key: bytes, *,
                   respondent_lang: str | None = None, interview_lang: str | None = None) -> None:
     def change(opened: OpenRecord) -> None:
