@@ -188,7 +188,7 @@ def _render_section(opened: records.OpenRecord, current: Any, errors: dict[str, 
         seen=seen, errors=errors, posted=posted, flags=_flags(opened),
         client_model=_client_model(opened.definition), resp_lang=opened.respondent_lang,
         ui_lang=_ui_lang(), special_of=special_of, display_date=display_date,
-        form=ConfirmForm(), languages=i18n.LOCALE_NAMES,
+        form=ConfirmForm(), languages=i18n.LOCALE_NAMES, card=request.args.get("view") == "card",
     ), status
 
 
