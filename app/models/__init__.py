@@ -1,8 +1,21 @@
 """SQLAlchemy models: plain tables, no crypto and no request handling."""
 
+from app.models.central import AuditEntry, EnrolmentCode, FailedAttempt, ReceivedRecord, Station
 from app.models.record import Record, RecordState
 from app.models.session import AuthSession
 from app.models.station import Installation, KeySlot
 from app.models.user import User
 
-__all__ = ["AuthSession", "Installation", "KeySlot", "Record", "RecordState", "User"]
+__all__ = [
+    "AuditEntry",
+    "AuthSession",
+    "EnrolmentCode",
+    "FailedAttempt",
+    "Installation",
+    "KeySlot",
+    "ReceivedRecord",
+    "Record",
+    "RecordState",
+    "Station",
+    "User",
+]

@@ -18,3 +18,7 @@ class AuthSession(db.Model):  # type: ignore[name-defined]
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Central only: the unlocked central key, wrapped with a key that lives only in the
+    # session cookie, so any worker can serve the coordinator and the database alone
+    # opens nothing. (Stations keep unlocked keys in process memory instead.)
+    wrapped_secret: Mapped[bytes | None] = mapped_column(sa.LargeBinary(128))

@@ -30,6 +30,16 @@ class Installation(db.Model):  # type: ignore[name-defined]
     central_public_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary(32))
     central_key_id: Mapped[str | None] = mapped_column(sa.String(32))
     next_seq: Mapped[int] = mapped_column(sa.BigInteger, default=1, server_default=sa.text("1"))
+    # Station side of sync (filled at enrolment). The API key signs requests; unlike the
+    # envelope signing key it must work while nobody is logged in (background sync).
+    central_url: Mapped[str | None] = mapped_column(sa.String(300))
+    central_signing_public_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary(32))
+    central_tls_pin: Mapped[str | None] = mapped_column(sa.String(64))
+    api_private_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary(32))
+    request_counter: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default=sa.text("0"))
+    enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_sync_error: Mapped[str | None] = mapped_column(sa.String(300))
 
 
 class KeySlot(db.Model):  # type: ignore[name-defined]
