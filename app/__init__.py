@@ -71,6 +71,7 @@ def create_app(config: Config | None = None) -> Flask:
 
 def _register_blueprints(app: Flask, role: str) -> None:
     from app.admin import bp as admin_bp
+    from app.api import bp as api_bp
     from app.auth import bp as auth_bp
     from app.main import bp as main_bp
     from app.screening import bp as screening_bp
@@ -80,6 +81,9 @@ def _register_blueprints(app: Flask, role: str) -> None:
         app.register_blueprint(bp)
     if role == "station":
         app.register_blueprint(screening_bp)
+    else:
+        csrf.exempt(api_bp)  # machine clients sign each request instead
+        app.register_blueprint(api_bp)
 
 
 def _configure_logging(app: Flask) -> None:

@@ -44,6 +44,10 @@ class Config:
     login_lockout_minutes: int = 5
     # Days a synced record stays readable on the station before its local copy is deleted.
     retention_days: int = 7
+    # Station: seconds between automatic sync attempts (0 = only on demand).
+    sync_interval_seconds: int = 300
+    # Central: the address stations use to reach this server (shown with enrolment codes).
+    public_url: str = ""
     hotlines: dict[str, str] = field(default_factory=lambda: {"1300": "Prachabodi Center 1300"})
     testing: bool = False
 
@@ -56,6 +60,8 @@ class Config:
             raise ConfigError("kdf_profile must be 'production' or 'test'")
         if len(self.secret_key) < 32:
             raise ConfigError("secret_key must be at least 32 characters")
+        if self.sync_interval_seconds < 0:
+            raise ConfigError("sync_interval_seconds must be 0 or more")
         if self.retention_days < 0:
             raise ConfigError("retention_days must be 0 or more")
         if self.login_max_failures < 1 or self.login_lockout_minutes < 1:
@@ -84,6 +90,8 @@ _ALLOWED_KEYS = {
     "login_max_failures": int,
     "login_lockout_minutes": int,
     "retention_days": int,
+    "sync_interval_seconds": int,
+    "public_url": str,
     "hotlines": dict,
 }
 

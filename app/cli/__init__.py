@@ -7,6 +7,7 @@ from flask import Flask
 from app.cli.questionnaire_commands import questionnaire_group
 from app.cli.record_commands import demo_data_command
 from app.cli.setup_commands import init_command
+from app.cli.sync_commands import bundle_group, enrol_command, stations_group, status_command, sync_command
 from app.cli.user_commands import users_group
 
 
@@ -15,3 +16,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_group)
     app.cli.add_command(questionnaire_group)
     app.cli.add_command(demo_data_command)
+    for command in (stations_group, enrol_command, sync_command, bundle_group, status_command):
+        app.cli.add_command(command)

@@ -134,10 +134,13 @@ def needs_slot(role: Role, installation_role: str) -> bool:
 def create_keyring(inst: Installation) -> bytes:
     """At first-run setup: make the installation's secret and its public parts."""
     if inst.role == "central":
+        from app.services import central_keys
+
         private, public = generate_x25519()
         inst.central_public_key = public
         inst.central_key_id = key_id(public)
         inst.local_key_id = key_id(public)
+        central_keys.create_signing_key(inst)
         return private
     secret = new_data_key()
     signing_private, signing_public = generate_signing_key()

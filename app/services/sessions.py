@@ -6,13 +6,16 @@ timeout and "lock all" delete the row, so an old cookie opens nothing.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
+from app.crypto import CryptoError, aead_decrypt, aead_encrypt
 from app.extensions import db
 from app.models import AuthSession, User
 from app.models.types import utcnow
@@ -33,14 +36,40 @@ class Resumed:
     secret: bytes | None = None  # the unlocked installation key, if this user has a slot
 
 
+def _in_memory() -> bool:
+    # A station is one process: keys stay in its memory. Central runs many workers, so the
+    # key is stored wrapped with a key that only the session cookie carries.
+    return bool(current_app.config["TIP"].role == "station")
+
+
 def start(user: User, secret: bytes | None) -> str:
-    """A new session (new token at every login); its unlocked key stays in memory only."""
+    """A new session (new token at every login) holding the user's unlocked key, if any."""
     token = secrets.token_urlsafe(32)
-    db.session.add(AuthSession(id=_hash(token), user_id=user.id))
+    sid = _hash(token)
+    row = AuthSession(id=sid, user_id=user.id)
+    if secret is not None and not _in_memory():
+        cookie_key = secrets.token_bytes(32)
+        token = f"{token}.{base64.urlsafe_b64encode(cookie_key).decode()}"
+        sid = _hash(token)
+        row = AuthSession(id=sid, user_id=user.id,
+                          wrapped_secret=aead_encrypt(cookie_key, secret, sid.encode()))
+    db.session.add(row)
     db.session.commit()
-    if secret is not None:
-        keyring.unlocked().put(_hash(token), secret)
+    if secret is not None and _in_memory():
+        keyring.unlocked().put(sid, secret)
     return token
+
+
+def _secret(token: str, sid: str, row: AuthSession) -> bytes | None:
+    if _in_memory():
+        return keyring.unlocked().get(sid)
+    if row.wrapped_secret is None or "." not in token:
+        return None
+    try:
+        cookie_key = base64.urlsafe_b64decode(token.rsplit(".", 1)[1])
+        return aead_decrypt(cookie_key, row.wrapped_secret, sid.encode())
+    except (ValueError, CryptoError):
+        return None
 
 
 def resume(token: str, idle_minutes: int) -> Resumed:
@@ -51,7 +80,7 @@ def resume(token: str, idle_minutes: int) -> Resumed:
         return Resumed(None, expired=True)
     now = utcnow()
     user = db.session.get(User, row.user_id)
-    secret = keyring.unlocked().get(sid)
+    secret = _secret(token, sid, row)
     # The key is gone (idle sweep, restart): the session is locked, as if idle.
     key_missing = (user is not None and secret is None
                    and keyring.has_slot(user))

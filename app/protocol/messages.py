@@ -1,0 +1,132 @@
+"""Signed messages: request signatures, receipts, central's signed statements, bundles."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from app.crypto import BadSignature, sign, verify
+
+API_VERSION = "v1"
+RECEIPT_VERSION = 1
+BUNDLE_FORMAT = "tip-screen-bundle"
+BUNDLE_VERSION = 1
+
+
+class ProtocolError(ValueError):
+    """A message that is malformed or whose signature does not verify."""
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def unb64(text: object, what: str, *, max_len: int = 32 * 1024 * 1024) -> bytes:
+    if not isinstance(text, str) or len(text) > max_len:
+        raise ProtocolError(f"{what} must be base64 text")
+    try:
+        return base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        raise ProtocolError(f"{what} is not valid base64") from None
+
+
+def canonical(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# -- requests ---------------------------------------------------------------------
+
+def request_message(method: str, path: str, station_id: str, counter: int, timestamp: int,
+                    body: bytes) -> bytes:
+    """What a station signs for each API request (the counter makes replays fail)."""
+    return "\n".join([
+        "tip-screen-request-v1", method.upper(), path, station_id, str(counter), str(timestamp),
+        hashlib.sha256(body).hexdigest(),
+    ]).encode()
+
+
+# -- receipts ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Receipt:
+    record_id: str
+    sha256: str
+    received_at: str
+    raw: bytes  # canonical JSON, then the 64-byte signature
+
+
+def make_receipt(record_id: str, sha256: str, received_at: str, signing_key: bytes) -> bytes:
+    body = canonical({"v": RECEIPT_VERSION, "record_id": record_id, "sha256": sha256,
+                      "received_at": received_at})
+    return body + sign(signing_key, body)
+
+
+def check_receipt(raw: bytes, central_signing_public_key: bytes) -> Receipt:
+    if len(raw) < 65:
+        raise ProtocolError("receipt too short")
+    body, signature = raw[:-64], raw[-64:]
+    try:
+        verify(central_signing_public_key, body, signature)
+    except BadSignature:
+        raise ProtocolError("receipt signature does not verify") from None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise ProtocolError("receipt is not JSON") from None
+    if not isinstance(data, dict) or data.get("v") != RECEIPT_VERSION:
+        raise ProtocolError("unknown receipt version")
+    fields = ("record_id", "sha256", "received_at")
+    if not all(isinstance(data.get(k), str) for k in fields):
+        raise ProtocolError("receipt fields missing")
+    return Receipt(data["record_id"], data["sha256"], data["received_at"], raw)
+
+
+# -- signed statements (enrolment answer, updates) --------------------------------
+
+def sign_statement(payload: dict[str, Any], signing_key: bytes) -> dict[str, Any]:
+    return {"payload": payload, "signature": b64(sign(signing_key, canonical(payload)))}
+
+
+def open_statement(message: object, signing_public_key: bytes) -> dict[str, Any]:
+    if not isinstance(message, dict) or not isinstance(message.get("payload"), dict):
+        raise ProtocolError("not a signed statement")
+    signature = unb64(message.get("signature"), "signature", max_len=200)
+    try:
+        verify(signing_public_key, canonical(message["payload"]), signature)
+    except BadSignature:
+        raise ProtocolError("statement signature does not verify") from None
+    payload: dict[str, Any] = message["payload"]
+    return payload
+
+
+# -- USB bundles --------------------------------------------------------------------
+
+def make_bundle(station_id: str, created_at: str, envelopes: list[tuple[str, bytes]],
+                api_private_key: bytes) -> bytes:
+    """One file: every unsynced sealed envelope, signed by the station's API key."""
+    payload = {"format": BUNDLE_FORMAT, "version": BUNDLE_VERSION, "station_id": station_id,
+               "created_at": created_at,
+               "records": [{"id": rid, "envelope": b64(env)} for rid, env in envelopes]}
+    return canonical(sign_statement(payload, api_private_key)) + b"\n"
+
+
+def read_bundle_header(data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(message, unverified payload): the caller looks up the station, then verifies."""
+    try:
+        message = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        raise ProtocolError("this file is not a tip-screen bundle") from None
+    if not isinstance(message, dict) or not isinstance(message.get("payload"), dict):
+        raise ProtocolError("this file is not a tip-screen bundle")
+    payload = message["payload"]
+    if payload.get("format") != BUNDLE_FORMAT:
+        raise ProtocolError("this file is not a tip-screen bundle")
+    if payload.get("version") != BUNDLE_VERSION:
+        raise ProtocolError(f"bundle version {payload.get('version')!r} is not supported")
+    if not isinstance(payload.get("station_id"), str) or not isinstance(payload.get("records"), list):
+        raise ProtocolError("bundle fields missing")
+    return message, payload

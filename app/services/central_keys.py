@@ -1,0 +1,45 @@
+"""Central's keys: the HPKE key pair (private part only in coordinators' slots) and the
+signing key for receipts and signed statements (usable without an unlock, so stations
+can sync at any hour; wrapped with a key from this server's config, never stored plain)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.crypto import aead_decrypt, aead_encrypt, fingerprint, generate_signing_key
+from app.extensions import db
+from app.models import Installation
+
+SIGNING_AAD = b"tip-screen/v1/central-signing-key"
+
+
+def _config_key() -> bytes:
+    secret = current_app.config["TIP"].secret_key.encode()
+    return hashlib.sha256(b"tip-screen/central-signing-wrap:" + secret).digest()
+
+
+def create_signing_key(inst: Installation) -> None:
+    private, public = generate_signing_key()
+    inst.signing_public_key = public
+    inst.signing_key_wrapped = aead_encrypt(_config_key(), private, SIGNING_AAD)
+
+
+def installation() -> Installation:
+    inst = db.session.scalar(sa.select(Installation).limit(1))
+    if inst is None or inst.role != "central":
+        raise LookupError("not a central installation")
+    return inst
+
+
+def signing_key() -> bytes:
+    inst = installation()
+    assert inst.signing_key_wrapped is not None  # noqa: S101 - created at setup
+    return aead_decrypt(_config_key(), inst.signing_key_wrapped, SIGNING_AAD)
+
+
+def public_fingerprint() -> str:
+    inst = installation()
+    return fingerprint(inst.central_public_key or b"")

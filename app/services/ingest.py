@@ -1,0 +1,164 @@
+"""Central: take in sealed, station-signed envelopes (from the API or a USB bundle).
+
+The station chose each record's UUID; central stores it under a unique key.
+Same id and same bytes: a no-op success with the same receipt. Same id,
+other bytes: a conflict, the original kept. A record central deleted: refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from app.crypto import BadSignature, Envelope, EnvelopeError, parse_envelope, verify_envelope
+from app.extensions import db
+from app.models import Installation, ReceivedRecord, Station
+from app.models.types import utcnow
+from app.protocol.messages import make_receipt
+from app.services import central_keys
+
+MAX_BATCH = 500
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    id: str
+    status: str  # accepted | duplicate | conflict | refused
+    reason: str | None = None
+    receipt: bytes | None = None
+
+
+def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]:
+    inst = db.session.scalar(sa.select(Installation).limit(1))
+    known_keys = {inst.central_key_id} if inst else set()
+    results: dict[str, ItemResult] = {}
+    fresh: dict[str, tuple[bytes, Envelope]] = {}
+    for record_id, blob in items:
+        if record_id in results or record_id in fresh:
+            continue  # the same id twice in one batch: the first one counts
+        try:
+            envelope = parse_envelope(blob)
+            if str(envelope.record_id) != record_id:
+                raise EnvelopeError("the envelope names another record id")
+            if envelope.header.station_id != station.id:
+                raise EnvelopeError("the envelope belongs to another station")
+            verify_envelope(envelope, station.signing_public_key)
+            if envelope.header.central_key_id not in known_keys:
+                raise EnvelopeError("sealed to a key this central does not hold")
+        except BadSignature:
+            results[record_id] = ItemResult(record_id, "refused", "bad_signature")
+            continue
+        except EnvelopeError as exc:
+            results[record_id] = ItemResult(record_id, "refused", f"bad_envelope: {exc.reason}")
+            continue
+        fresh[record_id] = (blob, envelope)
+    if fresh:
+        existing = {r.id: r for r in db.session.scalars(
+            sa.select(ReceivedRecord).where(ReceivedRecord.id.in_(list(fresh))))}
+        signing_key = central_keys.signing_key() if len(existing) < len(fresh) else b""
+        now = utcnow()
+        new_rows = []
+        for record_id, (blob, envelope) in fresh.items():
+            old = existing.get(record_id)
+            sha = envelope.sha256
+            if old is not None:
+                results[record_id] = _against(old, sha)
+                continue
+            receipt = make_receipt(record_id, sha, now.astimezone(UTC).isoformat(timespec="seconds"),
+                                   signing_key)
+            header = envelope.header
+            new_rows.append(dict(
+                id=record_id, station_id=station.id, seq=header.seq,
+                questionnaire_id=header.questionnaire_id,
+                questionnaire_version=header.questionnaire_version,
+                central_key_id=header.central_key_id, created_day=header.created_day,
+                envelope=blob, envelope_sha256=sha, receipt=receipt, received_at=now))
+            results[record_id] = ItemResult(record_id, "accepted", None, receipt)
+        if new_rows:
+            try:
+                db.session.execute(sa.insert(ReceivedRecord), new_rows)
+                db.session.commit()
+            except IntegrityError:
+                # Another worker stored some of these meanwhile: settle them one by one.
+                db.session.rollback()
+                for row in new_rows:
+                    results[str(row["id"])] = _insert_one(row)
+    return [results[rid] for rid, _ in items if rid in results]
+
+
+def _against(old: ReceivedRecord, sha: str) -> ItemResult:
+    if old.deleted_at is not None:
+        return ItemResult(old.id, "refused", "deleted_at_central")
+    if old.envelope_sha256 == sha:
+        return ItemResult(old.id, "duplicate", None, old.receipt)
+    return ItemResult(old.id, "conflict", "different_content_same_id")
+
+
+def _insert_one(row: dict[str, object]) -> ItemResult:
+    try:
+        db.session.execute(sa.insert(ReceivedRecord), [row])
+        db.session.commit()
+        receipt = row["receipt"]
+        return ItemResult(str(row["id"]), "accepted", None, receipt if isinstance(receipt, bytes) else None)
+    except IntegrityError:
+        db.session.rollback()
+        old = db.session.get(ReceivedRecord, row["id"])
+        assert old is not None  # noqa: S101
+        return _against(old, str(row["envelope_sha256"]))
+
+
+def delete_record(record_id: str) -> bool:
+    """Central deletes a record: the bytes go, a tombstone stays so a re-send is refused."""
+    row = db.session.get(ReceivedRecord, record_id)
+    if row is None or row.deleted_at is not None:
+        return False
+    row.envelope = None
+    row.deleted_at = datetime.now(UTC)
+    db.session.commit()
+    return True
+
+
+def import_bundle(data: bytes) -> tuple[Station, list[ItemResult]]:
+    """A USB bundle goes through the same path as the API: verify, then ingest."""
+    from flask_babel import lazy_gettext as _l
+
+    from app.protocol.messages import ProtocolError, open_statement, read_bundle_header, unb64
+    from app.services.errors import ValidationFailed
+
+    try:
+        message, payload = read_bundle_header(data)
+        station = db.session.get(Station, str(payload["station_id"])[:36])
+        if station is None:
+            raise ValidationFailed(_l("The bundle comes from a station that is not enrolled here."))
+        if station.revoked_at is not None:
+            raise ValidationFailed(_l("The bundle comes from a station whose enrolment was revoked."))
+        open_statement(message, station.api_public_key)
+        items = []
+        for n, item in enumerate(payload["records"]):
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                raise ProtocolError(f"records[{n}] is not valid")
+            items.append((item["id"], unb64(item.get("envelope"), f"records[{n}].envelope")))
+    except ProtocolError as exc:
+        raise ValidationFailed(_l("This file is not a valid tip-screen bundle (%(why)s). Nothing was "
+                                  "imported.", why=str(exc))) from None
+    return station, ingest(station, items)
+
+
+def central_status() -> dict[str, object]:
+    rows = db.session.execute(
+        sa.select(ReceivedRecord.station_id, sa.func.count()).group_by(ReceivedRecord.station_id)).all()
+    by_station: dict[str, int] = {str(station_id): int(n) for station_id, n in rows}
+    stations = list(db.session.scalars(sa.select(Station).order_by(Station.name)))
+    last = db.session.scalar(sa.select(sa.func.max(ReceivedRecord.received_at)))
+    return {
+        "role": "central",
+        "records_received": int(sum(by_station.values())),
+        "by_station": [{"station_id": s.id, "name": s.name, "records": int(by_station.get(s.id, 0)),
+                        "pending": s.pending, "revoked": s.revoked_at is not None,
+                        "last_contact": s.last_contact_at.isoformat() if s.last_contact_at else None}
+                       for s in stations],
+        "last_sync": last.isoformat() if last else None,
+    }

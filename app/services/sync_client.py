@@ -1,0 +1,367 @@
+"""Station side of sync: enrol with central, push the outbox, pull signed updates, USB bundles.
+
+Only a well-formed receipt, signed by central and naming the exact envelope,
+marks a record synced: a captive portal's 200 page, a 500, a timeout or a cut
+connection mark nothing, and the next run simply sends again (central answers
+an identical re-send with the same receipt).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import ipaddress
+import json
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from app.crypto import fingerprint, generate_signing_key, key_id, sign
+from app.extensions import db
+from app.models import Installation, Record, RecordState
+from app.models.types import utcnow
+from app.protocol.messages import (
+    ProtocolError,
+    b64,
+    check_receipt,
+    make_bundle,
+    open_statement,
+    request_message,
+    unb64,
+)
+from app.questionnaire import DefinitionError, validate_data
+from app.services import records
+from app.services.errors import ServiceError
+
+BATCH = 100
+TIMEOUT = 20.0
+MAX_RESPONSE = 64 * 1024 * 1024
+
+
+class SyncFailed(ServiceError):
+    """Sync could not complete; the message says why in plain words. Nothing was lost."""
+
+
+@dataclass
+class SyncSummary:
+    sent: int = 0
+    accepted: int = 0
+    duplicate: int = 0
+    conflict: int = 0
+    refused: int = 0
+    marked_synced: int = 0
+    pending_after: int = 0
+    clock_skew_seconds: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+# -- HTTP -----------------------------------------------------------------------------
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise SyncFailed(_l("The central address must look like https://central.example.org"))
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise SyncFailed(_l("Central must be reached over https (plain http only on this computer)."))
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def _connect(url: str, pin: str | None, timeout: float) -> http.client.HTTPConnection:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme == "http":
+        return http.client.HTTPConnection(host, parts.port or 80, timeout=timeout)
+    context = ssl.create_default_context()
+    if pin:
+        # A self-signed central: trust exactly this certificate (by SHA-256), nothing else.
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    conn = http.client.HTTPSConnection(host, parts.port or 443, timeout=timeout, context=context)
+    if pin:
+        conn.connect()
+        sock = conn.sock
+        der = sock.getpeercert(binary_form=True) if isinstance(sock, ssl.SSLSocket) else None
+        if not der or hashlib.sha256(der).hexdigest() != pin.lower().replace(":", ""):
+            conn.close()
+            raise SyncFailed(_l("Central's certificate does not match the pinned fingerprint."))
+    return conn
+
+
+def _request(inst: Installation | None, url: str, method: str, path: str, body: bytes | None = None,
+             *, sign_as: Installation | None = None, timeout: float = TIMEOUT) -> Any:
+    """One HTTP exchange; returns the decoded JSON object or raises SyncFailed."""
+    base = urlsplit(url)
+    full_path = (base.path.rstrip("/") + path) or "/"
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    payload = body or b""
+    if sign_as is not None:
+        headers.update(_signature_headers(sign_as, method, full_path, payload))
+    try:
+        conn = _connect(url, inst.central_tls_pin if inst else None, timeout)
+        try:
+            conn.request(method, full_path, body=payload if method != "GET" else None, headers=headers)
+            response = conn.getresponse()
+            raw = response.read(MAX_RESPONSE + 1)
+        finally:
+            conn.close()
+    except TimeoutError:
+        raise SyncFailed(_l("Central did not answer in time. Nothing was marked as synced.")) from None
+    except ssl.SSLCertVerificationError:
+        raise SyncFailed(_l("Central's certificate could not be verified. Nothing was sent.")) from None
+    except (OSError, http.client.HTTPException):
+        raise SyncFailed(_l("Central cannot be reached (no connection, or the connection was cut). "
+                            "Nothing was lost; sync will try again.")) from None
+    content_type = response.getheader("Content-Type", "")
+    if "application/json" not in content_type or len(raw) > MAX_RESPONSE:
+        raise SyncFailed(_l("The answer did not come from tip-screen central (perhaps a Wi-Fi login "
+                            "page). Nothing was marked as synced."))
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise SyncFailed(_l("Central's answer was damaged. Nothing was marked as synced.")) from None
+    if response.status >= 500:
+        raise SyncFailed(_l("Central had an internal error. Nothing was marked as synced; try later."))
+    if response.status >= 400:
+        message = data.get("message") if isinstance(data, dict) else None
+        raise SyncFailed(_l("Central refused the request: %(why)s", why=str(message or response.status)))
+    return data
+
+
+def _signature_headers(inst: Installation, method: str, path: str, body: bytes) -> dict[str, str]:
+    if inst.api_private_key is None or inst.station_id is None:
+        raise SyncFailed(_l("This station is not enrolled with a central server yet."))
+    # The counter is stored before the request goes out, so it never repeats after a crash.
+    counter = db.session.execute(
+        sa.update(Installation).values(request_counter=Installation.request_counter + 1)
+        .returning(Installation.request_counter)).scalar_one()
+    db.session.commit()
+    timestamp = int(time.time())
+    message = request_message(method, path, inst.station_id, int(counter), timestamp, body)
+    return {"X-TS-Station": inst.station_id, "X-TS-Counter": str(counter),
+            "X-TS-Timestamp": str(timestamp), "X-TS-Signature": b64(sign(inst.api_private_key, message))}
+
+
+# -- enrolment ---------------------------------------------------------------------------
+
+
+def enrol(url: str, code: str, *, expected_fingerprint: str | None = None,
+          tls_pin: str | None = None) -> str:
+    """Register this station with central; returns central's key fingerprint to compare."""
+    inst = records.installation()
+    if inst.enrolled_at is not None:
+        raise SyncFailed(_l("This station is already enrolled."))
+    url = check_url(url)
+    if tls_pin:
+        inst.central_tls_pin = tls_pin.lower().replace(":", "")
+    api_private, api_public = generate_signing_key()
+    body = json.dumps({"code": code.strip(), "station_id": inst.station_id,
+                       "signing_public_key": b64(inst.signing_public_key or b""),
+                       "api_public_key": b64(api_public)}).encode()
+    answer = _request(inst, url, "POST", "/api/v1/enrol", body)
+    try:
+        offered = answer.get("payload", {}).get("central_signing_public_key")
+        signing_public = unb64(offered, "key", max_len=100)
+        payload = open_statement(answer, signing_public)
+        central_public = unb64(payload.get("central_public_key"), "central key", max_len=100)
+    except (ProtocolError, AttributeError):
+        db.session.rollback()
+        raise SyncFailed(_l("Central's answer to the enrolment was not valid. Nothing was changed.")) \
+            from None
+    found = fingerprint(central_public)
+    wrong_key = payload.get("central_key_id") != key_id(central_public)
+    if payload.get("station_id") != inst.station_id or wrong_key:
+        db.session.rollback()
+        raise SyncFailed(_l("Central's answer names another station or key. Nothing was changed."))
+    if expected_fingerprint and expected_fingerprint.replace(" ", "").upper() != found.replace("-", "") \
+            and expected_fingerprint.upper() != found:
+        db.session.rollback()
+        raise SyncFailed(_l("Central's key fingerprint does not match the one you were given. "
+                            "Nothing was changed."))
+    inst.central_url = url
+    inst.central_signing_public_key = signing_public
+    inst.api_private_key = api_private
+    inst.enrolled_at = utcnow()
+    db.session.commit()
+    records.set_central_key(central_public, key_id(central_public))
+    return found
+
+
+# -- push and pull ----------------------------------------------------------------------
+
+
+def pending_count() -> int:
+    return int(db.session.scalar(sa.select(sa.func.count()).select_from(Record).where(
+        Record.state == RecordState.FINAL, Record.receipt.is_(None))) or 0)
+
+
+def sync(progress: Callable[[int, int], None] | None = None, *, pull: bool = True) -> SyncSummary:
+    """Push every sealed, unsynced record in batches; then pull updates. Resumable at any point."""
+    inst = records.installation()
+    if inst.enrolled_at is None or inst.central_url is None or inst.central_signing_public_key is None:
+        raise SyncFailed(_l("This station is not enrolled with a central server yet."))
+    summary = SyncSummary()
+    try:
+        total = len(records.outbox())
+        done = 0
+        while True:
+            batch = records.outbox(limit=BATCH)
+            batch = [r for r in batch if r.envelope is not None]
+            if not batch:
+                break
+            marked_before = summary.marked_synced
+            _push(inst, batch, summary)
+            done += len(batch)
+            if progress:
+                progress(min(done, total), total)
+            if summary.marked_synced == marked_before:
+                break  # nothing in this batch could be settled (conflicts/refusals): stop here
+        if pull:
+            pull_updates(inst)
+    except SyncFailed as exc:
+        _remember(error=str(exc))
+        raise
+    summary.pending_after = pending_count()
+    _remember(error=None)
+    return summary
+
+
+def _push(inst: Installation, batch: list[Record], summary: SyncSummary) -> None:
+    body = json.dumps({"pending": pending_count(),
+                       "records": [{"id": r.id, "envelope": b64(r.envelope or b"")} for r in batch]}).encode()
+    answer = _request(inst, inst.central_url or "", "POST", "/api/v1/records", body, sign_as=inst)
+    results = answer.get("results") if isinstance(answer, dict) else None
+    if not isinstance(results, list):
+        raise SyncFailed(_l("Central's answer was not understood. Nothing was marked as synced."))
+    summary.sent += len(batch)
+    summary.clock_skew_seconds = int(answer.get("clock_skew_seconds") or 0)
+    by_id = {r.id: r for r in batch}
+    for item in results:
+        if not isinstance(item, dict) or item.get("id") not in by_id:
+            continue
+        status = item.get("status")
+        rec = by_id[item["id"]]
+        if status in ("accepted", "duplicate"):
+            summary.accepted += status == "accepted"
+            summary.duplicate += status == "duplicate"
+            if _settle(inst, rec, item.get("receipt")):
+                summary.marked_synced += 1
+            else:
+                summary.problems.append(f"{rec.id}: receipt not valid")
+        elif status == "conflict":
+            summary.conflict += 1
+            summary.problems.append(f"{rec.id}: conflict ({item.get('reason')})")
+        else:
+            summary.refused += 1
+            summary.problems.append(f"{rec.id}: refused ({item.get('reason')})")
+
+
+def _settle(inst: Installation, rec: Record, receipt_text: object) -> bool:
+    """Only a receipt signed by central, for this record and these exact bytes, marks it synced."""
+    try:
+        raw = unb64(receipt_text, "receipt", max_len=4096)
+        receipt = check_receipt(raw, inst.central_signing_public_key or b"")
+    except ProtocolError:
+        return False
+    if receipt.record_id != rec.id or receipt.sha256 != rec.envelope_sha256:
+        return False
+    return records.record_receipt(rec.id, receipt.sha256, raw)
+
+
+def pull_updates(inst: Installation) -> int:
+    """New questionnaire versions and key updates, accepted only with central's signature."""
+    answer = _request(inst, inst.central_url or "", "GET", "/api/v1/updates", sign_as=inst)
+    try:
+        payload = open_statement(answer, inst.central_signing_public_key or b"")
+    except ProtocolError:
+        raise SyncFailed(_l("Central's updates were not signed correctly. Nothing was changed.")) from None
+    added = 0
+    target = Path(current_app.instance_path) / "questionnaires"
+    import yaml
+
+    for item in payload.get("questionnaires", []):
+        if not isinstance(item, dict) or not isinstance(item.get("yaml"), str):
+            continue
+        from app.services import questionnaires
+
+        if questionnaires.get(str(item.get("id")), str(item.get("version"))) is not None:
+            continue
+        try:
+            if validate_data(yaml.safe_load(item["yaml"])):
+                continue
+        except (yaml.YAMLError, DefinitionError):
+            continue
+        target.mkdir(parents=True, exist_ok=True)
+        name = f"{item['id']}-{item['version']}.yaml".replace("/", "_")
+        (target / name).write_text(item["yaml"], encoding="utf-8")
+        added += 1
+    if added:
+        current_app.extensions.pop("tip_questionnaires", None)
+    keys = payload.get("keys") or {}
+    new_id = keys.get("central_key_id") if isinstance(keys, dict) else None
+    if new_id and new_id != inst.central_key_id:
+        public = unb64(keys.get("central_public_key"), "central key", max_len=100)
+        if key_id(public) == keys.get("central_key_id"):
+            records.set_central_key(public, key_id(public))
+    return added
+
+
+def _remember(error: str | None) -> None:
+    inst = records.installation()
+    if error is None:
+        inst.last_sync_at = utcnow()
+    inst.last_sync_error = error[:300] if error else None
+    db.session.commit()
+
+
+# -- USB bundles ------------------------------------------------------------------------
+
+
+def export_bundle(path: Path | None = None) -> tuple[bytes, int]:
+    """Every sealed, unsynced envelope in one file signed by this station."""
+    inst = records.installation()
+    if inst.api_private_key is None or inst.station_id is None:
+        raise SyncFailed(_l("This station is not enrolled with a central server yet."))
+    items = [(r.id, r.envelope) for r in records.outbox() if r.envelope is not None]
+    data = make_bundle(inst.station_id, datetime.now(UTC).isoformat(timespec="seconds"),
+                       [(rid, env) for rid, env in items if env is not None], inst.api_private_key)
+    if path is not None:
+        path.write_bytes(data)
+    return data, len(items)
+
+
+def status() -> dict[str, Any]:
+    inst = records.installation()
+    rows = db.session.execute(sa.select(Record.state, sa.func.count()).group_by(Record.state)).all()
+    counts: dict[RecordState, int] = {state: int(n) for state, n in rows}
+    waiting = db.session.scalar(sa.select(sa.func.count()).select_from(Record).where(
+        Record.state == RecordState.FINAL, Record.envelope.is_(None))) or 0
+    return {
+        "role": "station",
+        "enrolled": inst.enrolled_at is not None,
+        "counts": {"draft": int(counts.get(RecordState.DRAFT, 0)),
+                   "final": int(counts.get(RecordState.FINAL, 0)),
+                   "waiting_for_key": int(waiting),
+                   "synced": int(counts.get(RecordState.SYNCED, 0))},
+        "pending": pending_count(),
+        "last_sync": inst.last_sync_at.isoformat() if inst.last_sync_at else None,
+        "last_error": inst.last_sync_error,
+    }
