@@ -166,7 +166,8 @@ def test_yes_and_no_stay_strings(tmp_path: Path) -> None:
 def test_definition_is_typed_and_frozen(default_definition: Definition) -> None:
     d = default_definition
     assert d.key == ("tip-default", "1.0.0")
-    assert d.title.get("th") == d.title.get("en")  # falls back to English
+    assert d.title.get("th") != d.title.get("en")  # translated
+    assert d.title.get("xx") == d.title.get("en")  # an unknown language falls back to English
     question = d.question("q_hours_per_day")
     assert question is not None
     assert (question.type, question.min, question.max, question.section_id) == (
