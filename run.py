@@ -80,6 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     with app.app_context():
         upgrade()
 
+    from app.services import background_sync
+
+    # Station with sync_interval_seconds > 0: sync in the background (never started by create_app).
+    background_sync.start(app)
+
     if not _is_loopback(args.host):
         print("WARNING: listening on the local network. Phones and other computers on this "
               "network can reach the login page. Use only on a network you trust.",

@@ -73,17 +73,23 @@ def _register_blueprints(app: Flask, role: str) -> None:
     from app.admin import bp as admin_bp
     from app.api import bp as api_bp
     from app.auth import bp as auth_bp
+    from app.central import bp as central_bp
     from app.main import bp as main_bp
     from app.screening import bp as screening_bp
     from app.setup import bp as setup_bp
+    from app.sync import bp as sync_bp
 
     for bp in (main_bp, auth_bp, setup_bp, admin_bp):
         app.register_blueprint(bp)
     if role == "station":
         app.register_blueprint(screening_bp)
+        app.register_blueprint(sync_bp)
     else:
         csrf.exempt(api_bp)  # machine clients sign each request instead
+        # The upload form checks its own CSRF token, after raising the size limit for bundles.
+        csrf.exempt("app.central.routes.import_bundle")
         app.register_blueprint(api_bp)
+        app.register_blueprint(central_bp)
 
 
 def _configure_logging(app: Flask) -> None:

@@ -1,0 +1,8 @@
+from flask import Blueprint
+
+bp = Blueprint("central", __name__, url_prefix="/central")
+
+from app.central import routes  # noqa: E402,F401
+from app.central.labels import template_helpers  # noqa: E402
+
+bp.context_processor(template_helpers)

@@ -1,0 +1,73 @@
+"""Station: what the Sync page shows, and its actions (sync now, USB bundle, enrolment)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from app.crypto import fingerprint
+from app.services import background_sync, records, sync_client
+from app.services.errors import ServiceError
+
+
+class SyncBusy(ServiceError):
+    pass
+
+
+@dataclass(frozen=True)
+class SyncOverview:
+    enrolled: bool
+    central_url: str | None
+    central_fingerprint: str | None
+    pending: int
+    waiting_for_key: int
+    last_sync_at: datetime | None
+    last_error: str | None
+    auto_interval_seconds: int  # 0: automatic sync is off
+    auto_running: bool
+    auto_failures: int
+    auto_next_at: datetime | None
+
+
+def overview() -> SyncOverview:
+    inst = records.installation()
+    status = sync_client.status()
+    counts = status["counts"]
+    auto = background_sync.state()
+    return SyncOverview(
+        enrolled=inst.enrolled_at is not None,
+        central_url=inst.central_url,
+        central_fingerprint=fingerprint(inst.central_public_key) if inst.central_public_key else None,
+        pending=int(status["pending"]),
+        waiting_for_key=int(counts["waiting_for_key"]),
+        last_sync_at=inst.last_sync_at,
+        last_error=inst.last_sync_error,
+        auto_interval_seconds=int(current_app.config["TIP"].sync_interval_seconds),
+        auto_running=auto is not None,
+        auto_failures=auto.failures if auto else 0,
+        auto_next_at=auto.next_at if auto else None,
+    )
+
+
+def sync_now() -> sync_client.SyncSummary:
+    summary = background_sync.run_sync(wait=False)
+    if summary is None:
+        raise SyncBusy(_l("A sync is already running. Wait a minute and look again."))
+    return summary
+
+
+def enrol(url: str, code: str, *, expected_fingerprint: str | None, tls_pin: str | None,
+          station_key: bytes | None) -> tuple[str, int]:
+    """Enrol; then seal the records that were waiting for central's key (if this login holds the
+    station key). Returns central's fingerprint and how many records were sealed."""
+    found = sync_client.enrol(url, code, expected_fingerprint=expected_fingerprint or None,
+                              tls_pin=tls_pin or None)
+    sealed = records.seal_waiting(station_key) if station_key is not None else 0
+    return found, sealed
+
+
+def export_bundle() -> tuple[bytes, int]:
+    return sync_client.export_bundle()

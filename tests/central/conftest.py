@@ -1,0 +1,152 @@
+"""A central installation (SQLite for pages, PostgreSQL where the database matters) and a
+stand-in station that seals real envelopes with its own keys."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app.crypto import encrypt_body, generate_signing_key, new_data_key, seal_envelope
+from app.crypto.envelope import RecordHeader
+from app.extensions import db
+from app.models import Installation, Station
+from app.protocol.messages import make_bundle
+from app.roles import Role
+from app.services import accounts, enrolment, ingest, keyring, setup
+from tests.conftest import PASSPHRASE
+from tests.support.postgres import fresh_database
+from tests.support.web import login
+from tests.sync.conftest import central, station  # noqa: F401  (fixtures: live central + station)
+
+__all__ = ["FakeStation", "central", "station"]
+
+
+@dataclass
+class FakeStation:
+    """Enrolled through a real code; seals records as a station does (the same crypto calls)."""
+
+    app: Flask
+    name: str
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    seq: int = 0
+
+    def __post_init__(self) -> None:
+        self.signing_private, self.signing_public = generate_signing_key()
+        self.api_private, self.api_public = generate_signing_key()
+        with self.app.app_context():
+            code = enrolment.create_code(self.name, "http://127.0.0.1").code
+            enrolment.redeem(code, station_id=self.id, signing_public_key=self.signing_public,
+                             api_public_key=self.api_public, source="test")
+
+    def envelope(self, answers: dict[str, Any] | None = None, *, outcome: dict[str, Any] | None = None,
+                 override: dict[str, Any] | None = None) -> tuple[str, bytes]:
+        with self.app.app_context():
+            inst = db.session.scalar(sa.select(Installation))
+            central_public, central_key_id = inst.central_public_key, inst.central_key_id
+        self.seq += 1
+        record_id = uuid.uuid4()
+        header = RecordHeader(record_id=record_id, station_id=self.id, seq=self.seq,
+                              questionnaire_id="tip-default", questionnaire_version=_default_version(self.app),
+                              created_day="2026-03-01", local_key_id="0" * 16, central_key_id=central_key_id)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        body = {"format": 1, "started_at": now, "finalised_at": now, "respondent_lang": "th",
+                "interview_lang": "en",
+                "answers": {qid: {"value": value, "lang": "en", "at": now}
+                            for qid, value in (answers or {}).items()},
+                "outcome": outcome, "override": override}
+        data_key = new_data_key()
+        ciphertext = encrypt_body(header, json.dumps(body).encode(), data_key)
+        return str(record_id), seal_envelope(header, ciphertext, data_key, central_public, self.signing_private)
+
+    def deliver(self, *items: tuple[str, bytes]) -> list[ingest.ItemResult]:
+        with self.app.app_context():
+            station = db.session.get(Station, self.id)
+            return ingest.ingest(station, list(items))
+
+    def bundle(self, *items: tuple[str, bytes]) -> bytes:
+        return make_bundle(self.id, datetime.now(UTC).isoformat(timespec="seconds"), list(items),
+                           self.api_private)
+
+
+def _default_version(app: Flask) -> str:
+    from app.services import questionnaires
+
+    with app.app_context():
+        return questionnaires.latest().version
+
+
+@pytest.fixture
+def central_app(make_app: Callable[..., Flask]) -> Flask:
+    """A set-up central on SQLite (a trial installation): enough for the pages."""
+    app = make_app(role="central")
+    with app.app_context():
+        setup.initialise("Central", "admin", PASSPHRASE)
+    return app
+
+
+@pytest.fixture
+def central_users(central_app: Flask) -> Callable[..., dict[str, str]]:
+    """Accounts on central; ``slot=False`` leaves a coordinator without a key slot."""
+
+    def make(role: Role, username: str | None = None, *, slot: bool = True) -> dict[str, str]:
+        name = username or f"{role.value}{uuid.uuid4().hex[:4]}"
+        if role is Role.ADMIN and username is None:
+            return {"username": "admin", "passphrase": PASSPHRASE}
+        with central_app.app_context():
+            admin = accounts.find_user("admin")
+            secret = keyring.open_user_slot(admin, PASSPHRASE)
+            user = accounts.create_user(name, role, PASSPHRASE, secret=secret)
+            if not slot:
+                from app.models import KeySlot
+
+                db.session.execute(sa.delete(KeySlot).where(KeySlot.user_id == user.id))
+                db.session.commit()
+        return {"username": name, "passphrase": PASSPHRASE}
+
+    return make
+
+
+@pytest.fixture
+def as_role(central_app: Flask, central_users: Callable[..., dict[str, str]]) -> Callable[..., FlaskClient]:
+    """A test client logged in to central with a fresh account of the given role."""
+
+    def log_in(role: Role, *, slot: bool = True) -> FlaskClient:
+        creds = central_users(role, slot=slot)
+        client = central_app.test_client()
+        response = login(client, creds["username"], creds["passphrase"])
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return log_in
+
+
+@pytest.fixture
+def fake_station(central_app: Flask) -> FakeStation:
+    return FakeStation(central_app, "Mae Sot post")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def audit_app(request: pytest.FixtureRequest, make_app: Callable[..., Flask]) -> Iterator[Flask]:
+    """A central app on SQLite, and on PostgreSQL, with the schema migrated."""
+    if request.param == "sqlite":
+        yield make_app(role="central")
+        return
+    from flask_migrate import upgrade
+
+    with fresh_database() as url:
+        app = make_app(role="central", database_url=url)
+        with app.app_context():
+            upgrade()
+        yield app
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
