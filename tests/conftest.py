@@ -17,7 +17,8 @@ from app.config import CONFIG_NAME, SQLITE_NAME, Config, load_config, write_init
 from app.extensions import db
 from app.roles import Role
 from app.services import accounts, keyring, setup
-from tests.support.web import login
+from tests.support.interview import Interview
+from tests.support.web import csrf_from, login
 
 PASSPHRASE = "long enough test phrase"
 
@@ -123,3 +124,20 @@ def live_app(app: Flask, installed: dict[str, str]) -> Iterator[tuple[Flask, str
 
     with serve(app) as url:
         yield app, url
+
+
+@pytest.fixture
+def start(client: FlaskClient, logged_in: Callable[..., Any]) -> Callable[..., Any]:
+    state: dict[str, Any] = {}
+
+    def begin(lang: str = "th", role: str = "officer") -> Interview:
+        if "creds" not in state:
+            state["creds"] = logged_in(role)
+        page = client.get("/screenings/new")
+        token = csrf_from(page.get_data(as_text=True))
+        response = client.post("/screenings/new", data={"respondent_lang": lang, "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        record_id = response.headers["Location"].split("/")[2]
+        return Interview(client, record_id, token)
+
+    return begin

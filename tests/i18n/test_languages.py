@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.screening.conftest import Interview, start  # noqa: F401  (fixture)
-from tests.screening.test_flow import _answers
+from tests.support.interview import Interview
+from tests.support.interview import stored_answers as _answers
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "zawgyi"
 
@@ -92,11 +92,12 @@ def test_missing_questionnaire_translation_falls_back_to_english_visibly(app, cl
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
     data["version"] = "1.0.1"
     # A new question label with English only, as an organisation might add in a hurry.
-    data["sections"][0]["questions"][0]["label"] = {"en": "Untranslated new label"}
+    assert data["sections"][1]["questions"][0]["id"] == "q_consent_interview"
+    data["sections"][1]["questions"][0]["label"] = {"en": "Untranslated new label"}
     (target / "default-1.0.1.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     app.extensions.pop("tip_questionnaires", None)
     interview: Interview = start("km")
-    page = interview.page("setup").get_data(as_text=True)
+    page = interview.page("consent").get_data(as_text=True)
     assert "Untranslated new label" in page
     assert 'class="fallback-mark"' in page
     shutil.rmtree(target)

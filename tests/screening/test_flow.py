@@ -7,16 +7,8 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Record
 from tests.conftest import PASSPHRASE, admin_secret
+from tests.support.interview import stored_answers as _answers
 from tests.support.web import csrf_from, login
-
-
-def _answers(app, interview):
-    from app.services import accounts, records
-
-    with app.app_context():
-        rec = db.session.get(Record, interview.id)
-        owner = accounts.get_user(rec.created_by)
-        return records.open_record(interview.id, owner, admin_secret(app)).body["answers"]
 
 
 def test_start_in_two_taps_lands_on_the_first_section(client, start):

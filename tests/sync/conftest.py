@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 
 from app.extensions import db
-from app.services import accounts, enrolment, keyring, records, setup
+from app.models import EnrolmentCode, ReceivedRecord, Record, Station
+from app.services import accounts, enrolment, keyring, records, setup, sync_client
 from tests.conftest import PASSPHRASE
 from tests.support.live import serve
 from tests.support.postgres import fresh_database
@@ -24,6 +29,27 @@ class Central:
     def code(self, name: str = "Mae Sot post") -> str:
         with self.app.app_context():
             return enrolment.create_code(name, self.url).code
+
+    def ctx(self) -> Any:
+        return self.app.app_context()
+
+    def counts(self) -> dict[str, int]:
+        """What a refused request must leave unchanged."""
+        with self.app.app_context():
+            db.session.remove()
+            return {
+                "received_records": db.session.scalar(sa.select(sa.func.count()).select_from(ReceivedRecord)),
+                "stations": db.session.scalar(sa.select(sa.func.count()).select_from(Station)),
+                "codes_used": db.session.scalar(sa.select(sa.func.count()).select_from(EnrolmentCode)
+                                                .where(EnrolmentCode.used_at.is_not(None))),
+            }
+
+    def received(self) -> dict[str, ReceivedRecord]:
+        with self.app.app_context():
+            db.session.remove()
+            rows = list(db.session.scalars(sa.select(ReceivedRecord)))
+            db.session.expunge_all()
+            return {r.id: r for r in rows}
 
 
 @dataclass
@@ -49,6 +75,66 @@ class StationSide:
     def seal_waiting(self) -> int:
         with self.app.app_context():
             return records.seal_waiting(self.secret)
+
+    def enrol(self, central: Central) -> None:
+        with self.app.app_context():
+            sync_client.enrol(central.url, central.code())
+
+    def records(self) -> dict[str, Record]:
+        with self.app.app_context():
+            db.session.remove()
+            rows = list(db.session.scalars(sa.select(Record)))
+            db.session.expunge_all()
+            return {r.id: r for r in rows}
+
+    def signed(self, method: str, path: str, body: bytes = b"", *, timestamp: int | None = None
+               ) -> dict[str, str]:
+        """Headers for one request, signed as the station's client signs them (counter grows)."""
+        with self.app.app_context():
+            inst = records.installation()
+            headers = sync_client._signature_headers(inst, method, path, body)
+        if timestamp is not None:  # re-sign with another clock
+            headers = resign(self, method, path, body, int(headers["X-TS-Counter"]), timestamp)
+        return headers
+
+
+def resign(station: StationSide, method: str, path: str, body: bytes, counter: int, timestamp: int,
+           station_id: str | None = None, key: bytes | None = None) -> dict[str, str]:
+    from app.crypto import sign
+    from app.protocol.messages import b64, request_message
+
+    with station.app.app_context():
+        inst = records.installation()
+        sid = station_id or str(inst.station_id)
+        private = key or inst.api_private_key
+    assert private is not None
+    message = request_message(method, path, sid, counter, timestamp, body)
+    return {"X-TS-Station": sid, "X-TS-Counter": str(counter), "X-TS-Timestamp": str(timestamp),
+            "X-TS-Signature": b64(sign(private, message))}
+
+
+@dataclass
+class Answer:
+    status: int
+    content_type: str
+    raw: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.raw)
+
+
+def call(base: str, method: str, path: str, body: bytes | None = None,
+         headers: dict[str, str] | None = None, timeout: float = 10) -> Answer:
+    """One real HTTP exchange, nothing added but what is given (and Content-Length)."""
+    parts = urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port or 80, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers={"Content-Type": "application/json", **(headers or {})})
+        response = conn.getresponse()
+        return Answer(response.status, response.getheader("Content-Type", ""), response.read())
+    finally:
+        conn.close()
 
 
 @pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -76,3 +162,9 @@ def station(make_app: Callable[..., Flask]) -> StationSide:
         secret = keyring.open_user_slot(admin, PASSPHRASE)
     assert secret is not None
     return StationSide(app, secret)
+
+
+@pytest.fixture
+def enrolled(central: Central, station: StationSide) -> tuple[Central, StationSide]:
+    station.enrol(central)
+    return central, station

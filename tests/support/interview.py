@@ -1,11 +1,10 @@
-"""Fixtures for driving screenings through the pages with Flask's test client."""
+"""Drive a screening through the real routes with Flask's test client."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
 
@@ -44,18 +43,15 @@ class Interview:
             "csrf_token": csrf_from(page.get_data(as_text=True))})
 
 
-@pytest.fixture
-def start(client: FlaskClient, logged_in: Callable[..., Any]) -> Callable[..., Interview]:
-    state: dict[str, Any] = {}
+def stored_answers(app: Flask, interview: Interview) -> dict[str, Any]:
+    """The decrypted answers of a record, opened with its owner's account and the station key."""
+    from app.extensions import db
+    from app.models import Record
+    from app.services import accounts, records
+    from tests.conftest import admin_secret
 
-    def begin(lang: str = "th", role: str = "officer") -> Interview:
-        if "creds" not in state:
-            state["creds"] = logged_in(role)
-        page = client.get("/screenings/new")
-        token = csrf_from(page.get_data(as_text=True))
-        response = client.post("/screenings/new", data={"respondent_lang": lang, "csrf_token": token})
-        assert response.status_code == 302, response.get_data(as_text=True)
-        record_id = response.headers["Location"].split("/")[2]
-        return Interview(client, record_id, token)
-
-    return begin
+    with app.app_context():
+        rec = db.session.get(Record, interview.id)
+        owner = accounts.get_user(rec.created_by)
+        answers: dict[str, Any] = records.open_record(interview.id, owner, admin_secret(app)).body["answers"]
+        return answers
