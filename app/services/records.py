@@ -34,6 +34,7 @@ from app.crypto import (
     parse_envelope,
     seal_envelope,
     unwrap_local,
+    verify_envelope,
     wrap_local,
 )
 from app.extensions import db
@@ -128,12 +129,22 @@ def _header(rec: Record) -> RecordHeader:
     )
 
 
-def _ciphertext(rec: Record) -> bytes | None:
+def _ciphertext(rec: Record) -> bytes:
+    """The body ciphertext: the draft's, or the one inside the record's own, intact envelope."""
     if rec.body is not None:
         return rec.body
-    if rec.envelope is not None:
-        return parse_envelope(rec.envelope).body_ciphertext
-    return None
+    if rec.envelope is None:
+        raise _damaged(rec.id)
+    # The envelope is what central will be sent: a changed byte anywhere in it (header,
+    # sealed key, signature), or one that belongs to another record, makes this record
+    # damaged here too, rather than quietly waiting in the outbox to be refused.
+    envelope = parse_envelope(rec.envelope)
+    signing_public = installation().signing_public_key
+    if (envelope.header != _header(rec) or envelope.sha256 != rec.envelope_sha256
+            or signing_public is None):
+        raise _damaged(rec.id)
+    verify_envelope(envelope, signing_public)
+    return envelope.body_ciphertext
 
 
 def _damaged(rec_id: str) -> RecordDamaged:
@@ -142,11 +153,11 @@ def _damaged(rec_id: str) -> RecordDamaged:
 
 
 def _decrypt(rec: Record, station_key: bytes) -> tuple[bytes, dict[str, Any]]:
-    ciphertext = _ciphertext(rec)
-    if ciphertext is None or rec.local_wrap is None:
+    if (rec.body is None and rec.envelope is None) or rec.local_wrap is None:
         raise RecordDamaged(_l("Record %(id)s was handed over to central and is no longer "
                                "readable on this station.", id=rec.id))
     try:
+        ciphertext = _ciphertext(rec)
         header = _header(rec)
         data_key = unwrap_local(rec.local_wrap, station_key, header)
         body = json.loads(decrypt_body(header, ciphertext, data_key))
