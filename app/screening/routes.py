@@ -106,10 +106,11 @@ def resume(record_id: str) -> Any:
     if opened.record.state.value != "draft":
         return redirect(url_for("screening.outcome", record_id=record_id))
     answered = set(opened.answers)
+    shown = {q.id for q in visible_questions(opened.definition, opened.answers)}
     sections = _sections(opened)
-    # Resume at the first section with a question not yet answered.
+    # Resume at the first section with a shown question not yet answered (a hidden one cannot be).
     for section in sections:
-        if any(q.id not in answered and q.type != "note" for q in section.questions):
+        if any(q.id in shown and q.id not in answered and q.type != "note" for q in section.questions):
             return redirect(url_for("screening.section", record_id=record_id, section_id=section.id))
     return redirect(url_for("screening.review", record_id=record_id))
 

@@ -8,8 +8,10 @@
   var model = JSON.parse(document.getElementById("skip-model").textContent);
   var answers = JSON.parse(document.getElementById("answers-data").textContent);
   var csrf = form.querySelector("input[name=csrf_token]").value;
-  var pending = {};   // question id -> true: changed, not yet acknowledged by the station
-  var timer = null, retryDelay = 1000, inFlight = false;
+  // Question id -> change counter: changed, not yet acknowledged by the station. The counter
+  // tells a reply about an older value from one about the latest (typing goes on during a save).
+  var pending = {};
+  var changes = 0, timer = null, retryDelay = 1000, inFlight = false;
 
   function say(text) { if (status) status.textContent = text; }
 
@@ -63,19 +65,28 @@
     return data;
   }
 
-  function send() {
-    var ids = Object.keys(pending);
-    if (!ids.length || inFlight) return;
-    inFlight = true;
+  function post(ids, keepalive) {
     var data = new FormData();
     ids.forEach(function (qid) {
       fieldsOf(qid).forEach(function (value, key) { data.append(key, value); });
     });
-    say(form.getAttribute("data-msg-saving"));
-    fetch(form.getAttribute("data-autosave-url"), {
-      method: "POST", body: data, credentials: "same-origin",
+    return fetch(form.getAttribute("data-autosave-url"), {
+      method: "POST", body: data, credentials: "same-origin", keepalive: keepalive,
       headers: { "X-CSRFToken": csrf, "Accept": "application/json" }
-    }).then(function (resp) {
+    });
+  }
+
+  // Forget a question's change only if it was not changed again while the save was under way.
+  function settled(qid, sent) { if (pending[qid] === sent[qid]) delete pending[qid]; }
+
+  function send() {
+    var ids = Object.keys(pending);
+    if (!ids.length || inFlight) return;
+    inFlight = true;
+    var sent = {};
+    ids.forEach(function (qid) { sent[qid] = pending[qid]; });
+    say(form.getAttribute("data-msg-saving"));
+    post(ids, false).then(function (resp) {
       return resp.json().then(function (body) { return { status: resp.status, body: body }; });
     }).then(function (r) {
       inFlight = false;
@@ -86,9 +97,14 @@
         if (err) { err.textContent = message || ""; err.hidden = !message; }
         box(qid).classList.toggle("has-error", !!message);
       });
-      if (!r.body.ok) { say(r.body.message || form.getAttribute("data-msg-error")); ids.forEach(function (q) { delete pending[q]; }); return; }
+      if (!r.body.ok) {
+        say(r.body.message || form.getAttribute("data-msg-error"));
+        ids.forEach(function (q) { settled(q, sent); });
+        if (Object.keys(pending).length) schedule(50);
+        return;
+      }
       r.body.saved.forEach(function (qid) {
-        delete pending[qid];
+        settled(qid, sent);
         answers[qid] = r.body.answers[qid];
         var seen = form.querySelector("input[name='seen-" + qid + "']");
         if (seen) seen.value = r.body.seen[qid];
@@ -100,8 +116,9 @@
       showFlags(r.body.flags || []);
       applySkipLogic();
       retryDelay = 1000;
-      say(form.getAttribute("data-msg-saved"));
+      // "Saved" only when every change on the page is stored; a newer one goes next.
       if (Object.keys(pending).length) schedule(50);
+      else say(form.getAttribute("data-msg-saved"));
     }).catch(function () {
       // No connection to the station: keep the answers here and try again.
       inFlight = false;
@@ -123,7 +140,7 @@
         if (other !== input && (input.hasAttribute("data-exclusive") || other.hasAttribute("data-exclusive"))) other.checked = false;
       });
     }
-    pending[el.getAttribute("data-qid")] = true;
+    pending[el.getAttribute("data-qid")] = ++changes;
     schedule(ev.type === "input" ? 600 : 0);
   }
 
@@ -132,7 +149,16 @@
     if (ev.target.tagName === "TEXTAREA" || ev.target.type === "text") changed(ev);
   });
   window.addEventListener("beforeunload", function (ev) {
-    if (Object.keys(pending).length) { send(); ev.preventDefault(); ev.returnValue = ""; }
+    if (Object.keys(pending).length) { ev.preventDefault(); ev.returnValue = ""; }
+  });
+  // The page is going away (tab closed, another page opened): hand what is not saved yet to
+  // the browser, which completes a keepalive request after the page is gone.
+  window.addEventListener("pagehide", function () {
+    var ids = Object.keys(pending);
+    if (!ids.length) return;
+    clearTimeout(timer);
+    pending = {};
+    post(ids, true).catch(function () { /* nothing left to tell: the page is gone */ });
   });
   form.addEventListener("submit", function () { pending = {}; });
   applySkipLogic();
