@@ -17,6 +17,7 @@ MESSAGES = {
     403: (_l("Not allowed"), _l("Your account cannot open this page.")),
     404: (_l("Page not found"), _l("This page does not exist. Check the address or go back.")),
     405: (_l("Not allowed"), _l("This page cannot be used that way.")),
+    409: (_l("Cannot be done now"), _l("This cannot be done in the record's present state.")),
     413: (_l("Too large"), _l("What you sent is too large.")),
     429: (_l("Too many attempts"), _l("Wait a little and try again.")),
     500: (_l("Something went wrong"),
@@ -35,7 +36,9 @@ def _render(code: int, detail: object | None = None, ref: str | None = None) -> 
 
 
 def _http_error(exc: HTTPException) -> Any:
-    return _render(exc.code or 500)
+    # A route may abort with its own, already translated, explanation.
+    custom = exc.description if exc.description != type(exc).description else None
+    return _render(exc.code or 500, custom)
 
 
 def _csrf_error(exc: CSRFError) -> Any:

@@ -68,3 +68,22 @@ def test_json_clients_get_json_errors(client, installed):
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert response.get_json()["error"] == 404
+
+
+def test_an_explained_refusal_shows_its_own_message(make_app):
+    from flask import abort
+
+    app = make_app()
+
+    @app.get("/refuse")
+    def refuse():
+        abort(409, description="Record 1234 cannot be opened: it is damaged.")
+
+    refuse._tip_access = frozenset({"public"})
+    with app.app_context():
+        from app.services import setup
+
+        setup.initialise("Post", "admin", "long enough test phrase")
+    response = app.test_client().get("/refuse")
+    assert response.status_code == 409
+    assert "Record 1234 cannot be opened" in response.get_data(as_text=True)
