@@ -59,7 +59,8 @@ def show_answer(question: Question, stored: object, lang: str) -> str:
             labels.append(option.label.get(lang) if option else str(value))
         return ", ".join(labels) if labels else "—"
     if isinstance(stored, dict):
-        estimated = f" ({_('estimated')})" if stored.get("estimated") else ""
+        word = _("estimated")
+        estimated = f" ({word})" if stored.get("estimated") else ""
         if "date" in stored:
             return display_date(stored["date"], lang) + estimated
         if stored.get("dob"):

@@ -23,7 +23,8 @@ NAMES = ("Aye", "Somchai", "Sokha", "Bounmy", "Mya", "Nok", "Dara", "Khamla", "T
 
 def _raw(question: Question, rng: random.Random, marker: str, lean: float) -> object:
     """A plausible raw answer; ``lean`` near 1 gives many indicator answers, near 0 few."""
-    if rng.random() < 0.06 and question.allow_unknown and question.type not in ("consent", "text", "longtext"):
+    free_text = question.type in ("consent", "text", "longtext")
+    if rng.random() < 0.06 and question.allow_unknown and not free_text:
         return "__unknown__"
     if question.type == "consent":
         return "yes" if rng.random() < 0.92 else "no"
