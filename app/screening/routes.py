@@ -25,6 +25,7 @@ from app.screening.answers import display_date, fingerprint, raw_answer, special
 from app.screening.forms import ConfirmForm, FinaliseForm, StartForm
 from app.services import records
 from app.services.errors import NotAllowed, ServiceError, ValidationFailed
+from app.text.dates import parse_date
 from app.web.access import allow
 
 STATE_FILTERS = ("draft", "final", "waiting", "synced")
@@ -79,8 +80,14 @@ def index() -> Any:
 
 
 def _day(text: str | None) -> date | None:
+    if not text:
+        return None
     try:
-        return date.fromisoformat(text) if text else None
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return parse_date(text, _ui_lang(), buddhist_era=_ui_lang() == "th")
     except ValueError:
         flash(_("Dates in the filter are written as YYYY-MM-DD."), "error")
         return None
@@ -211,7 +218,9 @@ def answer(record_id: str) -> Any:
         result = records.save_answers(record_id, g.user, g.secret, raw, lang=opened.respondent_lang)
     except records.AnswersRejected as exc:
         return jsonify(ok=False, errors=exc.errors, message=str(exc)), 400
-    except ValidationFailed as exc:
+    except NotAllowed as exc:
+        return jsonify(ok=False, errors={}, message=str(exc)), 403
+    except ServiceError as exc:  # final already, damaged, or busy elsewhere: nothing was saved
         return jsonify(ok=False, errors={}, message=str(exc)), 409
     stored = records.open_record(record_id, g.user, g.secret).answers
     return jsonify(
@@ -219,7 +228,7 @@ def answer(record_id: str) -> Any:
         answers={qid: stored.get(qid) for qid in result.saved},
         seen={qid: fingerprint(stored.get(qid)) for qid in result.saved},
         converted=result.converted and {q: True for q in result.converted},
-        flags=[{"code": f["code"], "level": f["level"], "action": f["action"]} for f in result.flags],
+        flags=[{"code": f.code, "level": f.level, "action": f.action.get(_ui_lang())} for f in result.flags],
     )
 
 

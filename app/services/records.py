@@ -40,7 +40,15 @@ from app.crypto import (
 from app.extensions import db
 from app.models import Installation, Record, RecordState, User
 from app.models.types import utcnow
-from app.questionnaire import AnswerError, Definition, Outcome, active_flags, check_answer, score
+from app.questionnaire import (
+    AnswerError,
+    Definition,
+    FlagHit,
+    Outcome,
+    active_flags,
+    check_answer,
+    score,
+)
 from app.roles import Role
 from app.services import keyring, questionnaires
 from app.services.answer_messages import message as answer_message
@@ -89,7 +97,7 @@ class OpenRecord:
 class SaveResult:
     saved: list[str]
     converted: dict[str, str] = field(default_factory=dict)  # question id -> Zawgyi original
-    flags: list[dict[str, str]] = field(default_factory=list)
+    flags: list[FlagHit] = field(default_factory=list)  # shown in the officer's language
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,7 @@ class Summary:
     flags: tuple[str, ...]
     respondent_lang: str | None
     readable: bool
+    damaged: bool = False  # unreadable because changed outside tip-screen (not handed over)
 
 
 # -- keys and headers ------------------------------------------------------------
@@ -320,9 +329,7 @@ def save_answers(record_id: str, user: User, station_key: bytes, raw: Mapping[st
         result.converted = originals
 
     opened = _modify(record_id, user, station_key, change)
-    result.flags = [{"id": f.id, "code": f.code, "level": f.level,
-                     "action": f.action.get(opened.respondent_lang)}
-                    for f in active_flags(opened.definition, opened.answers)]
+    result.flags = active_flags(opened.definition, opened.answers)
     return result
 
 
@@ -541,7 +548,8 @@ def _summary(rec: Record, station_key: bytes) -> Summary:
     try:
         _, body = _decrypt(rec, station_key)
     except RecordDamaged:
-        return Summary(**base, name="", tier=None, flags=(), respondent_lang=None, readable=False)
+        return Summary(**base, name="", tier=None, flags=(), respondent_lang=None, readable=False,
+                       damaged=True)
     name = body["answers"].get("q_respondent_name", {}).get("value") or ""
     outcome = body.get("outcome") or {}
     override = body.get("override") or {}

@@ -25,6 +25,7 @@ def _login(driver, url):
     driver.find_element(By.ID, "username").send_keys("admin")
     driver.find_element(By.ID, "passphrase").send_keys(PASSPHRASE)
     driver.find_element(By.CSS_SELECTOR, "form.card button[type=submit]").click()
+    _wait(driver, lambda d: "/login" not in d.current_url and d.execute_script("return document.readyState") == "complete")
 
 
 def _wait(driver, condition, timeout=10):
@@ -73,6 +74,7 @@ def test_whole_interview_in_each_language(live_app, lang):
     with chromium(360, 740) as driver:
         _login(driver, url)
         driver.get(url + "/screenings/new")
+        assert driver.execute_script("return window.innerWidth") == 360
         driver.find_element(By.CSS_SELECTOR, f"button[name=respondent_lang][value={lang}]").click()
         _wait(driver, lambda d: "/s/setup" in d.current_url)
         name = driver.find_element(By.ID, "q-q_respondent_name")

@@ -101,3 +101,11 @@ def test_missing_questionnaire_translation_falls_back_to_english_visibly(app, cl
     assert "Untranslated new label" in page
     assert 'class="fallback-mark"' in page
     shutil.rmtree(target)
+
+
+def test_review_page_tells_the_officer_a_conversion_happened(client, start):
+    zawgyi, _ = _pairs(1)[0]
+    interview: Interview = start("my")
+    interview.autosave(q_observation_notes=zawgyi, q_consent_interview="yes")
+    page = client.get(f"/screenings/{interview.id}/review").get_data(as_text=True)
+    assert "converted to Unicode" in page

@@ -50,6 +50,11 @@ def chromium(width: int = 360, height: int = 740) -> Iterator[object]:
     ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    if width < 500:
+        # Headless Chromium opens no window narrower than 500 px: emulate the phone's screen
+        # (not "mobile" emulation, which would zoom out and hide sideways scrolling).
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
     driver.set_page_load_timeout(30)
     driver.set_script_timeout(30)
     try:
