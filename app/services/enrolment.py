@@ -83,9 +83,11 @@ def redeem(code: str, *, station_id: str, signing_public_key: bytes, api_public_
     if _throttled(source):
         raise EnrolmentThrottled(_l("Too many wrong enrolment codes. Wait 15 minutes."))
     try:
-        uuid.UUID(station_id)
+        canonical_id = str(uuid.UUID(station_id))
     except ValueError:
         raise ValidationFailed(_l("The station id is not valid.")) from None
+    if canonical_id != station_id:  # "urn:uuid:...", braces, no hyphens: not what envelopes carry
+        raise ValidationFailed(_l("The station id is not valid."))
     if len(signing_public_key) != 32 or len(api_public_key) != 32:
         raise ValidationFailed(_l("The station keys are not valid."))
     now = utcnow()

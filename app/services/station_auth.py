@@ -17,6 +17,8 @@ from app.protocol.messages import ProtocolError, request_message, unb64
 from app.services.errors import ServiceError
 
 SKEW_FLAG_SECONDS = 600
+MAX_COUNTER = 2**63 - 1  # BIGINT
+MAX_INT = 2**31 - 1  # INTEGER columns (skew, pending): clamped, never an overflow
 
 
 class StationRefused(ServiceError):
@@ -34,6 +36,8 @@ def authenticate(method: str, path: str, headers: dict[str, str], body: bytes,
         signature = unb64(headers.get("X-TS-Signature", ""), "signature", max_len=200)
     except (ValueError, ProtocolError):
         raise StationRefused(_l("The request is not signed."), "unsigned") from None
+    if not 0 < counter <= MAX_COUNTER:
+        raise StationRefused(_l("The request counter is out of range."), "bad_counter")
     station = db.session.get(Station, station_id) if len(station_id) <= 36 else None
     if station is None:
         raise StationRefused(_l("This station is not enrolled here."), "unknown_station")
@@ -44,11 +48,11 @@ def authenticate(method: str, path: str, headers: dict[str, str], body: bytes,
                signature)
     except BadSignature:
         raise StationRefused(_l("The request signature does not verify."), "bad_signature") from None
-    skew = int(time.time()) - timestamp
+    skew = max(-MAX_INT, min(MAX_INT, int(time.time()) - timestamp))
     values: dict[str, object] = {"last_counter": counter, "last_contact_at": utcnow(),
                                  "clock_skew_seconds": skew if abs(skew) > SKEW_FLAG_SECONDS else 0}
     if pending is not None:
-        values["pending"] = max(0, pending)
+        values["pending"] = max(0, min(MAX_INT, pending))
     # Atomic: a counter not above the last one is a replay, even across workers.
     result = db.session.execute(sa.update(Station).where(Station.id == station_id,
                                                          Station.last_counter < counter)

@@ -107,7 +107,7 @@ def _connect(url: str, pin: str | None, timeout: float) -> http.client.HTTPConne
 
 
 def _request(inst: Installation | None, url: str, method: str, path: str, body: bytes | None = None,
-             *, sign_as: Installation | None = None, timeout: float = TIMEOUT) -> Any:
+             *, sign_as: Installation | None = None, timeout: float | None = None) -> Any:
     """One HTTP exchange; returns the decoded JSON object or raises SyncFailed."""
     base = urlsplit(url)
     full_path = (base.path.rstrip("/") + path) or "/"
@@ -116,7 +116,7 @@ def _request(inst: Installation | None, url: str, method: str, path: str, body: 
     if sign_as is not None:
         headers.update(_signature_headers(sign_as, method, full_path, payload))
     try:
-        conn = _connect(url, inst.central_tls_pin if inst else None, timeout)
+        conn = _connect(url, inst.central_tls_pin if inst else None, timeout or TIMEOUT)
         try:
             conn.request(method, full_path, body=payload if method != "GET" else None, headers=headers)
             response = conn.getresponse()
@@ -222,18 +222,24 @@ def sync(progress: Callable[[int, int], None] | None = None, *, pull: bool = Tru
     try:
         total = len(records.outbox())
         done = 0
+        after_seq = -1
         while True:
-            batch = records.outbox(limit=BATCH)
-            batch = [r for r in batch if r.envelope is not None]
+            # In sequence order, past what this run already sent: a batch that central refused
+            # or found in conflict stays in the outbox, but must not hide the records after it.
+            batch = list(db.session.scalars(
+                sa.select(Record).where(Record.state == RecordState.FINAL, Record.envelope.is_not(None),
+                                        Record.receipt.is_(None), Record.seq > after_seq)
+                .order_by(Record.seq).limit(BATCH)))
             if not batch:
                 break
-            marked_before = summary.marked_synced
+            before = (summary.marked_synced, summary.conflict, summary.refused)
+            after_seq = max(r.seq for r in batch)
             _push(inst, batch, summary)
             done += len(batch)
             if progress:
                 progress(min(done, total), total)
-            if summary.marked_synced == marked_before:
-                break  # nothing in this batch could be settled (conflicts/refusals): stop here
+            if (summary.marked_synced, summary.conflict, summary.refused) == before:
+                break  # central's answer settled nothing (no valid receipt): stop, try next run
         if pull:
             pull_updates(inst)
     except SyncFailed as exc:
@@ -245,7 +251,8 @@ def sync(progress: Callable[[int, int], None] | None = None, *, pull: bool = Tru
 
 
 def _push(inst: Installation, batch: list[Record], summary: SyncSummary) -> None:
-    body = json.dumps({"pending": pending_count(),
+    # What will still wait once this batch is in: after the last batch central shows 0.
+    body = json.dumps({"pending": max(0, pending_count() - len(batch)),
                        "records": [{"id": r.id, "envelope": b64(r.envelope or b"")} for r in batch]}).encode()
     answer = _request(inst, inst.central_url or "", "POST", "/api/v1/records", body, sign_as=inst)
     results = answer.get("results") if isinstance(answer, dict) else None

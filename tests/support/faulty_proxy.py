@@ -41,12 +41,15 @@ class FaultyProxy:
     cuts: list[Cut] = field(default_factory=list)
     connections: int = 0
     _rng: random.Random = field(init=False)
+    _reset_rng: random.Random = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _listener: socket.socket | None = None
     _closing: bool = False
 
     def __post_init__(self) -> None:
+        # Plans are drawn in accept order only, so a seed replays the same run.
         self._rng = random.Random(self.seed)  # noqa: S311 - test randomness, reproducible
+        self._reset_rng = random.Random(self.seed + 1)  # noqa: S311
 
     @property
     def url(self) -> str:
@@ -116,11 +119,17 @@ class _Connection:
         with self.proxy._lock:
             self.proxy.cuts.append(cut)
         self.cut_done.set()
-        reset = self.proxy._rng.random() < 0.5
+        reset = self.proxy._reset_rng.random() < 0.5
         for sock in (self.client, self.server):
+            # shutdown() wakes the other pump blocked in recv() (close() alone would not, and
+            # the socket would stay open); with SO_LINGER 0 the final close sends a reset.
             with suppress(OSError):
-                if reset:  # RST instead of FIN
+                if reset:
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    sock.shutdown(socket.SHUT_RD)
+                else:
+                    sock.shutdown(socket.SHUT_RDWR)
+            with suppress(OSError):
                 sock.close()
 
     def pump(self, direction: str) -> None:
@@ -153,6 +162,8 @@ class _Connection:
                     dst.shutdown(socket.SHUT_WR)
                 if direction == DOWN:
                     for sock in (self.client, self.server):
+                        with suppress(OSError):
+                            sock.shutdown(socket.SHUT_RDWR)
                         with suppress(OSError):
                             sock.close()
 

@@ -155,6 +155,10 @@ def central(request: pytest.FixtureRequest, make_app: Callable[..., Flask]) -> I
 
 @pytest.fixture
 def station(make_app: Callable[..., Flask]) -> StationSide:
+    return new_station(make_app)
+
+
+def new_station(make_app: Callable[..., Flask]) -> StationSide:
     app = make_app(sync_interval_seconds=0)
     with app.app_context():
         setup.initialise("Station", "admin", PASSPHRASE)

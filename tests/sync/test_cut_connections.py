@@ -41,7 +41,7 @@ def _assert_consistent(central, station) -> None:
 
 def test_cuts_at_random_bytes_leave_both_sides_consistent(enrolled, monkeypatch):
     central, station = enrolled
-    monkeypatch.setattr(sync_client, "BATCH", 7)
+    monkeypatch.setattr(sync_client, "BATCH", 5)
     monkeypatch.setattr(sync_client, "TIMEOUT", 5.0)
     made = set(station.finalised(RECORDS))
 

@@ -1,0 +1,131 @@
+"""Answers that do not come from central (captive portal, 500, silence, forged receipts) mark nothing."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from app.crypto import generate_signing_key
+from app.extensions import db
+from app.models import RecordState
+from app.protocol.messages import b64, make_receipt
+from app.services import records, sync_client
+
+PORTAL = b"<!doctype html><html><body><h1>Welcome to Border Wi-Fi</h1><form>Log in</form></body></html>"
+
+
+@contextmanager
+def fake_server(answer) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """answer(handler, body) -> (status, content type, bytes), or None to never answer."""
+    stop = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def _any(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            result = answer(self, body)
+            if result is None:
+                stop.wait(10)
+                return
+            status, content_type, data = result
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = _any
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+
+
+def _forged(valid_looking_key: bytes):  # type: ignore[no-untyped-def]
+    """A JSON answer claiming every record was accepted, with receipts signed by another key."""
+
+    def answer(handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, str, bytes]:
+        sent = json.loads(body)["records"]
+        results = [{"id": item["id"], "status": "accepted",
+                    "receipt": b64(make_receipt(item["id"], "0" * 64, "2024-01-01T00:00:00+00:00",
+                                                valid_looking_key))} for item in sent]
+        return 200, "application/json", json.dumps({"results": results}).encode()
+
+    return answer
+
+
+CASES = {
+    "captive portal": (lambda h, b: (200, "text/html; charset=utf-8", PORTAL), "Wi-Fi login page"),
+    "portal that says JSON": (lambda h, b: (200, "application/json", b'{"status": "ok"}'),
+                              "not understood"),
+    "500 page": (lambda h, b: (500, "text/html", b"<h1>Internal Server Error</h1>"), "Wi-Fi login page"),
+    "500 JSON": (lambda h, b: (500, "application/json", b'{"error": "boom"}'), "internal error"),
+    "damaged JSON": (lambda h, b: (200, "application/json", b'{"results": [{"id'), "damaged"),
+    "timeout": (lambda h, b: None, "did not answer in time"),
+}
+
+
+def _nothing_synced(station, ids: list[str]) -> None:
+    recs = station.records()
+    for rid in ids:
+        assert recs[rid].state is RecordState.FINAL and recs[rid].receipt is None
+    with station.ctx():
+        assert sync_client.pending_count() == len(ids)
+
+
+def test_only_central_signed_receipts_mark_records_synced(enrolled, monkeypatch):
+    central, station = enrolled
+    monkeypatch.setattr(sync_client, "TIMEOUT", 1.0)
+    ids = station.finalised(3, name="Somchai Jaidee")
+
+    for name, (answer, words) in CASES.items():
+        with fake_server(answer) as url, station.ctx():
+            records.installation().central_url = url
+            db.session.commit()
+            started = time.monotonic()
+            with pytest.raises(sync_client.SyncFailed) as caught:
+                sync_client.sync()
+            message = str(caught.value)
+            assert words in message, name
+            assert "Nothing was marked as synced" in message, name
+            for noise in ("Traceback", "Errno", "<html", "boom", "Exception"):
+                assert noise not in message, (name, message)
+            assert records.installation().last_sync_error == message
+            assert sync_client.status()["last_error"] == message
+            assert time.monotonic() - started < 8
+        _nothing_synced(station, ids)
+
+    # Well-formed JSON with "accepted" and receipts that central did not sign: nothing marked.
+    other_key, _ = generate_signing_key()
+    with fake_server(_forged(other_key)) as url, station.ctx():
+        records.installation().central_url = url
+        db.session.commit()
+        summary = sync_client.sync(pull=False)
+        assert summary.marked_synced == 0 and summary.pending_after == 3
+        assert sum("receipt not valid" in p for p in summary.problems) == 3
+    _nothing_synced(station, ids)
+    assert central.counts()["received_records"] == 0
+
+    # Back to the real central: everything goes, and the error is cleared.
+    with station.ctx():
+        records.installation().central_url = central.url
+        db.session.commit()
+        summary = sync_client.sync()
+        assert summary.marked_synced == 3
+        assert records.installation().last_sync_error is None
+    assert set(central.received()) == set(ids)

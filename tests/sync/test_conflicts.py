@@ -1,0 +1,143 @@
+"""Same id and same bytes: the same receipt. Same id, other bytes: conflict. Deleted: refused."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from app.crypto import encrypt_body, new_data_key, parse_envelope, seal_envelope
+from app.extensions import db
+from app.models import Record, RecordState
+from app.protocol.messages import b64, check_receipt
+from app.services import ingest, keyring, records, sync_client
+from tests.sync.conftest import call
+
+PATH = "/api/v1/records"
+
+
+def other_envelope(station, record_id: str) -> bytes:
+    """A second envelope for the same record id, really signed by the same station."""
+    with station.ctx():
+        inst = records.installation()
+        rec = db.session.get(Record, record_id)
+        header = records._header(rec)
+        data_key = new_data_key()
+        body = encrypt_body(header, json.dumps({"answers": {"q_respondent_name": "Someone else"}}).encode(),
+                            data_key)
+        assert inst.central_public_key is not None
+        return seal_envelope(header, body, data_key, inst.central_public_key,
+                             keyring.signing_key(inst, station.secret))
+
+
+def push(central, station, envelopes: list[tuple[str, bytes]]) -> list[dict]:
+    body = json.dumps({"pending": 0, "records": [{"id": rid, "envelope": b64(env)}
+                                                 for rid, env in envelopes]}).encode()
+    answer = call(central.url, "POST", PATH, body, station.signed("POST", PATH, body))
+    assert answer.status == 200, answer.raw
+    results: list[dict] = answer.json["results"]
+    assert [r["id"] for r in results] == [rid for rid, _ in envelopes]
+    return results
+
+
+def test_identical_resend_is_a_no_op_with_the_same_receipt(enrolled):
+    central, station = enrolled
+    ids = station.finalised(3)
+    with station.ctx():
+        assert sync_client.sync().marked_synced == 3
+    synced = station.records()
+    held_before = central.received()
+    for _ in range(2):
+        results = push(central, station, [(rid, synced[rid].envelope) for rid in ids])
+        for item in results:
+            assert item["status"] == "duplicate" and item["reason"] is None
+            receipt = base64.b64decode(item["receipt"])
+            assert receipt == synced[item["id"]].receipt == held_before[item["id"]].receipt
+    # The same record twice in one batch is settled once.
+    twice = push(central, station, [(ids[0], synced[ids[0]].envelope)] * 2)
+    assert [r["status"] for r in twice] == ["duplicate", "duplicate"]
+    held_after = central.received()
+    assert len(held_after) == 3
+    for rid in ids:
+        assert (held_after[rid].envelope, held_after[rid].receipt, held_after[rid].received_at) == \
+               (held_before[rid].envelope, held_before[rid].receipt, held_before[rid].received_at)
+    # The station syncing again finds nothing to send and changes nothing.
+    with station.ctx():
+        summary = sync_client.sync()
+    assert summary.sent == 0 and summary.pending_after == 0
+
+
+def test_other_content_under_the_same_id_is_a_conflict_and_the_original_is_kept(enrolled):
+    central, station = enrolled
+    first, second = station.finalised(2)
+    with station.ctx():
+        assert sync_client.sync().marked_synced == 2
+    synced = station.records()
+    held = central.received()
+
+    forged = other_envelope(station, first)
+    assert forged != synced[first].envelope
+    assert parse_envelope(forged).record_id == parse_envelope(synced[first].envelope).record_id
+    [result] = push(central, station, [(first, forged)])
+    assert result["status"] == "conflict"
+    assert result["reason"] == "different_content_same_id"
+    assert result["receipt"] is None
+    after = central.received()
+    assert after[first].envelope == held[first].envelope == synced[first].envelope
+    assert after[first].envelope_sha256 == synced[first].envelope_sha256
+    assert after[first].receipt == synced[first].receipt
+    assert station.records()[first].state is RecordState.SYNCED
+
+    # The other way round: central got another envelope first; the station's own is the conflict.
+    third = station.finalised(1)[0]
+    mine = station.records()[third]
+    theirs = other_envelope(station, third)
+    assert push(central, station, [(third, theirs)])[0]["status"] == "accepted"
+    with station.ctx():
+        summary = sync_client.sync()
+    assert summary.conflict == 1 and summary.marked_synced == 0 and summary.pending_after == 1
+    assert any(third in p and "conflict" in p for p in summary.problems)
+    assert station.records()[third].state is RecordState.FINAL
+    assert station.records()[third].receipt is None
+    kept = central.received()[third]
+    assert kept.envelope == theirs and kept.envelope_sha256 != mine.envelope_sha256
+    assert len(central.received()) == 3
+
+
+def test_a_record_central_deleted_is_refused(enrolled, monkeypatch):
+    central, station = enrolled
+    [gone] = station.finalised(1)
+    with station.ctx():
+        assert sync_client.sync().marked_synced == 1
+    synced = station.records()[gone]
+    with central.ctx():
+        assert ingest.delete_record(gone)
+    [result] = push(central, station, [(gone, synced.envelope)])
+    assert result["status"] == "refused" and result["reason"] == "deleted_at_central"
+    assert result["receipt"] is None
+    row = central.received()[gone]
+    assert row.deleted_at is not None and row.envelope is None
+
+    # Records deleted at central before this station heard back: refused, kept pending, and
+    # (with a tiny batch) they do not stop the records after them from syncing.
+    monkeypatch.setattr(sync_client, "BATCH", 2)
+    early = station.finalised(3)
+    mine = station.records()
+    push(central, station, [(rid, mine[rid].envelope) for rid in early])
+    with central.ctx():
+        for rid in early:
+            assert ingest.delete_record(rid)
+    later = station.finalised(3)
+    with station.ctx():
+        summary = sync_client.sync()
+    assert summary.refused == 3 and summary.marked_synced == 3
+    assert summary.pending_after == 3
+    now = station.records()
+    assert all(now[rid].state is RecordState.FINAL and now[rid].receipt is None for rid in early)
+    with station.ctx():
+        signing = records.installation().central_signing_public_key
+    for rid in later:
+        assert now[rid].state is RecordState.SYNCED
+        assert check_receipt(now[rid].receipt, signing).record_id == rid
+    held = central.received()
+    assert all(held[rid].envelope is None for rid in early)
+    assert set(held) == {gone, *early, *later}
