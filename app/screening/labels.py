@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import gettext as _
+from markupsafe import Markup
 from flask_babel import lazy_gettext as _l
 
 from app.questionnaire import Question
@@ -28,6 +29,24 @@ STATE_LABELS = {
     "waiting": _l("Final, waiting for central's key"),
     "synced": _l("Synced"),
 }
+
+
+# Answer words shown in both languages on interview pages (kept here so they are extracted).
+ANSWER_WORDS = (_l("Yes"), _l("No"), _l("Agrees"), _l("Does not agree"),
+                _l("Not sure / does not know"), _l("Prefers not to say"))
+
+
+def in_both(msgid: str, resp_lang: str, ui_lang: str) -> Markup:
+    """An interface word in the respondent's language, with the officer's under it if different."""
+    from flask_babel import force_locale
+
+    with force_locale(resp_lang):
+        resp = _(msgid)
+    ui = _(msgid)
+    if resp == ui:
+        return Markup('<span class="resp-text" lang="{}">{}</span>').format(resp_lang, resp)
+    return Markup('<span class="bi two"><span class="resp-text" lang="{}">{}</span>'
+                  '<span class="ui-text" lang="{}">{}</span></span>').format(resp_lang, resp, ui_lang, ui)
 
 
 def format_day(iso_day: str) -> str:
@@ -77,6 +96,7 @@ def template_helpers() -> dict[str, object]:
 
     return {
         "field_state": field_state,
+        "in_both": in_both,
         "show_answer": show_answer,
         "format_day": format_day,
         "tier_labels": TIER_LABELS,
