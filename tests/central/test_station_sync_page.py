@@ -133,6 +133,11 @@ def test_enrol_sync_export_through_the_page(central, station):
         ids = set(db.session.scalars(sa.select(ReceivedRecord.id)))
     assert ids == set(waiting + more)
 
+    # A coordinator at central opens one: the station's answers, signed and sealed end to end.
+    opened = central_admin.get(f"/central/records/{more[0]}")
+    assert opened.status_code == 200
+    assert "Person 0" in opened.get_data(as_text=True)
+
     # Nothing left: export says so instead of writing an empty file.
     response = post_form(officer, "/sync", "/sync/export", {})
     assert response.status_code == 302
