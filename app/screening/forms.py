@@ -6,13 +6,7 @@ from wtforms import RadioField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.i18n import LOCALE_NAMES
-
-TIER_LABELS = {
-    "refer_mdt": _l("Refer for formal identification (MDT / NRM)"),
-    "possible_victim": _l("Possible victim: further interview"),
-    "labour_rights": _l("Labour-rights or other protection case"),
-    "no_indicators": _l("No indicators at this time"),
-}
+from app.web.labels import TIER_LABELS
 
 
 class ConfirmForm(FlaskForm):
