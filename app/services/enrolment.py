@@ -95,7 +95,10 @@ def redeem(code: str, *, station_id: str, signing_public_key: bytes, api_public_
     if row is None or row.used_at is not None or row.expires_at < now:
         _fail(source)
         raise EnrolmentRefused(_l("This enrolment code is not valid, already used or expired."))
-    if db.session.get(Station, station_id) is not None:
+    existing = db.session.get(Station, station_id)
+    # A station that never made a signed request may enrol again with a new code (for
+    # example after refusing a fingerprint it was told to expect); an active one may not.
+    if existing is not None and (existing.last_counter > 0 or existing.revoked_at is not None):
         _fail(source)
         raise EnrolmentRefused(_l("This station is already enrolled."))
     # Single use even when two requests race: only one UPDATE matches.
@@ -105,8 +108,14 @@ def redeem(code: str, *, station_id: str, signing_public_key: bytes, api_public_
     if used.rowcount != 1:  # type: ignore[attr-defined]
         _fail(source)
         raise EnrolmentRefused(_l("This enrolment code is not valid, already used or expired."))
-    db.session.add(Station(id=station_id, name=row.station_name, signing_public_key=signing_public_key,
-                           api_public_key=api_public_key, last_contact_at=now))
+    if existing is not None:
+        existing.name = row.station_name
+        existing.signing_public_key = signing_public_key
+        existing.api_public_key = api_public_key
+        existing.last_contact_at = now
+    else:
+        db.session.add(Station(id=station_id, name=row.station_name, signing_public_key=signing_public_key,
+                               api_public_key=api_public_key, last_contact_at=now))
     db.session.commit()
     return key_statement(station_id, row.station_name)
 
