@@ -1,0 +1,445 @@
+"""Sync into central on PostgreSQL: first push and idempotent re-send rate, bytes on the wire.
+
+Run from the repository root:  .venv/bin/python bench/bench_sync.py [--quick]
+
+Central is a fresh PostgreSQL database (``createdb`` on 127.0.0.1:5432, user
+postgres, dropped afterwards) set up with the real commands (``flask --app app
+init --role central``, ``flask --app app stations create``) and served as in
+production by gunicorn (``--workers``, default 2) on 127.0.0.1. The station is
+a fresh temporary instance (``flask --app app init``) driven in-process: it
+enrols with ``sync_client.enrol`` and then ``--records`` finalised, sealed
+screenings are made with ``demo.generate`` (setup, not measured; SQLite
+synchronous=OFF and test key derivation only while generating).
+
+Measured, per batch size (``sync_client.BATCH``), ``--repeat`` times each:
+
+* first push: ``sync_client.sync(pull=False)`` of every record into an empty
+  ``received_records`` (emptied with TRUNCATE between runs);
+* re-send: the station forgets its receipts
+  (``UPDATE records SET state='final', receipt=NULL, receipt_at=NULL``) and
+  pushes the same records again; central answers each "duplicate".
+
+Wall time is taken around the whole ``sync`` call, so it includes the
+station's own work (outbox queries, receipt checks, one commit per receipt).
+Bytes on the wire are counted in one extra run per kind, at the first batch
+size, by a pass-through TCP proxy in this process (HTTP headers and bodies,
+both directions); the timed runs go straight to gunicorn. Batch sizes whose
+requests would exceed the app's 4 MiB MAX_CONTENT_LENGTH are skipped (central
+answers 413 and the station sees a cut connection).
+
+Prints a markdown table (for docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import http.client
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _station import ADMIN, ADMIN_PASSPHRASE, PYTHON, ROOT, free_port, machine, median, verdict  # noqa: E402
+
+sys.path.insert(0, str(ROOT))
+
+FIRST_PUSH_RPS = 1000.0
+RESEND_RPS = 5000.0
+MAX_CONTENT_LENGTH = 4 * 1024 * 1024  # app/__init__.py: larger requests get 413
+PG = {"host": os.environ.get("TIP_SCREEN_PG_HOST", "127.0.0.1"),
+      "port": int(os.environ.get("TIP_SCREEN_PG_PORT", "5432")),
+      "user": os.environ.get("TIP_SCREEN_PG_USER", "postgres")}
+CODE_RE = re.compile(r"^Code:\s+(\S+)", re.M)
+
+
+# -- central: PostgreSQL + gunicorn ------------------------------------------------------
+
+
+def pg_connect(dbname: str):  # type: ignore[no-untyped-def]
+    import psycopg
+
+    return psycopg.connect(dbname=dbname, autocommit=True, connect_timeout=5, **PG)
+
+
+def pg_version() -> str:
+    with pg_connect("postgres") as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    return str(row[0]) if row else "unknown"
+
+
+class Central:
+    """A fresh central instance on its own PostgreSQL database, served by gunicorn."""
+
+    def __init__(self, workers: int) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="tip-bench-central-"))
+        self.instance = self.dir / "instance"
+        self.dbname = f"tip_bench_{secrets.token_hex(5)}"
+        self.workers = workers
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = self.dir / "gunicorn.log"
+        self.env = {**os.environ, "TIP_SCREEN_INSTANCE": str(self.instance), "PYTHONDONTWRITEBYTECODE": "1",
+                    "DATABASE_URL": f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{self.dbname}"}
+
+    def flask(self, *args: str, stdin: str = "") -> str:
+        result = subprocess.run([PYTHON, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=self.env,
+                                input=stdin.encode(), capture_output=True, timeout=600)
+        if result.returncode != 0:
+            raise RuntimeError(f"flask {' '.join(args)} failed: {result.stderr.decode()[-2000:]}")
+        return result.stdout.decode()
+
+    def setup(self) -> str:
+        """createdb, init --role central, one enrolment code; returns the code."""
+        subprocess.run(["createdb", "-h", PG["host"], "-p", str(PG["port"]), "-U", PG["user"], self.dbname],
+                       check=True)
+        from app.config import write_initial_config
+
+        path = write_initial_config(self.instance, role="central")
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write('\nkdf_profile = "test"\n')  # the admin's login only; nothing measured uses it
+        self.flask("init", "--role", "central", "--station-name", "Central", "--admin", "coordinator",
+                   "--password-stdin", stdin=ADMIN_PASSPHRASE + "\n")
+        out = self.flask("stations", "create", "Bench station", "--url", self.url)
+        match = CODE_RE.search(out)
+        if not match:
+            raise RuntimeError(f"no enrolment code in: {out}")
+        return match.group(1)
+
+    def start(self, timeout: float = 60.0) -> None:
+        gunicorn = str(Path(PYTHON).with_name("gunicorn"))
+        self.proc = subprocess.Popen([gunicorn, "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
+                                      "--access-logfile", "-", "--log-level", "warning", "app:create_app()"],
+                                     cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
+                                     stderr=self.log.open("ab"))
+        start = time.perf_counter()
+        while time.perf_counter() - start < timeout:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}: {self.log_tail()}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/healthz")
+                status = conn.getresponse().status
+                conn.close()
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("gunicorn did not answer /healthz in time")
+
+    def log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
+
+    def worker_pids(self) -> list[int]:
+        assert self.proc is not None
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        return [int(p) for p in children.read_text().split()] if children.exists() else []
+
+    def empty(self) -> None:
+        with pg_connect(self.dbname) as conn:
+            conn.execute("TRUNCATE received_records")
+
+    def received(self) -> int:
+        with pg_connect(self.dbname) as conn:
+            row = conn.execute("SELECT count(*) FROM received_records").fetchone()
+        return int(row[0]) if row else 0
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        try:
+            with pg_connect("postgres") as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.dbname}" WITH (FORCE)')
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# -- a byte-counting pass-through proxy -----------------------------------------------------
+
+
+class CountingProxy:
+    """Forwards 127.0.0.1:port to the target and counts bytes each way."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.up = 0
+        self.down = 0
+        self.lock = threading.Lock()
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.server.getsockname()[1])
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            threading.Thread(target=self._pipe, args=(client, upstream, "up"), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, "down"), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket, way: str) -> None:
+        try:
+            while data := src.recv(256 * 1024):
+                dst.sendall(data)
+                with self.lock:
+                    if way == "up":
+                        self.up += len(data)
+                    else:
+                        self.down += len(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def reset(self) -> None:
+        with self.lock:
+            self.up = self.down = 0
+
+    def close(self) -> None:
+        self.server.close()
+
+
+# -- the station, in-process -------------------------------------------------------------------
+
+
+class StationSide:
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="tip-bench-station-"))
+        self.instance = self.dir / "instance"
+        self.db_path = self.instance / "tip-screen.sqlite3"
+        self.env = {**os.environ, "TIP_SCREEN_INSTANCE": str(self.instance), "PYTHONDONTWRITEBYTECODE": "1"}
+        self.env.pop("DATABASE_URL", None)
+        self.app = None
+        self.envelope_bytes = 0.0
+
+    def setup(self, central_url: str, code: str, count: int) -> float:
+        """init (CLI), enrol and make ``count`` sealed records in-process; seconds spent generating."""
+        from app.config import write_initial_config
+
+        path = write_initial_config(self.instance)
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write('\nkdf_profile = "test"\nsync_interval_seconds = 0\n')
+        result = subprocess.run([PYTHON, "-m", "flask", "--app", "app", "init", "--station-name", "Bench",
+                                 "--admin", ADMIN, "--password-stdin"], cwd=ROOT, env=self.env,
+                                input=(ADMIN_PASSPHRASE + "\n").encode(), capture_output=True, timeout=600)
+        if result.returncode != 0:
+            raise RuntimeError(f"station init failed: {result.stderr.decode()[-2000:]}")
+        os.environ.pop("DATABASE_URL", None)
+        from app import create_app
+        from app.config import load_config
+
+        self.app = create_app(load_config(self.instance, create=False))
+        import sqlalchemy as sa
+
+        from app.extensions import db
+        from app.models import Record
+        from app.services import accounts, demo, keyring, sync_client
+
+        with self.app.app_context():
+            sync_client.enrol(central_url, code)
+            admin = accounts.find_user(ADMIN)
+            assert admin is not None
+            secret = keyring.open_user_slot(admin, ADMIN_PASSPHRASE)
+            assert secret is not None
+
+            def fast(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+                dbapi_connection.execute("PRAGMA synchronous=OFF")
+
+            db.engine.dispose()
+            sa.event.listen(db.engine, "connect", fast)
+            start = time.perf_counter()
+            try:
+                demo.generate(count, "BENCH", admin, secret, seed=1)
+            finally:
+                sa.event.remove(db.engine, "connect", fast)
+                db.session.remove()
+                db.engine.dispose()  # measured runs get the production pragmas again
+            seconds = time.perf_counter() - start
+            waiting = sync_client.status()["counts"]
+            if sync_client.pending_count() != count:
+                raise RuntimeError(f"expected {count} sealed records, station has {waiting}")
+            average = sa.select(sa.func.avg(sa.func.length(Record.envelope)))
+            self.envelope_bytes = float(db.session.scalar(average) or 0)
+        return seconds
+
+    def sql(self, statement: str, params: tuple[object, ...] = ()) -> None:
+        with sqlite3.connect(self.db_path) as conn:
+            conn.execute(statement, params)
+
+    def forget_receipts(self) -> None:
+        self.sql("UPDATE records SET state='final', receipt=NULL, receipt_at=NULL")
+
+    def point_at(self, url: str) -> None:
+        self.sql("UPDATE installation SET central_url=?", (url,))
+
+    def push(self, batch: int, profile: Path | None = None) -> tuple[float, object]:
+        from app.extensions import db
+        from app.services import sync_client
+
+        assert self.app is not None
+        sync_client.BATCH = batch
+        with self.app.app_context():
+            profiler = cProfile.Profile() if profile else None
+            start = time.perf_counter()
+            if profiler:
+                profiler.enable()
+            summary = sync_client.sync(pull=False)
+            if profiler:
+                profiler.disable()
+            seconds = time.perf_counter() - start
+            db.session.remove()
+        if profiler and profile:
+            profiler.dump_stats(profile)
+        return seconds, summary
+
+    def close(self) -> None:
+        if self.app is not None:
+            from app.extensions import db
+
+            with self.app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# -- the benchmark ---------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1,000 records, one run per case")
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--batches", default="100,250,500", help="batch sizes to try, comma-separated")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per batch size and kind")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="write cProfile stats of the station side of one push per case to this dir")
+    args = parser.parse_args()
+    count = 1000 if args.quick else args.records
+    repeat = 1 if args.quick else args.repeat
+    batches = [int(b) for b in args.batches.split(",")]
+    started = machine()
+
+    from app.services import ingest, sync_client
+
+    default_batch = sync_client.BATCH
+    if max(batches) > ingest.MAX_BATCH:
+        raise SystemExit(f"ingest.MAX_BATCH is {ingest.MAX_BATCH}; larger batches would be refused")
+
+    central = Central(args.workers)
+    station = StationSide()
+    proxy = None
+    try:
+        code = central.setup()
+        central.start()
+        gen_seconds = station.setup(central.url, code, count)
+        print(f"setup: {count} sealed records generated in {gen_seconds:.1f} s, "
+              f"envelopes {station.envelope_bytes:,.0f} bytes on average", file=sys.stderr)
+        proxy = CountingProxy(central.port)
+        results: dict[int, dict[str, float]] = {}
+        skipped: list[int] = []
+        per_record = 4 * ((station.envelope_bytes + 2) // 3) + 70  # base64 + JSON around it
+        for batch in batches:
+            if batch * per_record > MAX_CONTENT_LENGTH:
+                print(f"batch {batch}: skipped, ~{batch * per_record / 2**20:.1f} MiB per request is over "
+                      f"MAX_CONTENT_LENGTH (4 MiB): central would answer 413 and cut the connection",
+                      file=sys.stderr)
+                skipped.append(batch)
+                continue
+            first: list[float] = []
+            again: list[float] = []
+            wire: dict[str, float] = {}
+            counted_run = batch == batches[0]  # bytes per record barely depend on the batch size
+            for run in range(repeat + counted_run):
+                counted = run == repeat  # the extra run of each kind goes through the proxy
+                station.point_at(f"http://127.0.0.1:{proxy.port}" if counted else central.url)
+                for kind, times in (("first", first), ("again", again)):
+                    if kind == "first":
+                        central.empty()
+                    station.forget_receipts()
+                    proxy.reset()
+                    prof = None
+                    if args.profile and run == 0:
+                        prof = args.profile / f"station-{kind}-{batch}.prof"
+                        prof.parent.mkdir(parents=True, exist_ok=True)
+                    seconds, summary = station.push(batch, prof)
+                    want = ("accepted" if kind == "first" else "duplicate")
+                    got = getattr(summary, want)
+                    if got != count or summary.marked_synced != count:
+                        raise RuntimeError(f"{kind} push, batch {batch}: {summary}")
+                    if counted:
+                        wire.update({f"{kind}_up": proxy.up / count, f"{kind}_down": proxy.down / count})
+                    else:
+                        times.append(seconds)
+                    print(f"batch {batch} {kind}{' (via proxy)' if counted else ''}: "
+                          f"{count / seconds:,.0f} records/s", file=sys.stderr)
+            if central.received() != count:
+                raise RuntimeError("central does not hold exactly the records sent")
+            results[batch] = {"first": count / median(first), "again": count / median(again), **wire}
+    except Exception:
+        print(f"gunicorn log:\n{central.log_tail()}", file=sys.stderr)
+        raise
+    finally:
+        if proxy:
+            proxy.close()
+        station.close()
+        central.close()
+
+    done = [b for b in batches if b in results]
+    best = max(done, key=lambda b: (results[b]["first"], results[b]["again"]))
+    print(f"{started}; PostgreSQL {pg_version()}; gunicorn {args.workers} sync workers; "
+          f"{count:,} records, envelopes {station.envelope_bytes:,.0f} B on average; {repeat} timed run(s) "
+          f"per case (median); default BATCH {default_batch}, MAX_BATCH {ingest.MAX_BATCH}\n")
+    print("| batch | first push | re-send |")
+    print("| ---: | ---: | ---: |")
+    for batch in batches:
+        if batch in skipped:
+            print(f"| {batch} | refused (413: request over 4 MiB) | - |")
+        else:
+            r = results[batch]
+            print(f"| {batch} | {r['first']:,.0f} records/s | {r['again']:,.0f} records/s |")
+    r = results[best]
+    w = results[batches[0]]
+    up, down = w["first_up"], w["first_down"]
+    up2, down2 = w["again_up"], w["again_down"]
+    print(f"\nBest batch size: {best}.\n")
+    print("| measure | median | budget | ratio | pass/fail |")
+    print("| --- | ---: | ---: | ---: | --- |")
+    ratio, ok = verdict(r["first"], FIRST_PUSH_RPS, at_least=True)
+    print(f"| first push, batch {best} | {r['first']:,.0f} records/s | >= {FIRST_PUSH_RPS:,.0f} records/s "
+          f"| {ratio} | {ok} |")
+    ratio, ok = verdict(r["again"], RESEND_RPS, at_least=True)
+    print(f"| idempotent re-send, batch {best} | {r['again']:,.0f} records/s "
+          f"| >= {RESEND_RPS:,.0f} records/s | {ratio} | {ok} |")
+    print(f"| wire bytes per record, first push, batch {batches[0]} | {up + down:,.0f} B ({up:,.0f} up + "
+          f"{down:,.0f} down) | none set | - | - |")
+    print(f"| wire bytes per record, re-send, batch {batches[0]} | {up2 + down2:,.0f} B ({up2:,.0f} up + "
+          f"{down2:,.0f} down) | none set | - | - |")
+
+
+if __name__ == "__main__":
+    main()
