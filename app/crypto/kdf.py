@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 
@@ -97,6 +98,12 @@ def normalise_passphrase(passphrase: str) -> bytes:
     return unicodedata.normalize("NFC", passphrase).encode("utf-8")
 
 
+# Two multi-lane Argon2id runs at once can deadlock inside OpenSSL (seen with cryptography
+# 50.0.2 / OpenSSL 4.0.3: two threads, lanes=2). Derivations therefore take turns; each
+# already uses every core through its lanes, so little is lost.
+_ARGON2_TURN = threading.Lock()
+
+
 def _argon2(params: KdfParams, salt: bytes) -> Argon2id:
     return Argon2id(
         salt=salt,
@@ -112,15 +119,17 @@ def derive_key(passphrase: str, salt: bytes, params: KdfParams) -> bytes:
     check_params(params)
     if len(salt) < 8:
         raise SlotError("salt too short")
-    return _argon2(params, salt).derive(normalise_passphrase(passphrase))
+    with _ARGON2_TURN:
+        return _argon2(params, salt).derive(normalise_passphrase(passphrase))
 
 
 def hash_passphrase(passphrase: str, params: KdfParams) -> str:
     """Return a PHC string ``$argon2id$v=19$m=..,t=..,p=..$salt$hash`` for login."""
     check_params(params)
-    return _argon2(params, os.urandom(SALT_SIZE)).derive_phc_encoded(
-        normalise_passphrase(passphrase)
-    )
+    with _ARGON2_TURN:
+        return _argon2(params, os.urandom(SALT_SIZE)).derive_phc_encoded(
+            normalise_passphrase(passphrase)
+        )
 
 
 _PHC = re.compile(
@@ -152,7 +161,8 @@ def verify_passphrase(encoded: str, passphrase: str) -> bool:
     """
     phc_params(encoded)
     try:
-        Argon2id.verify_phc_encoded(normalise_passphrase(passphrase), encoded)
+        with _ARGON2_TURN:
+            Argon2id.verify_phc_encoded(normalise_passphrase(passphrase), encoded)
     except InvalidKey:
         return False
     return True

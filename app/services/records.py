@@ -485,14 +485,26 @@ def outbox(limit: int | None = None) -> list[Record]:
 def record_receipt(record_id: str, envelope_sha256: str, receipt: bytes,
                    at: datetime | None = None) -> bool:
     """Mark synced, only for the exact envelope the receipt names."""
-    result = db.session.execute(
-        sa.update(Record).where(Record.id == record_id, Record.envelope_sha256 == envelope_sha256,
-                                Record.state == RecordState.FINAL)
-        .values(state=RecordState.SYNCED, receipt=receipt, receipt_at=at or utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    return record_receipts([(record_id, envelope_sha256, receipt)], at) == 1
+
+
+def record_receipts(receipts: list[tuple[str, str, bytes]], at: datetime | None = None) -> int:
+    """Mark a batch synced in one durable commit: (record id, envelope sha256, receipt) each,
+    only for the exact envelope each receipt names. Returns how many were marked."""
+    if not receipts:
+        return 0
+    table = Record.__table__
+    stamp = (at or utcnow()).astimezone(UTC).replace(tzinfo=None)
+    statement = (table.update()
+                 .where(table.c.id == sa.bindparam("rid"), table.c.envelope_sha256 == sa.bindparam("sha"),
+                        table.c.state == RecordState.FINAL.value)
+                 .values(state=RecordState.SYNCED.value, receipt=sa.bindparam("raw"), receipt_at=stamp))
+    marked = 0
+    connection = db.session.connection()
+    for rid, sha, raw in receipts:
+        marked += connection.execute(statement, {"rid": rid, "sha": sha, "raw": raw}).rowcount
     db.session.commit()
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return marked
 
 
 def purge_expired(now: datetime | None = None) -> int:
