@@ -494,7 +494,7 @@ def record_receipts(receipts: list[tuple[str, str, bytes]], at: datetime | None 
     if not receipts:
         return 0
     table = Record.__table__
-    stamp = (at or utcnow()).astimezone(UTC).replace(tzinfo=None)
+    stamp = at or utcnow()
     statement = (table.update()
                  .where(table.c.id == sa.bindparam("rid"), table.c.envelope_sha256 == sa.bindparam("sha"),
                         table.c.state == RecordState.FINAL.value)
