@@ -41,6 +41,8 @@ def create_app(config: Config | None = None) -> Flask:
         # The login session governs how long a form stays valid, not a separate clock.
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=4 * 1024 * 1024,
+        # Phones on the station's network keep CSS, JS and fonts for an hour between pages.
+        SEND_FILE_MAX_AGE_DEFAULT=3600,
         BABEL_DEFAULT_LOCALE=i18n.DEFAULT_LOCALE,
         BABEL_TRANSLATION_DIRECTORIES=str(i18n.TRANSLATIONS_DIR),
     )

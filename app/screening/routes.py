@@ -55,8 +55,19 @@ def _flags(opened: records.OpenRecord) -> list[Any]:
     return active_flags(opened.definition, opened.answers)
 
 
+_CLIENT_MODELS: dict[tuple[str, str], dict[str, Any]] = {}
+
+
 def _client_model(definition: Definition) -> dict[str, Any]:
-    """What the browser needs to show and hide questions as answers change (skip logic)."""
+    """What the browser needs to show and hide questions as answers change (skip logic).
+    Built once per questionnaire version (definitions never change once published)."""
+    model = _CLIENT_MODELS.get(definition.key)
+    if model is None:
+        model = _CLIENT_MODELS[definition.key] = _build_client_model(definition)
+    return model
+
+
+def _build_client_model(definition: Definition) -> dict[str, Any]:
     return {
         "params": dict(definition.parameters),
         "sections": [
@@ -204,25 +215,30 @@ def _render_section(opened: records.OpenRecord, current: Any, errors: dict[str, 
 @allow(*SCREENERS)
 def answer(record_id: str) -> Any:
     """Autosave: the browser posts one question's fields as soon as they change."""
-    opened = _open(record_id)
+    try:
+        definition = records.definition_for(record_id, g.user)  # decrypts nothing
+    except records.RecordNotFound:
+        abort(404)
+    except NotAllowed as exc:
+        return jsonify(ok=False, errors={}, message=str(exc)), 403
     wanted = request.form.getlist("qid")
     raw: dict[str, object] = {}
     for qid in wanted:
-        question = opened.definition.question(qid)
+        question = definition.question(qid)
         if question is None:
             return jsonify(ok=False, errors={qid: _("This question is not part of the questionnaire.")}), 400
         raw[qid] = raw_answer(question, request.form, _ui_lang())
     if not raw:
         return jsonify(ok=False, errors={}, message=_("Nothing to save.")), 400
     try:
-        result = records.save_answers(record_id, g.user, g.secret, raw, lang=opened.respondent_lang)
+        result = records.save_answers(record_id, g.user, g.secret, raw)
     except records.AnswersRejected as exc:
         return jsonify(ok=False, errors=exc.errors, message=str(exc)), 400
     except NotAllowed as exc:
         return jsonify(ok=False, errors={}, message=str(exc)), 403
     except ServiceError as exc:  # final already, damaged, or busy elsewhere: nothing was saved
         return jsonify(ok=False, errors={}, message=str(exc)), 409
-    stored = records.open_record(record_id, g.user, g.secret).answers
+    stored = result.answers
     return jsonify(
         ok=True, saved=result.saved,
         answers={qid: stored.get(qid) for qid in result.saved},

@@ -22,6 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from app.crypto import (
@@ -96,6 +97,7 @@ class OpenRecord:
 @dataclass
 class SaveResult:
     saved: list[str]
+    answers: dict[str, object] = field(default_factory=dict)  # every stored value after the save
     converted: dict[str, str] = field(default_factory=dict)  # question id -> Zawgyi original
     flags: list[FlagHit] = field(default_factory=list)  # shown in the officer's language
 
@@ -292,9 +294,15 @@ def _modify(record_id: str, user: User, station_key: bytes, change: Any) -> Open
     raise ServiceError(_l("The screening is being changed elsewhere. Try again."))
 
 
+def definition_for(record_id: str, user: User) -> Definition:
+    """The questionnaire a record was started with (ownership checked; nothing decrypted)."""
+    return _definition(_load(record_id, user))
+
+
 def save_answers(record_id: str, user: User, station_key: bytes, raw: Mapping[str, object],
-                 *, lang: str) -> SaveResult:
-    """Validate every answer first; store all of them, or none."""
+                 *, lang: str | None = None) -> SaveResult:
+    """Validate every answer first; store all of them, or none. Each answer records the
+    language on screen (``lang``; by default the record's respondent language)."""
     result = SaveResult(saved=[])
 
     def change(opened: OpenRecord) -> None:
@@ -313,15 +321,16 @@ def save_answers(record_id: str, user: User, station_key: bytes, raw: Mapping[st
             try:
                 values[qid] = check_answer(definition, qid, value, {**current, **values})
             except AnswerError as exc:
-                errors[qid] = answer_message(exc, lang)
+                errors[qid] = answer_message(exc, str(get_locale() or "en"))  # the officer's language
         if errors:
             raise AnswersRejected(errors)
         stamp = _now_iso()
+        on_screen = lang or opened.respondent_lang
         for qid, value in values.items():
             if value is None:
                 opened.body["answers"].pop(qid, None)
                 continue
-            entry: dict[str, Any] = {"value": value, "lang": lang, "at": stamp}
+            entry: dict[str, Any] = {"value": value, "lang": on_screen, "at": stamp}
             if qid in originals:
                 entry["zawgyi_original"] = originals[qid]
             opened.body["answers"][qid] = entry
@@ -329,7 +338,8 @@ def save_answers(record_id: str, user: User, station_key: bytes, raw: Mapping[st
         result.converted = originals
 
     opened = _modify(record_id, user, station_key, change)
-    result.flags = active_flags(opened.definition, opened.answers)
+    result.answers = opened.answers
+    result.flags = active_flags(opened.definition, result.answers)
     return result
 
 
