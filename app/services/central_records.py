@@ -8,7 +8,6 @@ the central private key that the user's own key slot unlocked at login.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +27,7 @@ from app.crypto import (
 )
 from app.extensions import db
 from app.models import ReceivedRecord, Station
+from app.protocol import body as record_body
 from app.questionnaire import Definition
 from app.services import audit, ingest, questionnaires
 from app.services.errors import ServiceError
@@ -154,7 +154,7 @@ def open_received(record_id: str, *, username: str, secret: bytes | None) -> Ope
     # The audit entry is committed before anything is decrypted: no entry, no data.
     audit.record(username, audit.OPEN, record_id=row.id)
     try:
-        body = json.loads(open_envelope(envelope, secret))
+        body = record_body.decode(open_envelope(envelope, secret))
     except (CryptoError, ValueError):
         raise RecordUnreadable(_l("This record is damaged. It could not be opened.")) from None
     if not isinstance(body, dict) or body.get("format") != BODY_FORMAT:

@@ -13,7 +13,6 @@ writes only if nobody wrote in between (else it tries again).
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -41,6 +40,7 @@ from app.crypto import (
 from app.extensions import db
 from app.models import Installation, Record, RecordState, User
 from app.models.types import utcnow
+from app.protocol import body as record_body
 from app.questionnaire import (
     AnswerError,
     Definition,
@@ -163,7 +163,7 @@ def _damaged(rec_id: str) -> RecordDamaged:
                             "tip-screen. The other records are not affected.", id=rec_id))
 
 
-def _decrypt(rec: Record, station_key: bytes) -> tuple[bytes, dict[str, Any]]:
+def _plaintext(rec: Record, station_key: bytes) -> tuple[bytes, bytes]:
     if (rec.body is None and rec.envelope is None) or rec.local_wrap is None:
         raise RecordDamaged(_l("Record %(id)s was handed over to central and is no longer "
                                "readable on this station.", id=rec.id))
@@ -171,16 +171,24 @@ def _decrypt(rec: Record, station_key: bytes) -> tuple[bytes, dict[str, Any]]:
         ciphertext = _ciphertext(rec)
         header = _header(rec)
         data_key = unwrap_local(rec.local_wrap, station_key, header)
-        body = json.loads(decrypt_body(header, ciphertext, data_key))
+        return data_key, decrypt_body(header, ciphertext, data_key)
     except (CryptoError, ValueError):
         raise _damaged(rec.id) from None
-    if not isinstance(body, dict) or body.get("format") != BODY_FORMAT:
+
+
+def _decrypt(rec: Record, station_key: bytes) -> tuple[bytes, dict[str, Any]]:
+    data_key, plaintext = _plaintext(rec, station_key)
+    try:
+        body = record_body.decode(plaintext)
+    except record_body.BodyError:
+        raise _damaged(rec.id) from None
+    if body.get("format") != BODY_FORMAT:
         raise _damaged(rec.id)
     return data_key, body
 
 
 def _encode(body: Mapping[str, Any]) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+    return record_body.encode(body)
 
 
 def _now_iso() -> str:
@@ -568,16 +576,14 @@ def _summary(rec: Record, station_key: bytes) -> Summary:
     if rec.local_wrap is None:
         return Summary(**base, name="", tier=None, flags=(), respondent_lang=None, readable=False)
     try:
-        _, body = _decrypt(rec, station_key)
-    except RecordDamaged:
+        # Only the body's summary line is decoded: listing stays fast with many records.
+        summary = record_body.decode_summary(_plaintext(rec, station_key)[1])
+    except (RecordDamaged, record_body.BodyError):
         return Summary(**base, name="", tier=None, flags=(), respondent_lang=None, readable=False,
                        damaged=True)
-    name = body["answers"].get("q_respondent_name", {}).get("value") or ""
-    outcome = body.get("outcome") or {}
-    override = body.get("override") or {}
-    return Summary(**base, name=str(name), tier=override.get("tier") or outcome.get("tier"),
-                   flags=tuple(f["code"] for f in outcome.get("flags", []) if f["level"] == "alert"),
-                   respondent_lang=body.get("respondent_lang"), readable=True)
+    return Summary(**base, name=str(summary.get("name") or ""), tier=summary.get("tier"),
+                   flags=tuple(summary.get("flags") or ()),
+                   respondent_lang=summary.get("respondent_lang"), readable=True)
 
 
 def may_screen(user: User) -> bool:

@@ -6,7 +6,6 @@ Also: a station that is not yet enrolled keeps finalised records waiting
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from app.crypto import open_envelope, parse_envelope, verify_envelope
 from app.extensions import db
 from app.models import Installation, KeySlot, User
 from app.models.types import utcnow
+from app.protocol import body as record_body
 from app.roles import Role
 from app.services import accounts, keyring, records
 from tests.records.conftest import Central, Station
@@ -101,7 +101,7 @@ def test_synced_record_is_unreadable_here_after_retention_but_opens_at_central(
     parsed = parse_envelope(envelope_copy)
     assert str(parsed.record_id) == rid
     verify_envelope(parsed, signing_public)
-    body = json.loads(open_envelope(parsed, central.private))
+    body = record_body.decode(open_envelope(parsed, central.private))
     assert body["answers"]["q_respondent_name"]["value"] == "Retained Name"
     assert body["answers"]["q_handover_note"]["value"] == "retained note"
     assert body["outcome"] is not None
@@ -134,7 +134,7 @@ def test_unenrolled_station_keeps_records_waiting_and_seals_them_at_next_login(
     parsed = parse_envelope(row["envelope"])
     verify_envelope(parsed, signing_public)
     assert parsed.sha256 == row["envelope_sha256"]
-    body = json.loads(open_envelope(parsed, central.private))
+    body = record_body.decode(open_envelope(parsed, central.private))
     assert body["answers"]["q_respondent_name"]["value"] == "Waiting Name"
 
 
