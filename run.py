@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import ipaddress
 import socket
 import sys
 
@@ -35,15 +34,6 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
 
@@ -51,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     from waitress import serve
 
     from app import create_app
-    from app.config import ConfigError, default_instance_path, load_config, set_role
+    from app.config import ConfigError, default_instance_path, is_loopback, load_config, set_role
 
     try:
         config = load_config(default_instance_path())
@@ -85,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     # Station with sync_interval_seconds > 0: sync in the background (never started by create_app).
     background_sync.start(app)
 
-    if not _is_loopback(args.host):
+    if not is_loopback(args.host):
         print("WARNING: listening on the local network. Phones and other computers on this "
               "network can reach the login page. Use only on a network you trust.",
               file=sys.stderr)

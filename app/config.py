@@ -8,6 +8,7 @@ wrong role on top of real records.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import tomllib
@@ -23,6 +24,16 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 class ConfigError(Exception):
     """The instance configuration is missing, unreadable or invalid."""
+
+
+def is_loopback(host: str) -> bool:
+    """This computer only (127.0.0.0/8, ::1, localhost): where plain HTTP is allowed."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def default_instance_path() -> Path:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import ipaddress
 import json
 import ssl
 import time
@@ -25,6 +24,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from app.config import is_loopback
 from app.crypto import fingerprint, generate_signing_key, key_id, sign
 from app.extensions import db
 from app.models import Installation, Record, RecordState
@@ -67,20 +67,11 @@ class SyncSummary:
 # -- HTTP -----------------------------------------------------------------------------
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def check_url(url: str) -> str:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise SyncFailed(_l("The central address must look like https://central.example.org"))
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise SyncFailed(_l("Central must be reached over https (plain http only on this computer)."))
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
