@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import load_only
 
 from app.crypto import BadSignature, Envelope, EnvelopeError, parse_envelope, verify_envelope
 from app.extensions import db
@@ -37,8 +38,12 @@ def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]
     known_keys = {inst.central_key_id} if inst else set()
     results: dict[str, ItemResult] = {}
     fresh: dict[str, tuple[bytes, Envelope]] = {}
+    # Only what the comparison needs: never fetch the stored envelopes themselves.
     existing = {r.id: r for r in db.session.scalars(
-        sa.select(ReceivedRecord).where(ReceivedRecord.id.in_([rid for rid, _ in items])))}
+        sa.select(ReceivedRecord).options(load_only(
+            ReceivedRecord.id, ReceivedRecord.station_id, ReceivedRecord.envelope_sha256,
+            ReceivedRecord.receipt, ReceivedRecord.deleted_at))
+        .where(ReceivedRecord.id.in_([rid for rid, _ in items])))}
     for record_id, blob in items:
         if record_id in results or record_id in fresh:
             continue  # the same id twice in one batch: the first one counts
