@@ -94,6 +94,36 @@ def push() -> Any:
     )
 
 
+@bp.post("/records/known")
+@allow(STATION)
+def known() -> Any:
+    data = _json_object()
+    items = data.get("records") if data is not None else None
+    pending = data.get("pending", 0) if data is not None else 0
+    if not isinstance(items, list) or not isinstance(pending, int) or isinstance(pending, bool):
+        return _error(400, "bad_request", "Send a JSON object with a list of records (id and sha256).")
+    if len(items) > ingest.MAX_KNOWN:
+        return _error(413, "too_large", f"At most {ingest.MAX_KNOWN} records per request.")
+    pairs: list[tuple[str, str]] = []
+    for n, item in enumerate(items):
+        sha = item.get("sha256") if isinstance(item, dict) else None
+        if not isinstance(sha, str) or len(sha) != 64 or not isinstance(item.get("id"), str):
+            return _error(400, "bad_request", f"records[{n}] needs an 'id' and a 64-character 'sha256'.")
+        try:
+            pairs.append((str(uuid.UUID(item["id"])), sha.lower()))
+        except ValueError:
+            return _error(400, "bad_request", f"records[{n}]: the id is not a UUID.")
+    try:
+        station = _station(pending)
+    except station_auth.StationRefused as exc:
+        return _error(401 if exc.code != "replayed" else 409, exc.code, exc)
+    return jsonify(
+        results=[{"id": r.id, "status": r.status, "reason": r.reason,
+                  "receipt": b64(r.receipt) if r.receipt else None} for r in ingest.known(station, pairs)],
+        clock_skew_seconds=station.clock_skew_seconds,
+    )
+
+
 @bp.get("/updates")
 @allow(STATION)
 def pull() -> Any:

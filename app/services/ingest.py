@@ -101,6 +101,30 @@ def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]
     return [results[rid] for rid, _ in items if rid in results]
 
 
+MAX_KNOWN = 1000
+
+
+def known(station: Station, pairs: list[tuple[str, str]]) -> list[ItemResult]:
+    """What central already holds of these (record id, envelope sha256) pairs, without the
+    envelopes: a station asks first, so a re-send costs ids and hashes, not 11 KB a record.
+    "unknown" means: send the envelope."""
+    rows = {r.id: r for r in db.session.scalars(
+        sa.select(ReceivedRecord).options(load_only(
+            ReceivedRecord.id, ReceivedRecord.station_id, ReceivedRecord.envelope_sha256,
+            ReceivedRecord.receipt, ReceivedRecord.deleted_at))
+        .where(ReceivedRecord.id.in_([rid for rid, _ in pairs])))}
+    out = []
+    for record_id, sha in pairs:
+        old = rows.get(record_id)
+        if old is None:
+            out.append(ItemResult(record_id, "unknown"))
+        elif old.station_id != station.id:
+            out.append(ItemResult(record_id, "conflict", "different_content_same_id"))
+        else:
+            out.append(_against(old, sha))
+    return out
+
+
 def _against(old: ReceivedRecord, sha: str) -> ItemResult:
     if old.deleted_at is not None:
         return ItemResult(old.id, "refused", "deleted_at_central")

@@ -138,6 +138,7 @@ def test_every_endpoint_survives_schema_driven_fuzzing(enrolled):
     central, station = enrolled
     station.finalised(3, name="Fuzz Person")  # sealed, never synced: real envelopes to spoil
     envelopes = [r.envelope for r in station.records().values()]
+    known_ids = list(station.records())
     assert all(envelopes)
     with central.ctx():
         spare = central.code("Spare station")  # must stay unused: nothing guesses it
@@ -214,6 +215,36 @@ def test_every_endpoint_survives_schema_driven_fuzzing(enrolled):
 
     fuzz_records_headers()
     fuzz_records_signed()
+
+    # -- POST /api/v1/records/known: drawn headers, then signed bodies ---------------------
+    known_op = operation("/api/v1/records/known", "post")
+    known_item = st.fixed_dictionaries({
+        "id": st.one_of(st.uuids().map(str), st.sampled_from([str(r) for r in known_ids]), st.text(max_size=40)),
+        "sha256": st.one_of(st.text(alphabet="0123456789abcdef", min_size=64, max_size=64), st.text(max_size=70))})
+    known_bodies = st.one_of(
+        bodies(request_schema(known_op)),
+        st.fixed_dictionaries({"records": st.lists(known_item, max_size=6)},
+                              optional={"pending": st.integers(min_value=0)}).map(lambda v: json.dumps(v).encode()))
+
+    @FUZZ
+    @given(body=bodies(request_schema(known_op)), headers=header_params(known_op))
+    def fuzz_known_headers(body: bytes, headers: dict[str, str]) -> None:
+        answer = send("/api/v1/records/known", "post", body, headers)
+        assert answer.status != 200
+
+    @FUZZ
+    @given(body=known_bodies)
+    def fuzz_known_signed(body: bytes) -> None:
+        with central.ctx():
+            db.session.execute(sa.update(Station).values(last_counter=0))
+            db.session.commit()
+        answer = send("/api/v1/records/known", "post", body, station.signed("POST", "/api/v1/records/known", body))
+        if answer.status == 200:
+            # Central never gives a receipt for a hash it does not hold.
+            assert all(r["receipt"] is None for r in answer.json["results"] if r["status"] != "duplicate")
+
+    fuzz_known_headers()
+    fuzz_known_signed()
 
     # -- GET /api/v1/updates and /api/v1/openapi.json ------------------------------------
     updates_op = operation("/api/v1/updates", "get")
