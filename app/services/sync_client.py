@@ -211,7 +211,7 @@ def sync(progress: Callable[[int, int], None] | None = None, *, pull: bool = Tru
         raise SyncFailed(_l("This station is not enrolled with a central server yet."))
     summary = SyncSummary()
     try:
-        total = len(records.outbox())
+        total = pending_count()  # a count, not the rows: the envelopes stay on disk
         done = 0
         after_seq = -1
         while True:
