@@ -17,7 +17,7 @@ from app import i18n
 from app.main import bp
 from app.services import accounts, health, setup
 from app.version import __version__
-from app.web.access import ANY_USER, allow, public, safe_next
+from app.web.access import ANY_USER, allow, load_user, public, safe_next
 
 
 @bp.get("/")
@@ -51,9 +51,7 @@ def language() -> Any:
     if chosen:
         response.set_cookie(i18n.LANG_COOKIE, chosen, max_age=365 * 24 * 3600, httponly=True,
                             samesite="Strict", secure=current_app.config["TIP"].tls)
-        from app.web.access import _load_user
-
-        _load_user()
+        load_user()
         if g.user is not None:
             accounts.set_locale(g.user, chosen)
     return response

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -26,7 +26,7 @@ from app.screening.forms import ConfirmForm, FinaliseForm, StartForm
 from app.services import records
 from app.services.errors import NotAllowed, ServiceError, ValidationFailed
 from app.text.dates import parse_date
-from app.web.access import allow
+from app.web.access import allow, safe_next
 
 STATE_FILTERS = ("draft", "final", "waiting", "synced")
 
@@ -258,8 +258,6 @@ def language(record_id: str) -> Any:
             records.set_languages(record_id, g.user, g.secret, respondent_lang=chosen)
         except ServiceError as exc:
             flash(str(exc), "error")
-    from app.web.access import safe_next
-
     return redirect(safe_next(back) or url_for("screening.index"))
 
 
@@ -305,8 +303,6 @@ def outcome(record_id: str) -> Any:
 @bp.get("/<record_id>/slip")
 @allow(*SCREENERS)
 def slip(record_id: str) -> Any:
-    from flask import current_app
-
     opened = _open(record_id)
     outcome = opened.body.get("outcome") or records.outcome_dict(score(opened.definition, opened.answers))
     return render_template("screening/slip.html", opened=opened, outcome=outcome,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
 
@@ -19,8 +20,9 @@ from app.crypto import BadSignature, Envelope, EnvelopeError, parse_envelope, ve
 from app.extensions import db
 from app.models import Installation, ReceivedRecord, Station
 from app.models.types import utcnow
-from app.protocol.messages import make_receipt
+from app.protocol.messages import ProtocolError, make_receipt, open_statement, read_bundle_header, unb64
 from app.services import central_keys
+from app.services.errors import ValidationFailed
 
 MAX_BATCH = 200  # x ~11 KB per base64 envelope stays well under the 4 MB request limit
 
@@ -159,11 +161,6 @@ def delete_record(record_id: str) -> bool:
 
 def import_bundle(data: bytes) -> tuple[Station, list[ItemResult]]:
     """A USB bundle goes through the same path as the API: verify, then ingest."""
-    from flask_babel import lazy_gettext as _l
-
-    from app.protocol.messages import ProtocolError, open_statement, read_bundle_header, unb64
-    from app.services.errors import ValidationFailed
-
     try:
         message, payload = read_bundle_header(data)
         station = db.session.get(Station, str(payload["station_id"])[:36])

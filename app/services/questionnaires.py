@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import current_app
 
 from app.questionnaire import SHIPPED_DIR, Definition, discover
+from app.questionnaire.definition import _version_key as version_key
 
 DEFAULT_ID = "tip-default"
 
@@ -37,9 +38,7 @@ def get(questionnaire_id: str, version: str) -> Definition | None:
 
 
 def latest(questionnaire_id: str = DEFAULT_ID) -> Definition:
-    from app.questionnaire.definition import _version_key
-
     versions = [d for d in _loaded().values() if d.id == questionnaire_id]
     if not versions:
         raise LookupError(f"no questionnaire {questionnaire_id!r}")
-    return max(versions, key=lambda d: _version_key(d.version))
+    return max(versions, key=lambda d: version_key(d.version))

@@ -39,7 +39,7 @@ from app.protocol.messages import (
     unb64,
 )
 from app.questionnaire import DefinitionError, validate_data
-from app.services import records
+from app.services import questionnaires, records
 from app.services.errors import ServiceError
 
 BATCH = 100
@@ -327,8 +327,6 @@ def pull_updates(inst: Installation) -> int:
     for item in payload.get("questionnaires", []):
         if not isinstance(item, dict) or not isinstance(item.get("yaml"), str):
             continue
-        from app.services import questionnaires
-
         if questionnaires.get(str(item.get("id")), str(item.get("version"))) is not None:
             continue
         try:

@@ -65,7 +65,7 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.is_json
 
 
-def _load_user() -> None:
+def load_user() -> None:
     g.user = None
     g.secret = None
     token = session.get("sid")
@@ -102,7 +102,7 @@ def _enforce() -> Any:
         abort(403)
     if PUBLIC in rule or STATION in rule:
         return None
-    _load_user()
+    load_user()
     if g.user is None:
         if _wants_json():
             return jsonify(error="login_required", message=_("Please log in.")), 401
@@ -124,7 +124,7 @@ def init_app(app: Flask) -> None:
         if "user" not in g:
             # Public pages still show who is logged in, if anyone.
             try:
-                _load_user()
+                load_user()
             except Exception:  # noqa: BLE001 - never let the header break an error page
                 g.user = None
         name = current_app.extensions.get("tip_installation_name")
