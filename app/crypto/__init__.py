@@ -31,7 +31,7 @@ from app.crypto.kdf import (
     verify_passphrase,
 )
 from app.crypto.keys import fingerprint, generate_x25519, key_id, new_data_key, x25519_public_key
-from app.crypto.signing import generate_signing_key, sign, signing_public_key, verify
+from app.crypto.signing import generate_signing_key, sign, signer, signing_public_key, verify
 from app.crypto.slots import make_slot, open_slot, slot_params
 
 __all__ = [
@@ -65,6 +65,7 @@ __all__ = [
     "parse_envelope",
     "seal_envelope",
     "sign",
+    "signer",
     "signing_public_key",
     "slot_params",
     "unwrap_local",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -10,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from app.crypto.errors import BadSignature, CryptoError
 
-__all__ = ["SIGNATURE_SIZE", "generate_signing_key", "sign", "signing_public_key", "verify"]
+__all__ = ["SIGNATURE_SIZE", "generate_signing_key", "sign", "signer", "signing_public_key", "verify"]
 
 SIGNATURE_SIZE = 64
 
@@ -35,6 +37,12 @@ def signing_public_key(private_key: bytes) -> bytes:
 def sign(private_key: bytes, message: bytes) -> bytes:
     """Ed25519 signature (deterministic, RFC 8032) over ``message``."""
     return _private(private_key).sign(message)
+
+
+def signer(private_key: bytes) -> Callable[[bytes], bytes]:
+    """``sign`` with the key loaded once: for signing many messages in one go (receipts).
+    Loading a key costs as much as a signature; the caller drops the function after use."""
+    return _private(private_key).sign
 
 
 def verify(public_key: bytes, message: bytes, signature: bytes) -> None:

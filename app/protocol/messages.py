@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,10 +60,12 @@ class Receipt:
     raw: bytes  # canonical JSON, then the 64-byte signature
 
 
-def make_receipt(record_id: str, sha256: str, received_at: str, signing_key: bytes) -> bytes:
+def make_receipt(record_id: str, sha256: str, received_at: str,
+                 signing_key: bytes | Callable[[bytes], bytes]) -> bytes:
+    """``signing_key``: raw key bytes, or a loaded signer (``app.crypto.signer``) for batches."""
     body = canonical({"v": RECEIPT_VERSION, "record_id": record_id, "sha256": sha256,
                       "received_at": received_at})
-    return body + sign(signing_key, body)
+    return body + (signing_key(body) if callable(signing_key) else sign(signing_key, body))
 
 
 def check_receipt(raw: bytes, central_signing_public_key: bytes) -> Receipt:

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
 
-from app.crypto import BadSignature, Envelope, EnvelopeError, parse_envelope, verify_envelope
+from app.crypto import BadSignature, Envelope, EnvelopeError, parse_envelope, signer, verify_envelope
 from app.extensions import db
 from app.models import Installation, ReceivedRecord, Station
 from app.models.types import utcnow
@@ -72,7 +72,9 @@ def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]
             continue
         fresh[record_id] = (blob, envelope)
     if fresh:
-        signing_key = central_keys.signing_key() if len(existing) < len(fresh) else b""
+        # Loaded once for the whole batch of receipts.
+        any_new = any(rid not in existing for rid in fresh)
+        sign_receipt = signer(central_keys.signing_key()) if any_new else None
         now = utcnow()
         new_rows = []
         for record_id, (blob, envelope) in fresh.items():
@@ -81,8 +83,9 @@ def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]
             if old is not None:
                 results[record_id] = _against(old, sha)
                 continue
+            assert sign_receipt is not None  # noqa: S101 - there is a new record, so it was loaded
             receipt = make_receipt(record_id, sha, now.astimezone(UTC).isoformat(timespec="seconds"),
-                                   signing_key)
+                                   sign_receipt)
             header = envelope.header
             new_rows.append(dict(
                 id=record_id, station_id=station.id, seq=header.seq,

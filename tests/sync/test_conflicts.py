@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 
+import sqlalchemy as sa
+
 from app.crypto import encrypt_body, new_data_key, parse_envelope, seal_envelope
 from app.extensions import db
 from app.models import Record, RecordState
@@ -141,3 +143,26 @@ def test_a_record_central_deleted_is_refused(enrolled, monkeypatch):
     held = central.received()
     assert all(held[rid].envelope is None for rid in early)
     assert set(held) == {gone, *early, *later}
+
+
+def test_a_batch_mixing_a_known_and_a_new_record_gets_both_receipts(central, station):
+    """One record central already holds next to a new one: both settle, each with a receipt."""
+    from app.services import ingest, sync_client
+
+    station.finalised(1)
+    with station.ctx():
+        sync_client.enrol(central.url, central.code("Mixed batch post"))
+    station.seal_waiting()
+    with station.ctx():
+        sync_client.sync(pull=False)
+    station.finalised(1)
+    with station.ctx():
+        rows = list(db.session.scalars(sa.select(Record).order_by(Record.seq)))
+        items = [(r.id, r.envelope) for r in rows]
+        station_id = rows[0].station_id
+    with central.app.app_context():
+        from app.models import Station
+
+        results = ingest.ingest(db.session.get(Station, station_id), items)
+    assert [r.status for r in results] == ["duplicate", "accepted"]
+    assert all(r.receipt for r in results)
