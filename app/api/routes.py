@@ -86,10 +86,14 @@ def push() -> Any:
         station = _station(pending)
     except station_auth.StationRefused as exc:
         return _error(401 if exc.code != "replayed" else 409, exc.code, exc)
-    results = ingest.ingest(station, parsed)
+    return _answer(station, ingest.ingest(station, parsed))
+
+
+def _answer(station: Any, results: list[ingest.ItemResult]) -> Any:
     return jsonify(
         results=[{"id": r.id, "status": r.status, "reason": r.reason,
                   "receipt": b64(r.receipt) if r.receipt else None} for r in results],
+        receipts_statement=ingest.receipts_statement(results),
         clock_skew_seconds=station.clock_skew_seconds,
     )
 
@@ -117,11 +121,7 @@ def known() -> Any:
         station = _station(pending)
     except station_auth.StationRefused as exc:
         return _error(401 if exc.code != "replayed" else 409, exc.code, exc)
-    return jsonify(
-        results=[{"id": r.id, "status": r.status, "reason": r.reason,
-                  "receipt": b64(r.receipt) if r.receipt else None} for r in ingest.known(station, pairs)],
-        clock_skew_seconds=station.clock_skew_seconds,
-    )
+    return _answer(station, ingest.known(station, pairs))
 
 
 @bp.get("/updates")

@@ -21,6 +21,7 @@ from app.extensions import db
 from app.models import Installation, ReceivedRecord, Station
 from app.models.types import utcnow
 from app.protocol.messages import ProtocolError, make_receipt, open_statement, read_bundle_header, unb64
+from app.protocol.messages import receipts_statement as messages_receipts_statement
 from app.services import central_keys
 from app.services.errors import ValidationFailed
 
@@ -107,6 +108,14 @@ def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]
 
 
 MAX_KNOWN = 1000
+
+
+def receipts_statement(results: list[ItemResult]) -> dict[str, object] | None:
+    """Central's one signature over every receipt in an answer (None if there are none)."""
+    receipts = [(r.id, r.receipt) for r in results if r.receipt]
+    if not receipts:
+        return None
+    return messages_receipts_statement(receipts, signer(central_keys.signing_key()))
 
 
 def known(station: Station, pairs: list[tuple[str, str]]) -> list[ItemResult]:

@@ -37,6 +37,7 @@ from app.protocol.messages import (
     open_statement,
     request_message,
     unb64,
+    vouched_receipts,
 )
 from app.questionnaire import DefinitionError, validate_data
 from app.services import questionnaires, records
@@ -260,18 +261,23 @@ def _push(inst: Installation, batch: list[Record], summary: SyncSummary) -> None
         _settle(inst, sent, _results(inst, "/api/v1/records", body, summary), summary)
 
 
-def _results(inst: Installation, path: str, body: bytes, summary: SyncSummary) -> list[Any]:
+def _results(inst: Installation, path: str, body: bytes,
+             summary: SyncSummary) -> tuple[list[Any], dict[str, str]]:
+    """Central's per-record results, and the receipt digests its one signature vouches for."""
     answer = _request(inst, inst.central_url or "", "POST", path, body, sign_as=inst)
     results = answer.get("results") if isinstance(answer, dict) else None
     if not isinstance(results, list):
         raise SyncFailed(_l("Central's answer was not understood. Nothing was marked as synced."))
     summary.clock_skew_seconds = int(answer.get("clock_skew_seconds") or 0)
-    return results
+    vouched = vouched_receipts(answer.get("receipts_statement"), inst.central_signing_public_key or b"")
+    return results, vouched
 
 
-def _settle(inst: Installation, sent: dict[str, str], results: list[Any], summary: SyncSummary) -> set[str]:
+def _settle(inst: Installation, sent: dict[str, str], answer: tuple[list[Any], dict[str, str]],
+            summary: SyncSummary) -> set[str]:
     """Count central's answers; mark synced what a valid receipt covers. Returns the ids
     central gave a final answer for ("unknown" ones still need their envelope)."""
+    results, vouched = answer
     settled: list[tuple[str, str, bytes]] = []
     handled: set[str] = set()
     for item in results:
@@ -285,7 +291,8 @@ def _settle(inst: Installation, sent: dict[str, str], results: list[Any], summar
         if status in ("accepted", "duplicate"):
             summary.accepted += status == "accepted"
             summary.duplicate += status == "duplicate"
-            raw = _valid_receipt(inst, record_id, sent[record_id], item.get("receipt"))
+            raw = _valid_receipt(inst, record_id, sent[record_id], item.get("receipt"),
+                                 vouched.get(record_id))
             if raw is not None:
                 settled.append((record_id, sent[record_id], raw))
             else:
@@ -301,11 +308,13 @@ def _settle(inst: Installation, sent: dict[str, str], results: list[Any], summar
     return handled
 
 
-def _valid_receipt(inst: Installation, record_id: str, sha256: str, receipt_text: object) -> bytes | None:
-    """Only a receipt signed by central, for this record and these exact bytes, marks it synced."""
+def _valid_receipt(inst: Installation, record_id: str, sha256: str, receipt_text: object,
+                   vouched: str | None = None) -> bytes | None:
+    """Only a receipt signed by central (itself, or vouched for by central's signed statement
+    for this answer), for this record and these exact bytes, marks it synced."""
     try:
         raw = unb64(receipt_text, "receipt", max_len=4096)
-        receipt = check_receipt(raw, inst.central_signing_public_key or b"")
+        receipt = check_receipt(raw, inst.central_signing_public_key or b"", vouched=vouched)
     except ProtocolError:
         return None
     if receipt.record_id != record_id or receipt.sha256 != sha256:
