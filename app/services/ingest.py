@@ -20,12 +20,19 @@ from app.crypto import BadSignature, Envelope, EnvelopeError, parse_envelope, si
 from app.extensions import db
 from app.models import Installation, ReceivedRecord, Station
 from app.models.types import utcnow
-from app.protocol.messages import ProtocolError, make_receipt, open_statement, read_bundle_header, unb64
+from app.protocol.messages import (
+    MAX_RECORDS_PER_PUSH,
+    ProtocolError,
+    make_receipt,
+    open_statement,
+    read_bundle_header,
+    unb64,
+)
 from app.protocol.messages import receipts_statement as messages_receipts_statement
 from app.services import central_keys
 from app.services.errors import ValidationFailed
 
-MAX_BATCH = 200  # x ~11 KB per base64 envelope stays well under the 4 MB request limit
+MAX_BATCH = MAX_RECORDS_PER_PUSH
 
 
 @dataclass(frozen=True)

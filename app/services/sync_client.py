@@ -30,6 +30,7 @@ from app.extensions import db
 from app.models import Installation, Record, RecordState
 from app.models.types import utcnow
 from app.protocol.messages import (
+    MAX_RECORDS_PER_PUSH,
     ProtocolError,
     b64,
     check_receipt,
@@ -43,7 +44,8 @@ from app.questionnaire import DefinitionError, validate_data
 from app.services import questionnaires, records
 from app.services.errors import ServiceError
 
-BATCH = 100
+BATCH = 500  # records asked about per "known" request (ids and hashes only)
+UPLOAD_BYTES = 3 * 1024 * 1024  # envelopes per upload request: under central's 4 MB limit
 TIMEOUT = 20.0
 MAX_RESPONSE = 64 * 1024 * 1024
 
@@ -255,10 +257,24 @@ def _push(inst: Installation, batch: list[Record], summary: SyncSummary) -> None
                         "records": [{"id": rid, "sha256": sha} for rid, sha in sent.items()]}).encode()
     handled = _settle(inst, sent, _results(inst, "/api/v1/records/known", query, summary), summary)
     missing = [rid for rid in sent if rid not in handled]
-    if missing:
-        upload = [{"id": rid, "envelope": b64(envelopes[rid])} for rid in missing]
+    for chunk in _chunks(missing, envelopes):
+        upload = [{"id": rid, "envelope": b64(envelopes[rid])} for rid in chunk]
         body = json.dumps({"pending": pending, "records": upload}).encode()
         _settle(inst, sent, _results(inst, "/api/v1/records", body, summary), summary)
+
+
+def _chunks(ids: list[str], envelopes: dict[str, bytes]) -> list[list[str]]:
+    """Upload groups under UPLOAD_BYTES (base64 grows by 4/3) and central's record limit."""
+    chunks: list[list[str]] = []
+    size = 0
+    for rid in ids:
+        cost = len(envelopes[rid]) * 4 // 3 + 64
+        if not chunks or size + cost > UPLOAD_BYTES or len(chunks[-1]) >= MAX_RECORDS_PER_PUSH:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(rid)
+        size += cost
+    return chunks
 
 
 def _results(inst: Installation, path: str, body: bytes,
