@@ -347,8 +347,10 @@ def main() -> None:
     from app.services import ingest, sync_client
 
     default_batch = sync_client.BATCH
-    if max(batches) > ingest.MAX_BATCH:
-        raise SystemExit(f"ingest.MAX_BATCH is {ingest.MAX_BATCH}; larger batches would be refused")
+    # sync_client.BATCH is how many records are asked about at once ("known", up to
+    # ingest.MAX_KNOWN); uploads are split to fit ingest.MAX_BATCH and the request limit.
+    if max(batches) > ingest.MAX_KNOWN:
+        raise SystemExit(f"ingest.MAX_KNOWN is {ingest.MAX_KNOWN}; larger batches would be refused")
 
     central = Central(args.workers)
     station = StationSide()
