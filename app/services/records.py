@@ -517,12 +517,10 @@ def record_receipts(receipts: list[tuple[str, str, bytes]], at: datetime | None 
                  .where(table.c.id == sa.bindparam("rid"), table.c.envelope_sha256 == sa.bindparam("sha"),
                         table.c.state == RecordState.FINAL.value)
                  .values(state=RecordState.SYNCED.value, receipt=sa.bindparam("raw"), receipt_at=stamp))
-    marked = 0
-    connection = db.session.connection()
-    for rid, sha, raw in receipts:
-        marked += connection.execute(statement, {"rid": rid, "sha": sha, "raw": raw}).rowcount
+    result = db.session.connection().execute(
+        statement, [{"rid": rid, "sha": sha, "raw": raw} for rid, sha, raw in receipts])
     db.session.commit()
-    return marked
+    return int(result.rowcount)  # executemany: the total over every receipt
 
 
 def purge_expired(now: datetime | None = None) -> int:
