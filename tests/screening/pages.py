@@ -13,10 +13,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -67,7 +66,17 @@ class Station:
     def tap_and_load(self, element: WebElement) -> None:
         """Tap something that loads a new page, and wait until the new page is there."""
         self.tap(element)
-        self.wait(10).until(ec.staleness_of(element))
+
+        def gone(_driver: Any) -> bool:
+            try:
+                element.is_enabled()
+            except (StaleElementReferenceException, WebDriverException):
+                # Stale, or Chromium between two documents ("Node ... does not belong to the
+                # document"): either way the old page is gone.
+                return True
+            return False
+
+        self.wait(10).until(gone)
         self.wait(10).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     def close_tab(self) -> None:
