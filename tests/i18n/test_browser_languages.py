@@ -29,9 +29,17 @@ def _login(driver, url):
 
 
 def _wait(driver, condition, timeout=10):
+    from selenium.common.exceptions import (
+        NoSuchElementException,
+        StaleElementReferenceException,
+        WebDriverException,
+    )
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout).until(condition)
+    # Between two pages an element may be missing or stale, or Chromium may answer with an
+    # inspector error: keep waiting (the condition must still hold before the timeout).
+    ignored = (NoSuchElementException, StaleElementReferenceException, WebDriverException)
+    return WebDriverWait(driver, timeout, ignored_exceptions=ignored).until(condition)
 
 
 def _font_used(driver, selector):
