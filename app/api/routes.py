@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import current_app, jsonify, request
 
@@ -13,6 +14,8 @@ from app.protocol.messages import ProtocolError, b64, unb64
 from app.services import enrolment, ingest, station_auth, updates
 from app.services.errors import ServiceError, ValidationFailed
 from app.web.access import STATION, allow, public
+
+T = TypeVar("T")
 
 
 def _error(status: int, code: str, message: object) -> Any:
@@ -61,32 +64,71 @@ def _station(pending: int | None = None) -> Any:
                                      request.get_data(cache=True), pending)
 
 
+class _Refused(Exception):
+    def __init__(self, response: Any) -> None:
+        self.response = response
+
+
+def _signed_batch(limit: int, parse: Callable[[int, dict[str, Any]], T], shape: str) -> tuple[Any, list[T]]:
+    """Check a station's batch request: a JSON object with at most ``limit`` records, each
+    read by ``parse`` (ValueError: a clear message), then the station's signature.
+    Returns (station, parsed items); raises _Refused with the error response to send."""
+    data = _json_object()
+    items = data.get("records") if data is not None else None
+    pending = data.get("pending", 0) if data is not None else 0
+    if not isinstance(items, list) or not isinstance(pending, int) or isinstance(pending, bool):
+        raise _Refused(_error(400, "bad_request", f"Send a JSON object with a list of records ({shape})."))
+    if len(items) > limit:
+        raise _Refused(_error(413, "too_large", f"At most {limit} records per request."))
+    parsed: list[T] = []
+    for n, item in enumerate(items):
+        try:
+            if not isinstance(item, dict):
+                raise ValueError(f"needs {shape}")
+            parsed.append(parse(n, item))
+        except ValueError as exc:
+            raise _Refused(_error(400, "bad_request", f"records[{n}]: {exc}")) from None
+    try:
+        return _station(pending), parsed
+    except station_auth.StationRefused as exc:
+        raise _Refused(_error(401 if exc.code != "replayed" else 409, exc.code, exc)) from None
+
+
+def _record_id(item: dict[str, Any]) -> str:
+    if not isinstance(item.get("id"), str):
+        raise ValueError("needs an 'id'")
+    return str(uuid.UUID(item["id"]))
+
+
+def _envelope_item(n: int, item: dict[str, Any]) -> tuple[str, bytes]:
+    return _record_id(item), unb64(item.get("envelope"), f"records[{n}].envelope")
+
+
+def _hash_item(n: int, item: dict[str, Any]) -> tuple[str, str]:
+    sha = item.get("sha256")
+    if not isinstance(sha, str) or len(sha) != 64:
+        raise ValueError("needs a 64-character 'sha256'")
+    return _record_id(item), sha.lower()
+
+
 @bp.post("/records")
 @allow(STATION)
 def push() -> Any:
-    data = _json_object()
-    if data is None:
-        return _error(400, "bad_request", "Send a JSON object with a list of records.")
-    items = data.get("records")
-    pending = data.get("pending", 0)
-    if not isinstance(items, list) or not isinstance(pending, int) or isinstance(pending, bool):
-        return _error(400, "bad_request", "'records' must be a list and 'pending' a number.")
-    if len(items) > ingest.MAX_BATCH:
-        return _error(413, "too_large", f"At most {ingest.MAX_BATCH} records per request.")
-    parsed: list[tuple[str, bytes]] = []
-    for n, item in enumerate(items):
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-            return _error(400, "bad_request", f"records[{n}] needs an 'id' and an 'envelope'.")
-        try:
-            record_id = str(uuid.UUID(item["id"]))
-            parsed.append((record_id, unb64(item.get("envelope"), f"records[{n}].envelope")))
-        except ValueError as exc:
-            return _error(400, "bad_request", f"records[{n}]: {exc}")
     try:
-        station = _station(pending)
-    except station_auth.StationRefused as exc:
-        return _error(401 if exc.code != "replayed" else 409, exc.code, exc)
-    return _answer(station, ingest.ingest(station, parsed))
+        station, items = _signed_batch(ingest.MAX_BATCH, _envelope_item, "id and envelope")
+    except _Refused as refused:
+        return refused.response
+    return _answer(station, ingest.ingest(station, items))
+
+
+@bp.post("/records/known")
+@allow(STATION)
+def known() -> Any:
+    try:
+        station, pairs = _signed_batch(ingest.MAX_KNOWN, _hash_item, "id and sha256")
+    except _Refused as refused:
+        return refused.response
+    return _answer(station, ingest.known(station, pairs))
 
 
 def _answer(station: Any, results: list[ingest.ItemResult]) -> Any:
@@ -96,32 +138,6 @@ def _answer(station: Any, results: list[ingest.ItemResult]) -> Any:
         receipts_statement=ingest.receipts_statement(results),
         clock_skew_seconds=station.clock_skew_seconds,
     )
-
-
-@bp.post("/records/known")
-@allow(STATION)
-def known() -> Any:
-    data = _json_object()
-    items = data.get("records") if data is not None else None
-    pending = data.get("pending", 0) if data is not None else 0
-    if not isinstance(items, list) or not isinstance(pending, int) or isinstance(pending, bool):
-        return _error(400, "bad_request", "Send a JSON object with a list of records (id and sha256).")
-    if len(items) > ingest.MAX_KNOWN:
-        return _error(413, "too_large", f"At most {ingest.MAX_KNOWN} records per request.")
-    pairs: list[tuple[str, str]] = []
-    for n, item in enumerate(items):
-        sha = item.get("sha256") if isinstance(item, dict) else None
-        if not isinstance(sha, str) or len(sha) != 64 or not isinstance(item.get("id"), str):
-            return _error(400, "bad_request", f"records[{n}] needs an 'id' and a 64-character 'sha256'.")
-        try:
-            pairs.append((str(uuid.UUID(item["id"])), sha.lower()))
-        except ValueError:
-            return _error(400, "bad_request", f"records[{n}]: the id is not a UUID.")
-    try:
-        station = _station(pending)
-    except station_auth.StationRefused as exc:
-        return _error(401 if exc.code != "replayed" else 409, exc.code, exc)
-    return _answer(station, ingest.known(station, pairs))
 
 
 @bp.get("/updates")
