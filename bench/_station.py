@@ -67,6 +67,15 @@ def machine() -> str:
 # -- the station ---------------------------------------------------------------------
 
 
+def run_flask(env: dict[str, str], *args: str, stdin: str = "") -> str:
+    """One `flask --app app ...` command, as an administrator would type it."""
+    result = subprocess.run([PYTHON, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env,
+                            input=stdin.encode(), capture_output=True, timeout=600)
+    if result.returncode != 0:
+        raise RuntimeError(f"flask {' '.join(args)} failed: {result.stderr.decode()[-2000:]}")
+    return result.stdout.decode()
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -92,11 +101,7 @@ class Station:
     # setup through the real commands
 
     def flask(self, *args: str, stdin: str = "") -> str:
-        result = subprocess.run([PYTHON, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=self.env,
-                                input=stdin.encode(), capture_output=True, timeout=600)
-        if result.returncode != 0:
-            raise RuntimeError(f"flask {' '.join(args)} failed: {result.stderr.decode()[-2000:]}")
-        return result.stdout.decode()
+        return run_flask(self.env, *args, stdin=stdin)
 
     def init(self) -> None:
         if self.kdf == "test":

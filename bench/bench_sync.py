@@ -51,7 +51,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _station import ADMIN, ADMIN_PASSPHRASE, PYTHON, ROOT, free_port, machine, median, verdict  # noqa: E402
+from _station import ADMIN, ADMIN_PASSPHRASE, PYTHON, ROOT, free_port, machine, median, run_flask, verdict  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 
@@ -95,11 +95,7 @@ class Central:
                     "DATABASE_URL": f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{self.dbname}"}
 
     def flask(self, *args: str, stdin: str = "") -> str:
-        result = subprocess.run([PYTHON, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=self.env,
-                                input=stdin.encode(), capture_output=True, timeout=600)
-        if result.returncode != 0:
-            raise RuntimeError(f"flask {' '.join(args)} failed: {result.stderr.decode()[-2000:]}")
-        return result.stdout.decode()
+        return run_flask(self.env, *args, stdin=stdin)
 
     def setup(self) -> str:
         """createdb, init --role central, one enrolment code; returns the code."""
