@@ -82,7 +82,8 @@ def pg_version() -> str:
 class Central:
     """A fresh central instance on its own PostgreSQL database, served by gunicorn."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, profile: Path | None = None) -> None:
+        self.profile = profile
         self.dir = Path(tempfile.mkdtemp(prefix="tip-bench-central-"))
         self.instance = self.dir / "instance"
         self.dbname = f"tip_bench_{secrets.token_hex(5)}"
@@ -116,10 +117,15 @@ class Central:
 
     def start(self, timeout: float = 60.0) -> None:
         gunicorn = str(Path(PYTHON).with_name("gunicorn"))
-        self.proc = subprocess.Popen([gunicorn, "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
-                                      "--access-logfile", "-", "--log-level", "warning", "app:create_app()"],
-                                     cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
-                                     stderr=self.log.open("ab"))
+        options = ["-w", str(self.workers), "-b", f"127.0.0.1:{self.port}", "--access-logfile", "-",
+                   "--log-level", "warning"]
+        env = self.env
+        if self.profile:
+            self.profile.mkdir(parents=True, exist_ok=True)
+            options += ["-c", str(Path(__file__).with_name("_gunicorn_profile.py"))]
+            env = {**env, "TIP_BENCH_PROFILE_DIR": str(self.profile.resolve())}
+        self.proc = subprocess.Popen([gunicorn, *options, "app:create_app()"], cwd=ROOT, env=env,
+                                     stdout=subprocess.DEVNULL, stderr=self.log.open("ab"))
         start = time.perf_counter()
         while time.perf_counter() - start < timeout:
             if self.proc.poll() is not None:
@@ -333,7 +339,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per batch size and kind")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--profile", type=Path, default=None,
-                        help="write cProfile stats of the station side of one push per case to this dir")
+                        help="write cProfile stats of the station side of one push per case, and of "
+                        "each central worker over the whole run, to this dir")
     args = parser.parse_args()
     count = 1000 if args.quick else args.records
     repeat = 1 if args.quick else args.repeat
@@ -348,7 +355,7 @@ def main() -> None:
     if max(batches) > ingest.MAX_KNOWN:
         raise SystemExit(f"ingest.MAX_KNOWN is {ingest.MAX_KNOWN}; larger batches would be refused")
 
-    central = Central(args.workers)
+    central = Central(args.workers, args.profile)
     station = StationSide()
     proxy = None
     try:

@@ -64,6 +64,11 @@ def _station(pending: int | None = None) -> Any:
                                      request.get_data(cache=True), pending)
 
 
+def _refusal(exc: station_auth.StationRefused) -> Any:
+    status = {"replayed": 409, "busy": 503}.get(exc.code, 401)
+    return _error(status, exc.code, exc)
+
+
 class _Refused(Exception):
     def __init__(self, response: Any) -> None:
         self.response = response
@@ -91,7 +96,7 @@ def _signed_batch(limit: int, parse: Callable[[int, dict[str, Any]], T], shape: 
     try:
         return _station(pending), parsed
     except station_auth.StationRefused as exc:
-        raise _Refused(_error(401 if exc.code != "replayed" else 409, exc.code, exc)) from None
+        raise _Refused(_refusal(exc)) from None
 
 
 def _record_id(item: dict[str, Any]) -> str:
@@ -146,7 +151,7 @@ def pull() -> Any:
     try:
         _station()
     except station_auth.StationRefused as exc:
-        return _error(401 if exc.code != "replayed" else 409, exc.code, exc)
+        return _refusal(exc)
     try:
         return jsonify(updates.signed_updates())
     except ServiceError as exc:

@@ -45,6 +45,8 @@ class Station(db.Model):  # type: ignore[name-defined]
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_counter: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default=sa.text("0"))
+    # Which of the 63 counters below last_counter were accepted (services/station_auth.advance).
+    counter_window: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default=sa.text("0"))
     pending: Mapped[int] = mapped_column(sa.Integer, default=0, server_default=sa.text("0"))
     clock_skew_seconds: Mapped[int] = mapped_column(sa.Integer, default=0, server_default=sa.text("0"))
 

@@ -1,6 +1,8 @@
 """Central: who is calling? Each request is signed with the station's API key and carries
-a counter that must grow, so a replayed request is refused. The station's clock is only
-compared, never trusted: a skew is recorded and flagged, nothing is refused for it."""
+a counter that central accepts once, so a replayed request is refused. Counters may arrive
+a little out of order (a station keeps two requests in flight), as in IPsec's anti-replay
+window (RFC 4303, 3.4.3). The station's clock is only compared, never trusted: a skew is
+recorded and flagged, nothing is refused for it."""
 
 from __future__ import annotations
 
@@ -19,6 +21,9 @@ from app.services.errors import ServiceError
 SKEW_FLAG_SECONDS = 600
 MAX_COUNTER = 2**63 - 1  # BIGINT
 MAX_INT = 2**31 - 1  # INTEGER columns (skew, pending): clamped, never an overflow
+WINDOW = 63  # counters below the newest that may still arrive once (a bitmap in a signed BIGINT)
+_WINDOW_MASK = (1 << WINDOW) - 1
+_ATTEMPTS = 20  # compare-and-set rounds when several workers serve one station at once
 
 
 class StationRefused(ServiceError):
@@ -49,17 +54,48 @@ def authenticate(method: str, path: str, headers: dict[str, str], body: bytes,
     except BadSignature:
         raise StationRefused(_l("The request signature does not verify."), "bad_signature") from None
     skew = max(-MAX_INT, min(MAX_INT, int(time.time()) - timestamp))
-    values: dict[str, object] = {"last_counter": counter, "last_contact_at": utcnow(),
-                                 "clock_skew_seconds": skew if abs(skew) > SKEW_FLAG_SECONDS else 0}
-    if pending is not None:
-        values["pending"] = max(0, min(MAX_INT, pending))
-    # Atomic: a counter not above the last one is a replay, even across workers.
-    result = db.session.execute(sa.update(Station).where(Station.id == station_id,
-                                                         Station.last_counter < counter)
-                                .values(**values).execution_options(synchronize_session=False))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    for _attempt in range(_ATTEMPTS):
+        # PostgreSQL locks the row until the commit below; SQLite (a trial central) has no
+        # row locks, and the compare-and-set catches a concurrent move instead.
+        last, seen = db.session.execute(sa.select(Station.last_counter, Station.counter_window)
+                                        .where(Station.id == station_id).with_for_update()).one()
+        moved = advance(last, seen, counter)
+        if moved is None:
+            db.session.rollback()
+            raise StationRefused(_l("This request was already used (replay)."), "replayed")
+        values: dict[str, object] = {"last_counter": moved[0], "counter_window": moved[1],
+                                     "last_contact_at": utcnow()}
+        if counter > last:  # the newest request speaks for the station's clock and outbox
+            values["clock_skew_seconds"] = skew if abs(skew) > SKEW_FLAG_SECONDS else 0
+            if pending is not None:
+                values["pending"] = max(0, min(MAX_INT, pending))
+        # Compare and set: if another worker moved the window meanwhile, read it again.
+        result = db.session.execute(
+            sa.update(Station).where(Station.id == station_id, Station.last_counter == last,
+                                     Station.counter_window == seen)
+            .values(**values).execution_options(synchronize_session=False))
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            db.session.commit()
+            db.session.refresh(station)
+            return station
         db.session.rollback()
-        raise StationRefused(_l("This request was already used (replay)."), "replayed")
-    db.session.commit()
-    db.session.refresh(station)
-    return station
+    raise StationRefused(_l("Central is busy. Try again in a moment."), "busy")
+
+
+def advance(last: int, seen: int, counter: int) -> tuple[int, int] | None:
+    """The anti-replay window after accepting ``counter``, or None if it must be refused.
+
+    ``last`` is the highest counter accepted; bit i of ``seen`` says that counter
+    ``last - 1 - i`` was accepted too. A counter above ``last`` moves the window up; one
+    within WINDOW below it is accepted once; anything older is refused (it cannot be told
+    apart from a replay).
+    """
+    if counter > last:
+        shift = counter - last
+        if shift > WINDOW:
+            return counter, 0
+        return counter, ((seen << shift) | (1 << (shift - 1))) & _WINDOW_MASK
+    behind = last - counter
+    if behind == 0 or behind > WINDOW or seen & (1 << (behind - 1)):
+        return None
+    return last, seen | (1 << (behind - 1))

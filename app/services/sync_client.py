@@ -8,12 +8,16 @@ an identical re-send with the same receipt).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.client
 import json
 import ssl
 import time
-from collections.abc import Callable, Sequence
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,15 +106,20 @@ def _connect(url: str, pin: str | None, timeout: float) -> http.client.HTTPConne
 
 def _request(inst: Installation | None, url: str, method: str, path: str, body: bytes | None = None,
              *, sign_as: Installation | None = None, timeout: float | None = None) -> Any:
-    """One HTTP exchange; returns the decoded JSON object or raises SyncFailed."""
-    base = urlsplit(url)
-    full_path = (base.path.rstrip("/") + path) or "/"
-    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    """One signed (or, for enrolment, unsigned) exchange; the decoded JSON or SyncFailed."""
+    full_path = (urlsplit(url).path.rstrip("/") + path) or "/"
     payload = body or b""
-    if sign_as is not None:
-        headers.update(_signature_headers(sign_as, method, full_path, payload))
+    headers = _signature_headers(sign_as, method, full_path, payload) if sign_as is not None else {}
+    pin = inst.central_tls_pin if inst else None
+    return _exchange(url, pin, method, full_path, payload, headers, timeout)
+
+
+def _exchange(url: str, pin: str | None, method: str, full_path: str, payload: bytes,
+              signature: dict[str, str], timeout: float | None = None) -> Any:
+    """Move the bytes and decode the answer. No database and no keys: safe in a worker thread."""
+    headers = {"Content-Type": "application/json", "Accept": "application/json", **signature}
     try:
-        conn = _connect(url, inst.central_tls_pin if inst else None, timeout or TIMEOUT)
+        conn = _connect(url, pin, timeout or TIMEOUT)
         try:
             conn.request(method, full_path, body=payload if method != "GET" else None, headers=headers)
             response = conn.getresponse()
@@ -208,34 +217,33 @@ def pending_count() -> int:
 
 
 def sync(progress: Callable[[int, int], None] | None = None, *, pull: bool = True) -> SyncSummary:
-    """Push every sealed, unsynced record in batches; then pull updates. Resumable at any point."""
+    """Push every sealed, unsynced record; then pull updates. Resumable at any point.
+
+    First central is asked which records it already holds (ids and hashes only, BATCH at a
+    time), then only the others are uploaded. Up to DEPTH requests are on the wire at once,
+    so central checks one batch while the station prepares the next.
+    """
     inst = records.installation()
     if inst.enrolled_at is None or inst.central_url is None or inst.central_signing_public_key is None:
         raise SyncFailed(_l("This station is not enrolled with a central server yet."))
     summary = SyncSummary()
     try:
         total = pending_count()  # a count, not the rows: the envelopes stay on disk
-        done = 0
-        after_seq = -1
-        while True:
-            # In sequence order, past what this run already sent: a batch that central refused
-            # or found in conflict stays in the outbox, but must not hide the records after it.
-            # Ids and hashes only: envelopes are read just for what central does not have.
-            batch = db.session.execute(
-                sa.select(Record.id, Record.seq, Record.envelope_sha256)
-                .where(Record.state == RecordState.FINAL, Record.envelope.is_not(None),
-                       Record.receipt.is_(None), Record.seq > after_seq)
-                .order_by(Record.seq).limit(BATCH)).all()
-            if not batch:
-                break
-            before = (summary.marked_synced, summary.conflict, summary.refused)
-            after_seq = max(row.seq for row in batch)
-            _push(inst, batch, summary)
-            done += len(batch)
-            if progress:
-                progress(min(done, total), total)
-            if (summary.marked_synced, summary.conflict, summary.refused) == before:
-                break  # central's answer settled nothing (no valid receipt): stop, try next run
+        with _InFlight(inst, summary, total, progress) as wire:
+            missing: list[str] = []
+            for batch in _outbox():
+                sent = {row.id: row.envelope_sha256 or "" for row in batch}
+                summary.sent += len(sent)
+                query = json.dumps({"pending": wire.pending_after(len(sent)),
+                                    "records": [{"id": rid, "sha256": sha} for rid, sha in sent.items()]})
+                wire.send("/api/v1/records/known", query.encode(), sent, unknown=missing)
+            wire.wait_all()  # every "unknown" is in ``missing`` now
+            for chunk in _chunks(missing):
+                envelopes = {rid: env for rid, env in db.session.execute(
+                    sa.select(Record.id, Record.envelope).where(Record.id.in_(chunk))).tuples() if env}
+                sent = {rid: wire.hashes[rid] for rid in chunk if rid in envelopes}
+                body = _upload_body(wire.pending_after(len(sent)), [(rid, envelopes[rid]) for rid in sent])
+                wire.send("/api/v1/records", body, sent)
         if pull:
             pull_updates(inst)
     except SyncFailed as exc:
@@ -246,45 +254,125 @@ def sync(progress: Callable[[int, int], None] | None = None, *, pull: bool = Tru
     return summary
 
 
-def _push(inst: Installation, batch: Sequence[Any], summary: SyncSummary) -> None:
-    """Ask central which of the batch it already holds (ids and hashes only), then upload
-    only the others: a re-send after a cut costs ~100 bytes a record, not the envelope."""
-    sent = {row.id: row.envelope_sha256 or "" for row in batch}
-    # What will still wait once this batch is in: after the last batch central shows 0.
-    pending = max(0, pending_count() - len(batch))
-    summary.sent += len(sent)
-    query = json.dumps({"pending": pending,
-                        "records": [{"id": rid, "sha256": sha} for rid, sha in sent.items()]}).encode()
-    handled = _settle(inst, sent, _results(inst, "/api/v1/records/known", query, summary), summary)
-    missing = [rid for rid in sent if rid not in handled]
-    envelopes: dict[str, bytes] = {}
-    if missing:
-        rows = db.session.execute(sa.select(Record.id, Record.envelope).where(Record.id.in_(missing)))
-        envelopes = {rid: env or b"" for rid, env in rows.tuples()}
-    for chunk in _chunks(missing, envelopes):
-        upload = [{"id": rid, "envelope": b64(envelopes[rid])} for rid in chunk]
-        body = json.dumps({"pending": pending, "records": upload}).encode()
-        _settle(inst, sent, _results(inst, "/api/v1/records", body, summary), summary)
+DEPTH = 2  # requests in flight; central's anti-replay window lets them arrive in either order
 
 
-def _chunks(ids: list[str], envelopes: dict[str, bytes]) -> list[list[str]]:
-    """Upload groups under UPLOAD_BYTES (base64 grows by 4/3) and central's record limit."""
-    chunks: list[list[str]] = []
-    size = 0
-    for rid in ids:
-        cost = len(envelopes[rid]) * 4 // 3 + 64
-        if not chunks or size + cost > UPLOAD_BYTES or len(chunks[-1]) >= MAX_RECORDS_PER_PUSH:
-            chunks.append([])
-            size = 0
-        chunks[-1].append(rid)
-        size += cost
-    return chunks
+def _outbox() -> Iterator[Sequence[Any]]:
+    """Ids, sequence numbers and hashes of the sealed, unsynced records, BATCH at a time in
+    sequence order (envelopes are read later, only for what central lacks)."""
+    after_seq = -1
+    while True:
+        batch = db.session.execute(
+            sa.select(Record.id, Record.seq, Record.envelope_sha256)
+            .where(Record.state == RecordState.FINAL, Record.envelope.is_not(None),
+                   Record.receipt.is_(None), Record.seq > after_seq)
+            .order_by(Record.seq).limit(BATCH)).all()
+        if not batch:
+            return
+        after_seq = max(row.seq for row in batch)
+        yield batch
 
 
-def _results(inst: Installation, path: str, body: bytes,
-             summary: SyncSummary) -> tuple[list[Any], dict[str, str]]:
+class _InFlight:
+    """Signed requests on the wire, at most DEPTH at once; answers are settled in the order
+    sent, in this thread (worker threads only move bytes: no database, no keys). After a
+    failure nothing more is sent; the answers already on their way are still settled, then
+    the first error is raised."""
+
+    def __init__(self, inst: Installation, summary: SyncSummary, total: int,
+                 progress: Callable[[int, int], None] | None) -> None:
+        self.inst = inst
+        self.summary = summary
+        self.total = total
+        self.progress = progress
+        self.settled = 0  # records with a final answer (synced, conflict or refused)
+        self.on_wire = 0  # records in requests not yet answered
+        self.hashes: dict[str, str] = {}  # every record asked about, for the uploads
+        self.queue: deque[tuple[Future[Any], dict[str, str], list[str] | None]] = deque()
+        self.pool = ThreadPoolExecutor(max_workers=DEPTH, thread_name_prefix="tip-sync")
+
+    def __enter__(self) -> _InFlight:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if exc[0] is None:
+                self.wait_all()
+            elif isinstance(exc[1], SyncFailed):
+                self._settle_what_arrives()
+        finally:
+            self.pool.shutdown(wait=True)
+
+    def pending_after(self, count: int) -> int:
+        """What will still wait once these ``count`` records and those on the wire are in
+        (what central shows for this station; 0 with the last request)."""
+        return max(0, self.total - self.settled - self.on_wire - count)
+
+    def send(self, path: str, body: bytes, sent: dict[str, str], *, unknown: list[str] | None = None) -> None:
+        """``unknown``: a "known" query; the ids central lacks are appended to this list."""
+        while len(self.queue) >= DEPTH:
+            self._settle_oldest()
+        url = self.inst.central_url or ""
+        full_path = urlsplit(url).path.rstrip("/") + path
+        headers = _signature_headers(self.inst, "POST", full_path, body)  # here: it stores the counter
+        future = self.pool.submit(_exchange, url, self.inst.central_tls_pin, "POST", full_path, body, headers)
+        self.hashes.update(sent)
+        self.on_wire += len(sent)
+        self.queue.append((future, sent, unknown))
+
+    def wait_all(self) -> None:
+        while self.queue:
+            self._settle_oldest()
+
+    def _settle_oldest(self) -> None:
+        future, sent, unknown = self.queue.popleft()
+        self.on_wire -= len(sent)
+        answer = future.result()  # SyncFailed from the worker: raised here
+        handled = _settle(self.inst, sent, _read_results(self.inst, answer, self.summary), self.summary)
+        if unknown is not None:
+            unknown.extend(rid for rid in sent if rid not in handled)
+        self.settled += len(handled)
+        if self.progress:
+            self.progress(min(self.settled, self.total), self.total)
+
+    def _settle_what_arrives(self) -> None:
+        while self.queue:
+            try:
+                self._settle_oldest()
+            except SyncFailed:
+                continue  # the first error is already on its way up
+
+
+def _upload_body(pending: int, items: list[tuple[str, bytes]]) -> bytes:
+    """The upload as JSON, written by hand: UUIDs and base64 never need escaping, and the
+    JSON encoder would scan every 11 KB envelope string for characters to escape."""
+    records_json = b",".join(b'{"id":"%s","envelope":"%s"}' % (str(uuid.UUID(rid)).encode(),
+                                                                base64.b64encode(env)) for rid, env in items)
+    return b'{"pending":%d,"records":[%s]}' % (pending, records_json)
+
+
+def _chunks(ids: list[str]) -> Iterator[list[str]]:
+    """Upload groups under UPLOAD_BYTES (base64 grows by 4/3) and central's record limit,
+    sized from the stored envelope lengths without reading the envelopes."""
+    for start in range(0, len(ids), BATCH):
+        part = ids[start:start + BATCH]
+        sizes = {rid: n for rid, n in db.session.execute(
+            sa.select(Record.id, sa.func.length(Record.envelope)).where(Record.id.in_(part))).tuples()}
+        chunk: list[str] = []
+        size = 0
+        for rid in part:
+            cost = int(sizes.get(rid) or 0) * 4 // 3 + 64
+            if chunk and (size + cost > UPLOAD_BYTES or len(chunk) >= MAX_RECORDS_PER_PUSH):
+                yield chunk
+                chunk, size = [], 0
+            chunk.append(rid)
+            size += cost
+        if chunk:
+            yield chunk
+
+
+def _read_results(inst: Installation, answer: Any, summary: SyncSummary) -> tuple[list[Any], dict[str, str]]:
     """Central's per-record results, and the receipt digests its one signature vouches for."""
-    answer = _request(inst, inst.central_url or "", "POST", path, body, sign_as=inst)
     results = answer.get("results") if isinstance(answer, dict) else None
     if not isinstance(results, list):
         raise SyncFailed(_l("Central's answer was not understood. Nothing was marked as synced."))

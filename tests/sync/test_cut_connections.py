@@ -72,7 +72,9 @@ def test_cuts_at_random_bytes_leave_both_sides_consistent(enrolled, monkeypatch)
     assert min(c.offset for c in pushes) < 200
     assert any(c.direction == UP and c.offset > c.total * 0.8 for c in pushes)
     assert any(c.direction == DOWN and c.offset > c.total * 0.5 for c in pushes)
-    assert failures == len(cuts)
+    # Every cut failed its sync run; a run fails once even when both of its requests on the
+    # wire (sync_client.DEPTH) were cut.
+    assert len(cuts) <= failures * sync_client.DEPTH and failures <= len(cuts)
     assert summary.pending_after == 0
 
     # Central holds exactly the station's finalised set, once each, with the same bytes.
