@@ -10,17 +10,18 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import load_only
 
 from app.crypto import BadSignature, Envelope, EnvelopeError, parse_envelope, signer, verify_envelope
 from app.extensions import db
 from app.models import Installation, ReceivedRecord, Station
 from app.models.types import utcnow
 from app.protocol.messages import (
+    MAX_RECORDS_PER_KNOWN,
     MAX_RECORDS_PER_PUSH,
     ProtocolError,
     make_receipt,
@@ -48,12 +49,7 @@ def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]
     known_keys = {inst.central_key_id} if inst else set()
     results: dict[str, ItemResult] = {}
     fresh: dict[str, tuple[bytes, Envelope]] = {}
-    # Only what the comparison needs: never fetch the stored envelopes themselves.
-    existing = {r.id: r for r in db.session.scalars(
-        sa.select(ReceivedRecord).options(load_only(
-            ReceivedRecord.id, ReceivedRecord.station_id, ReceivedRecord.envelope_sha256,
-            ReceivedRecord.receipt, ReceivedRecord.deleted_at))
-        .where(ReceivedRecord.id.in_([rid for rid, _ in items])))}
+    existing = _held([rid for rid, _ in items])
     for record_id, blob in items:
         if record_id in results or record_id in fresh:
             continue  # the same id twice in one batch: the first one counts
@@ -114,7 +110,7 @@ def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]
     return [results[rid] for rid, _ in items if rid in results]
 
 
-MAX_KNOWN = 1000
+MAX_KNOWN = MAX_RECORDS_PER_KNOWN
 
 
 def receipts_statement(results: list[ItemResult]) -> dict[str, object] | None:
@@ -129,11 +125,7 @@ def known(station: Station, pairs: list[tuple[str, str]]) -> list[ItemResult]:
     """What central already holds of these (record id, envelope sha256) pairs, without the
     envelopes: a station asks first, so a re-send costs ids and hashes, not 11 KB a record.
     "unknown" means: send the envelope."""
-    rows = {r.id: r for r in db.session.scalars(
-        sa.select(ReceivedRecord).options(load_only(
-            ReceivedRecord.id, ReceivedRecord.station_id, ReceivedRecord.envelope_sha256,
-            ReceivedRecord.receipt, ReceivedRecord.deleted_at))
-        .where(ReceivedRecord.id.in_([rid for rid, _ in pairs])))}
+    rows = _held([rid for rid, _ in pairs])
     out = []
     for record_id, sha in pairs:
         old = rows.get(record_id)
@@ -146,7 +138,16 @@ def known(station: Station, pairs: list[tuple[str, str]]) -> list[ItemResult]:
     return out
 
 
-def _against(old: ReceivedRecord, sha: str) -> ItemResult:
+def _held(ids: list[str]) -> dict[str, Any]:
+    """What central holds of these ids: only what a comparison needs (never the stored
+    envelopes), as plain rows rather than ORM objects: a re-send asks about thousands."""
+    columns = (ReceivedRecord.id, ReceivedRecord.station_id, ReceivedRecord.envelope_sha256,
+               ReceivedRecord.receipt, ReceivedRecord.deleted_at)
+    return {row.id: row for row in db.session.execute(sa.select(*columns).where(ReceivedRecord.id.in_(ids)))}
+
+
+def _against(old: Any, sha: str) -> ItemResult:
+    """``old``: a row from _held, or a ReceivedRecord."""
     if old.deleted_at is not None:
         return ItemResult(old.id, "refused", "deleted_at_central")
     if old.envelope_sha256 == sha:

@@ -34,6 +34,7 @@ from app.extensions import db
 from app.models import Installation, Record, RecordState
 from app.models.types import utcnow
 from app.protocol.messages import (
+    MAX_RECORDS_PER_KNOWN,
     MAX_RECORDS_PER_PUSH,
     ProtocolError,
     b64,
@@ -48,7 +49,7 @@ from app.questionnaire import DefinitionError, validate_data
 from app.services import questionnaires, records
 from app.services.errors import ServiceError
 
-BATCH = 1000  # records asked about per "known" request (ids and hashes only)
+BATCH = MAX_RECORDS_PER_KNOWN  # records asked about per "known" request (ids and hashes only)
 UPLOAD_BYTES = 3 * 1024 * 1024  # envelopes per upload request: under central's 4 MB limit
 TIMEOUT = 20.0
 MAX_RESPONSE = 64 * 1024 * 1024
@@ -354,12 +355,12 @@ def _upload_body(pending: int, items: list[tuple[str, bytes]]) -> bytes:
 def _chunks(ids: list[str]) -> Iterator[list[str]]:
     """Upload groups under UPLOAD_BYTES (base64 grows by 4/3) and central's record limit,
     sized from the stored envelope lengths without reading the envelopes."""
-    for start in range(0, len(ids), BATCH):
-        part = ids[start:start + BATCH]
+    chunk: list[str] = []
+    size = 0
+    for start in range(0, len(ids), MAX_RECORDS_PER_KNOWN):
+        part = ids[start:start + MAX_RECORDS_PER_KNOWN]
         sizes = {rid: n for rid, n in db.session.execute(
             sa.select(Record.id, sa.func.length(Record.envelope)).where(Record.id.in_(part))).tuples()}
-        chunk: list[str] = []
-        size = 0
         for rid in part:
             cost = int(sizes.get(rid) or 0) * 4 // 3 + 64
             if chunk and (size + cost > UPLOAD_BYTES or len(chunk) >= MAX_RECORDS_PER_PUSH):
@@ -367,8 +368,8 @@ def _chunks(ids: list[str]) -> Iterator[list[str]]:
                 chunk, size = [], 0
             chunk.append(rid)
             size += cost
-        if chunk:
-            yield chunk
+    if chunk:
+        yield chunk
 
 
 def _read_results(inst: Installation, answer: Any, summary: SyncSummary) -> tuple[list[Any], dict[str, str]]:
