@@ -49,3 +49,6 @@ class Record(db.Model):  # type: ignore[name-defined]
     envelope_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     receipt: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     receipt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Central's final "no" (a conflict or a refusal, with its reason code; never personal data):
+    # the record stays here, out of the outbox, until someone asks to send it again.
+    sync_problem: Mapped[str | None] = mapped_column(sa.String(80))

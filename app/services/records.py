@@ -14,7 +14,7 @@ writes only if nobody wrote in between (else it tries again).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -492,9 +492,14 @@ def discard(record_id: str, user: User) -> None:
 # -- receipts and retention ------------------------------------------------------
 
 
+def in_outbox() -> sa.ColumnElement[bool]:
+    """Sealed, not yet confirmed by central, and not refused by it: what a sync sends."""
+    return sa.and_(Record.state == RecordState.FINAL, Record.envelope.is_not(None), Record.receipt.is_(None),
+                   Record.sync_problem.is_(None))
+
+
 def outbox(limit: int | None = None) -> list[Record]:
-    query = (sa.select(Record).where(Record.state == RecordState.FINAL, Record.envelope.is_not(None),
-                                     Record.receipt.is_(None)).order_by(Record.seq))
+    query = sa.select(Record).where(in_outbox()).order_by(Record.seq)
     if limit:
         query = query.limit(limit)
     return list(db.session.scalars(query))
@@ -506,21 +511,48 @@ def record_receipt(record_id: str, envelope_sha256: str, receipt: bytes,
     return record_receipts([(record_id, envelope_sha256, receipt)], at) == 1
 
 
-def record_receipts(receipts: list[tuple[str, str, bytes]], at: datetime | None = None) -> int:
+def record_receipts(receipts: list[tuple[str, str, bytes]], at: datetime | None = None,
+                    problems: Sequence[tuple[str, str]] = ()) -> int:
     """Mark a batch synced in one durable commit: (record id, envelope sha256, receipt) each,
-    only for the exact envelope each receipt names. Returns how many were marked."""
-    if not receipts:
+    only for the exact envelope each receipt names. ``problems``: (record id, central's
+    reason) for records central will not take, kept here but out of the outbox.
+    Returns how many were marked synced."""
+    if not receipts and not problems:
         return 0
     table = Record.__table__
-    stamp = at or utcnow()
-    statement = (table.update()
-                 .where(table.c.id == sa.bindparam("rid"), table.c.envelope_sha256 == sa.bindparam("sha"),
-                        table.c.state == RecordState.FINAL.value)
-                 .values(state=RecordState.SYNCED.value, receipt=sa.bindparam("raw"), receipt_at=stamp))
-    result = db.session.connection().execute(
-        statement, [{"rid": rid, "sha": sha, "raw": raw} for rid, sha, raw in receipts])
+    marked = 0
+    if receipts:
+        statement = (table.update()
+                     .where(table.c.id == sa.bindparam("rid"), table.c.envelope_sha256 == sa.bindparam("sha"),
+                            table.c.state == RecordState.FINAL.value)
+                     .values(state=RecordState.SYNCED.value, receipt=sa.bindparam("raw"),
+                             receipt_at=at or utcnow(), sync_problem=None))
+        result = db.session.connection().execute(
+            statement, [{"rid": rid, "sha": sha, "raw": raw} for rid, sha, raw in receipts])
+        marked = int(result.rowcount)  # executemany: the total over every receipt
+    if problems:
+        statement = (table.update()
+                     .where(table.c.id == sa.bindparam("rid"), table.c.state == RecordState.FINAL.value,
+                            table.c.receipt.is_(None))
+                     .values(sync_problem=sa.bindparam("why")))
+        db.session.connection().execute(statement, [{"rid": rid, "why": why[:80]} for rid, why in problems])
     db.session.commit()
-    return int(result.rowcount)  # executemany: the total over every receipt
+    return marked
+
+
+def sync_problems() -> dict[str, int]:
+    """How many records central would not take, by reason (the Sync page)."""
+    rows = db.session.execute(sa.select(Record.sync_problem, sa.func.count()).where(
+        Record.state == RecordState.FINAL, Record.sync_problem.is_not(None)).group_by(Record.sync_problem))
+    return {str(why): int(n) for why, n in rows.tuples()}
+
+
+def retry_sync_problems() -> int:
+    """Put the records central would not take back in the outbox (the next sync asks again)."""
+    result = db.session.execute(sa.update(Record).where(Record.sync_problem.is_not(None))
+                                .values(sync_problem=None).execution_options(synchronize_session=False))
+    db.session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def purge_expired(now: datetime | None = None) -> int:

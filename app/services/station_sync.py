@@ -24,6 +24,7 @@ class SyncOverview:
     central_fingerprint: str | None
     pending: int
     waiting_for_key: int
+    not_accepted: dict[str, int]  # central's reason -> how many records
     last_sync_at: datetime | None
     last_error: str | None
     auto_interval_seconds: int  # 0: automatic sync is off
@@ -43,6 +44,7 @@ def overview() -> SyncOverview:
         central_fingerprint=fingerprint(inst.central_public_key) if inst.central_public_key else None,
         pending=int(status["pending"]),
         waiting_for_key=int(counts["waiting_for_key"]),
+        not_accepted=records.sync_problems(),
         last_sync_at=inst.last_sync_at,
         last_error=inst.last_sync_error,
         auto_interval_seconds=int(current_app.config["TIP"].sync_interval_seconds),
@@ -67,6 +69,11 @@ def enrol(url: str, code: str, *, expected_fingerprint: str | None, tls_pin: str
                               tls_pin=tls_pin or None)
     sealed = records.seal_waiting(station_key) if station_key is not None else 0
     return found, sealed
+
+
+def retry_not_accepted() -> int:
+    """Send again, at the next sync, what central would not take (after it was sorted out there)."""
+    return records.retry_sync_problems()
 
 
 def export_bundle() -> tuple[bytes, int]:

@@ -213,8 +213,10 @@ def enrol(url: str, code: str, *, expected_fingerprint: str | None = None,
 
 
 def pending_count() -> int:
+    """Finalised records central has not confirmed (sealed or still waiting for its key),
+    not counting those central would not take (see records.sync_problems)."""
     return int(db.session.scalar(sa.select(sa.func.count()).select_from(Record).where(
-        Record.state == RecordState.FINAL, Record.receipt.is_(None))) or 0)
+        Record.state == RecordState.FINAL, Record.receipt.is_(None), Record.sync_problem.is_(None))) or 0)
 
 
 def sync(progress: Callable[[int, int], None] | None = None, *, pull: bool = True) -> SyncSummary:
@@ -265,8 +267,7 @@ def _outbox() -> Iterator[Sequence[Any]]:
     while True:
         batch = db.session.execute(
             sa.select(Record.id, Record.seq, Record.envelope_sha256)
-            .where(Record.state == RecordState.FINAL, Record.envelope.is_not(None),
-                   Record.receipt.is_(None), Record.seq > after_seq)
+            .where(records.in_outbox(), Record.seq > after_seq)
             .order_by(Record.seq).limit(BATCH)).all()
         if not batch:
             return
@@ -388,6 +389,7 @@ def _settle(inst: Installation, sent: dict[str, str], answer: tuple[list[Any], d
     central gave a final answer for ("unknown" ones still need their envelope)."""
     results, vouched = answer
     settled: list[tuple[str, str, bytes]] = []
+    problems: list[tuple[str, str]] = []
     handled: set[str] = set()
     for item in results:
         if not isinstance(item, dict) or item.get("id") not in sent:
@@ -406,14 +408,15 @@ def _settle(inst: Installation, sent: dict[str, str], answer: tuple[list[Any], d
                 settled.append((record_id, sent[record_id], raw))
             else:
                 summary.problems.append(f"{record_id}: receipt not valid")
-        elif status == "conflict":
-            summary.conflict += 1
-            summary.problems.append(f"{record_id}: conflict ({item.get('reason')})")
         else:
-            summary.refused += 1
-            summary.problems.append(f"{record_id}: refused ({item.get('reason')})")
+            # Central's final "no": kept here with the reason, out of the outbox until retried.
+            kind = "conflict" if status == "conflict" else "refused"
+            summary.conflict += kind == "conflict"
+            summary.refused += kind == "refused"
+            problems.append((record_id, f"{kind}: {str(item.get('reason') or '')[:60]}"))
+            summary.problems.append(f"{record_id}: {kind} ({item.get('reason')})")
     # One durable commit per answer; a crash before it only means a re-send, answered "duplicate".
-    summary.marked_synced += records.record_receipts(settled)
+    summary.marked_synced += records.record_receipts(settled, problems=problems)
     return handled
 
 
@@ -503,7 +506,8 @@ def status() -> dict[str, Any]:
         "counts": {"draft": int(counts.get(RecordState.DRAFT, 0)),
                    "final": int(counts.get(RecordState.FINAL, 0)),
                    "waiting_for_key": int(waiting),
-                   "synced": int(counts.get(RecordState.SYNCED, 0))},
+                   "synced": int(counts.get(RecordState.SYNCED, 0)),
+                   "not_accepted": sum(records.sync_problems().values())},
         "pending": pending_count(),
         "last_sync": inst.last_sync_at.isoformat() if inst.last_sync_at else None,
         "last_error": inst.last_sync_error,

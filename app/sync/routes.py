@@ -25,10 +25,22 @@ def _format_time(at: datetime | None) -> str:
     return f"{format_date(at.date(), str(get_locale() or 'en'))} {at:%H:%M} UTC"
 
 
+def _problem_text(code: str) -> str:
+    """Central's reason code, in plain words (codes: app/services/ingest.py)."""
+    kind, _sep, reason = code.partition(": ")
+    if kind == "conflict":
+        return _("Central already holds a different record with the same number.")
+    if reason == "deleted_at_central":
+        return _("Central deleted this record earlier.")
+    if reason == "bad_signature":
+        return _("Central could not confirm that this station signed it.")
+    return _("Central could not read the sealed record.")
+
+
 def _page(form: EnrolForm | None = None, status: int = 200) -> Any:
     info = station_sync.overview()
     return render_template("sync/index.html", info=info, confirm=ConfirmForm(), format_time=_format_time,
-                           form=form or EnrolForm(formdata=None)), status
+                           problem_text=_problem_text, form=form or EnrolForm(formdata=None)), status
 
 
 @bp.get("")
@@ -55,6 +67,17 @@ def sync_now() -> Any:
         if summary.clock_skew_seconds:
             flash(_("This computer's clock differs from central's by about %(minutes)d minutes. "
                     "Set the right date and time.", minutes=abs(summary.clock_skew_seconds) // 60), "warning")
+    return redirect(url_for("sync.index"))
+
+
+@bp.post("/retry")
+@allow(Role.ADMIN, Role.COORDINATOR)
+def retry() -> Any:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    count = station_sync.retry_not_accepted()
+    flash(ngettext("%(num)d record will be sent again at the next sync.",
+                   "%(num)d records will be sent again at the next sync.", count), "info")
     return redirect(url_for("sync.index"))
 
 

@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import ReceivedRecord
+from app.models import ReceivedRecord, Record, RecordState
 from app.roles import Role
-from app.services import accounts, central_keys, sync_client
+from app.services import accounts, central_keys, ingest, sync_client
 from app.web.access import ANY_USER, access_rule
 from tests.conftest import PASSPHRASE
 from tests.support.web import csrf_from, login, post_form
@@ -20,6 +20,7 @@ def test_sync_blueprint_only_on_stations(app, central_app):
     assert {"sync.index", "sync.sync_now", "sync.export", "sync.enrol"} <= set(app.view_functions)
     assert not any(e.startswith("sync.") for e in central_app.view_functions)
     assert set(access_rule(app, "sync.enrol")) == {Role.ADMIN}
+    assert set(access_rule(app, "sync.retry")) == {Role.ADMIN, Role.COORDINATOR}
     for endpoint in ("sync.index", "sync.sync_now", "sync.export"):
         assert set(access_rule(app, endpoint)) == {ANY_USER}
 
@@ -164,3 +165,44 @@ def test_sync_failure_is_shown_in_plain_words(central, station):
 def test_every_station_role_sees_the_page(client, logged_in, role):
     logged_in(role)
     assert client.get("/sync").status_code == 200
+
+
+def test_records_central_will_not_take_are_shown_and_can_be_sent_again(central, station):
+    with station.ctx():
+        sync_client.enrol(central.url, central.code())
+    ids = station.finalised(2)
+    officer = _station_client(station, Role.OFFICER)
+    assert post_form(officer, "/sync", "/sync/now", {}).status_code == 302
+    # Central deletes them; the station forgets it heard back (as after a lost answer).
+    with central.app.app_context():
+        assert all(ingest.delete_record(rid) for rid in ids)
+    with station.ctx():
+        db.session.execute(sa.update(Record).values(state=RecordState.FINAL, receipt=None, receipt_at=None))
+        db.session.commit()
+
+    assert post_form(officer, "/sync", "/sync/now", {}).status_code == 302
+    html = officer.get("/sync").get_data(as_text=True)
+    assert "Central did not accept 2 record(s)" in html
+    assert re.search(r'<dd class="pending">0</dd>', html)
+    section = html.split('id="refused-heading"')[1].split("</section>")[0]
+    assert "Not accepted by central" in section
+    assert re.search(r"Central deleted this record earlier\.\s*<strong class=\"count\">2</strong>", section)
+    assert 'action="/sync/retry"' not in section  # an officer may not send them again
+    assert post_form(officer, "/sync", "/sync/retry", {}).status_code == 403
+
+    coordinator = _station_client(station, Role.COORDINATOR)
+    html = coordinator.get("/sync").get_data(as_text=True)
+    assert 'action="/sync/retry"' in html
+    assert post_form(coordinator, "/sync", "/sync/retry", {}).status_code == 302
+    html = coordinator.get("/sync").get_data(as_text=True)
+    assert "2 records will be sent again at the next sync." in html
+    assert re.search(r'<dd class="pending">2</dd>', html) and 'id="refused-heading"' not in html
+    with station.ctx():
+        assert {r.sync_problem for r in station.records().values()} == {None}
+
+    # Still deleted at central: refused again, and kept here.
+    assert post_form(coordinator, "/sync", "/sync/now", {}).status_code == 302
+    html = coordinator.get("/sync").get_data(as_text=True)
+    assert 'id="refused-heading"' in html
+    assert all(r.state is RecordState.FINAL and r.receipt is None for r in station.records().values())
+    assert coordinator.post("/sync/retry").status_code == 400  # no CSRF token

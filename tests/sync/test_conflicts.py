@@ -96,10 +96,11 @@ def test_other_content_under_the_same_id_is_a_conflict_and_the_original_is_kept(
     assert push(central, station, [(third, theirs)])[0]["status"] == "accepted"
     with station.ctx():
         summary = sync_client.sync()
-    assert summary.conflict == 1 and summary.marked_synced == 0 and summary.pending_after == 1
+    assert summary.conflict == 1 and summary.marked_synced == 0 and summary.pending_after == 0
     assert any(third in p and "conflict" in p for p in summary.problems)
     assert station.records()[third].state is RecordState.FINAL
     assert station.records()[third].receipt is None
+    assert station.records()[third].sync_problem == "conflict: different_content_same_id"
     kept = central.received()[third]
     assert kept.envelope == theirs and kept.envelope_sha256 != mine.envelope_sha256
     assert len(central.received()) == 3
@@ -119,8 +120,9 @@ def test_a_record_central_deleted_is_refused(enrolled, monkeypatch):
     row = central.received()[gone]
     assert row.deleted_at is not None and row.envelope is None
 
-    # Records deleted at central before this station heard back: refused, kept pending, and
-    # (with a tiny batch) they do not stop the records after them from syncing.
+    # Records deleted at central before this station heard back: refused, kept here with the
+    # reason but out of the outbox, and (with a tiny batch) they do not stop the records after
+    # them from syncing.
     monkeypatch.setattr(sync_client, "BATCH", 2)
     early = station.finalised(3)
     mine = station.records()
@@ -132,9 +134,23 @@ def test_a_record_central_deleted_is_refused(enrolled, monkeypatch):
     with station.ctx():
         summary = sync_client.sync()
     assert summary.refused == 3 and summary.marked_synced == 3
-    assert summary.pending_after == 3
+    assert summary.pending_after == 0
     now = station.records()
     assert all(now[rid].state is RecordState.FINAL and now[rid].receipt is None for rid in early)
+    assert {now[rid].sync_problem for rid in early} == {"refused: deleted_at_central"}
+    assert all(now[rid].envelope and now[rid].local_wrap for rid in early), "kept, and readable here"
+    with station.ctx():
+        assert records.sync_problems() == {"refused: deleted_at_central": 3}
+        assert sync_client.status()["counts"]["not_accepted"] == 3
+        # The next sync does not ask about them again.
+        again = sync_client.sync()
+    assert again.sent == 0 and again.refused == 0
+    # Sent again on request (after the problem was sorted out at central): refused again here.
+    with station.ctx():
+        assert records.retry_sync_problems() == 3
+        assert sync_client.pending_count() == 3
+        retried = sync_client.sync()
+    assert retried.sent == 3 and retried.refused == 3 and retried.pending_after == 0
     with station.ctx():
         signing = records.installation().central_signing_public_key
     for rid in later:

@@ -29,7 +29,7 @@ def test_status_json_on_station_and_central(enrolled):
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["role"] == "station" and data["enrolled"] is True
-    assert data["counts"] == {"draft": 1, "final": 1, "synced": 2, "waiting_for_key": 0}
+    assert data["counts"] == {"draft": 1, "final": 1, "synced": 2, "waiting_for_key": 0, "not_accepted": 0}
     assert data["pending"] == 1
     assert data["last_sync"] and data["last_error"] is None
     text = station_runner.invoke(args=["status"]).output
