@@ -99,6 +99,19 @@ def _sha256_of(cert: Path, *, colons: bool = False) -> str:
     return ":".join(digest[i:i + 2] for i in range(0, 64, 2)).upper() if colons else digest
 
 
+def _sync_is_refused(central, station, cert: Path, key: Path, why: str) -> None:
+    """Central served with this certificate: the station's sync fails and marks nothing."""
+    more = station.finalised(1)
+    with https(central.app, cert, key) as url:
+        with station.ctx():
+            records.installation().central_url = url
+            db.session.commit()
+            with pytest.raises(sync_client.SyncFailed, match=why):
+                sync_client.sync()
+    assert station.records()[more[0]].state is RecordState.FINAL
+    assert more[0] not in central.received()
+
+
 def test_an_unknown_certificate_is_refused_by_default(central, station, certificates, monkeypatch):
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
     before = central.counts()
@@ -127,15 +140,7 @@ def test_a_trusted_certificate_is_accepted_and_checked_on_every_request(central,
         assert summary.marked_synced == 2
     assert set(central.received()) == set(ids)
     # The same central behind a certificate the station does not trust: nothing is sent.
-    more = station.finalised(1)
-    with https(central.app, certificates["self"], certificates["self_key"]) as url:
-        with station.ctx():
-            records.installation().central_url = url
-            db.session.commit()
-            with pytest.raises(sync_client.SyncFailed, match="could not be verified"):
-                sync_client.sync()
-    assert station.records()[more[0]].state is RecordState.FINAL
-    assert more[0] not in central.received()
+    _sync_is_refused(central, station, certificates["self"], certificates["self_key"], "could not be verified")
 
 
 def test_a_pinned_self_signed_certificate_and_only_that_one(central, station, certificates, monkeypatch):
@@ -155,12 +160,5 @@ def test_a_pinned_self_signed_certificate_and_only_that_one(central, station, ce
             assert sync_client.sync().marked_synced == 2
     assert set(central.received()) == set(ids)
     # Central's certificate changes (or someone stands in between): the pin no longer matches.
-    more = station.finalised(1)
-    with https(central.app, certificates["server"], certificates["server_key"]) as url:
-        with station.ctx():
-            records.installation().central_url = url
-            db.session.commit()
-            with pytest.raises(sync_client.SyncFailed, match="does not match the pinned"):
-                sync_client.sync()
-    assert station.records()[more[0]].state is RecordState.FINAL
-    assert more[0] not in central.received()
+    _sync_is_refused(central, station, certificates["server"], certificates["server_key"],
+                     "does not match the pinned")
