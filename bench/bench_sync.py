@@ -51,7 +51,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _station import ADMIN, ADMIN_PASSPHRASE, PYTHON, ROOT, free_port, machine, median, run_flask, verdict  # noqa: E402
+from _station import (  # noqa: E402
+    ADMIN,
+    ADMIN_PASSPHRASE,
+    PYTHON,
+    ROOT,
+    free_port,
+    machine,
+    median,
+    run_flask,
+    stop_process,
+    verdict,
+)
 
 sys.path.insert(0, str(ROOT))
 
@@ -145,11 +156,6 @@ class Central:
     def log_tail(self) -> str:
         return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
 
-    def worker_pids(self) -> list[int]:
-        assert self.proc is not None
-        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
-        return [int(p) for p in children.read_text().split()] if children.exists() else []
-
     def empty(self) -> None:
         with pg_connect(self.dbname) as conn:
             conn.execute("TRUNCATE received_records")
@@ -160,13 +166,7 @@ class Central:
         return int(row[0]) if row else 0
 
     def close(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, signal.SIGTERM, 15)
         try:
             with pg_connect("postgres") as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{self.dbname}" WITH (FORCE)')
