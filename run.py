@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     with app.app_context():
         upgrade()
 
-    from app.services import background_sync
+    from app.services.sync.client import background as background_sync
 
     # Station with sync_interval_seconds > 0: sync in the background (never started by create_app).
     background_sync.start(app)

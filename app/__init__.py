@@ -53,7 +53,7 @@ def create_app(config: Config | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     # Access is checked before CSRF, so a forbidden route is a 403 whatever was posted.
-    from app.services import keyring
+    from app.services.accounts import keyring
     from app.web import access, errors, headers
 
     keyring.init_app(app)

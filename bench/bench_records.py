@@ -55,7 +55,8 @@ def in_process(station: Station, runs: int, unlock_runs: int) -> dict[str, objec
     os.environ["TIP_SCREEN_INSTANCE"] = str(station.instance)
     from app import create_app
     from app.config import load_config
-    from app.services import accounts, keyring, records
+    from app.services import accounts, records
+    from app.services.accounts import keyring
 
     app = create_app(load_config(station.instance, create=False))
     with app.app_context():

@@ -11,7 +11,7 @@ enrols with ``sync_client.enrol`` and then ``--records`` finalised, sealed
 screenings are made with ``demo.generate`` (setup, not measured; SQLite
 synchronous=OFF and test key derivation only while generating).
 
-Measured, per batch size (``sync_client.BATCH``), ``--repeat`` times each:
+Measured, per batch size (``push.BATCH``), ``--repeat`` times each:
 
 * first push: ``sync_client.sync(pull=False)`` of every record into an empty
   ``received_records`` (emptied with TRUNCATE between runs);
@@ -259,7 +259,9 @@ class StationSide:
 
         from app.extensions import db
         from app.models import Record
-        from app.services import accounts, demo, keyring, sync_client
+        from app.services import accounts, demo
+        from app.services.accounts import keyring
+        from app.services.sync import client as sync_client
 
         with self.app.app_context():
             sync_client.enrol(central_url, code)
@@ -300,10 +302,11 @@ class StationSide:
 
     def push(self, batch: int, profile: Path | None = None) -> tuple[float, object]:
         from app.extensions import db
-        from app.services import sync_client
+        from app.services.sync import client as sync_client
+        from app.services.sync.client import push as push_protocol
 
         assert self.app is not None
-        sync_client.BATCH = batch
+        push_protocol.BATCH = batch
         with self.app.app_context():
             profiler = cProfile.Profile() if profile else None
             start = time.perf_counter()
@@ -347,10 +350,11 @@ def main() -> None:
     batches = [int(b) for b in args.batches.split(",")]
     started = machine()
 
-    from app.services import ingest, sync_client
+    from app.services.sync import ingest
+    from app.services.sync.client import push
 
-    default_batch = sync_client.BATCH
-    # sync_client.BATCH is how many records are asked about at once ("known", up to
+    default_batch = push.BATCH
+    # push.BATCH is how many records are asked about at once ("known", up to
     # ingest.MAX_KNOWN); uploads are split to fit ingest.MAX_BATCH and the request limit.
     if max(batches) > ingest.MAX_KNOWN:
         raise SystemExit(f"ingest.MAX_KNOWN is {ingest.MAX_KNOWN}; larger batches would be refused")
@@ -369,9 +373,9 @@ def main() -> None:
         skipped: list[int] = []
         per_record = 4 * ((station.envelope_bytes + 2) // 3) + 70  # base64 + JSON around it
         for batch in batches:
-            # The client splits uploads under 3 MB itself (sync_client.UPLOAD_BYTES); only a
+            # The client splits uploads under 3 MB itself (push.UPLOAD_BYTES); only a
             # client without that split would be refused here.
-            if batch * per_record > MAX_CONTENT_LENGTH and not hasattr(sync_client, "UPLOAD_BYTES"):
+            if batch * per_record > MAX_CONTENT_LENGTH and not hasattr(push, "UPLOAD_BYTES"):
                 print(f"batch {batch}: skipped, ~{batch * per_record / 2**20:.1f} MiB per request is over "
                       f"MAX_CONTENT_LENGTH (4 MiB): central would answer 413 and cut the connection",
                       file=sys.stderr)

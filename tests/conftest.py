@@ -16,7 +16,8 @@ from app import create_app
 from app.config import CONFIG_NAME, SQLITE_NAME, Config, load_config, write_initial_config
 from app.extensions import db
 from app.roles import Role
-from app.services import accounts, keyring, setup
+from app.services import accounts, setup
+from app.services.accounts import keyring
 from tests.support.interview import Interview
 from tests.support.web import csrf_from, login
 

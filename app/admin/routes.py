@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 from app.admin import bp
 from app.admin.forms import ConfirmForm, ResetPassphraseForm, UserCreateForm
 from app.roles import Role
-from app.services import accounts, sessions
+from app.services import accounts
+from app.services.accounts import sessions
 from app.services.errors import ServiceError
 from app.web.access import allow
 

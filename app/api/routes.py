@@ -11,8 +11,15 @@ from flask import current_app, jsonify, request
 from app.api import bp
 from app.api.openapi import document
 from app.protocol.messages import ProtocolError, b64, unb64
-from app.services import enrolment, ingest, station_auth, updates
-from app.services.errors import ServiceError, ValidationFailed
+from app.services.central import enrolment
+from app.services.errors import (
+    EnrolmentRefused,
+    EnrolmentThrottled,
+    ServiceError,
+    StationRefused,
+    ValidationFailed,
+)
+from app.services.sync import ingest, station_auth, updates
 from app.web.access import STATION, allow, public
 
 T = TypeVar("T")
@@ -48,9 +55,9 @@ def enrol() -> Any:
             source=request.remote_addr or "unknown")
     except ProtocolError as exc:
         return _error(400, "bad_request", exc)
-    except enrolment.EnrolmentThrottled as exc:
+    except EnrolmentThrottled as exc:
         return _error(429, "throttled", exc)
-    except enrolment.EnrolmentRefused as exc:
+    except EnrolmentRefused as exc:
         return _error(403, "refused", exc)
     except ValidationFailed as exc:
         return _error(400, "bad_request", exc)
@@ -64,7 +71,7 @@ def _station(pending: int | None = None) -> Any:
                                      request.get_data(cache=True), pending)
 
 
-def _refusal(exc: station_auth.StationRefused) -> Any:
+def _refusal(exc: StationRefused) -> Any:
     status = {"replayed": 409, "busy": 503}.get(exc.code, 401)
     return _error(status, exc.code, exc)
 
@@ -95,7 +102,7 @@ def _signed_batch(limit: int, parse: Callable[[int, dict[str, Any]], T], shape: 
             raise _Refused(_error(400, "bad_request", f"records[{n}]: {exc}")) from None
     try:
         return _station(pending), parsed
-    except station_auth.StationRefused as exc:
+    except StationRefused as exc:
         raise _Refused(_refusal(exc)) from None
 
 
@@ -150,7 +157,7 @@ def _answer(station: Any, results: list[ingest.ItemResult]) -> Any:
 def pull() -> Any:
     try:
         _station()
-    except station_auth.StationRefused as exc:
+    except StationRefused as exc:
         return _refusal(exc)
     try:
         return jsonify(updates.signed_updates())

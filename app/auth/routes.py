@@ -7,7 +7,8 @@ from flask_babel import gettext as _
 
 from app.auth import bp
 from app.auth.forms import LoginForm, LogoutForm
-from app.services import accounts, keyring, records, sessions
+from app.services import accounts, records
+from app.services.accounts import keyring, sessions
 from app.services.errors import LoginFailed, LoginThrottled, ServiceError
 from app.web.access import ANY_USER, allow, public, safe_next
 

@@ -12,9 +12,10 @@ from markupsafe import Markup
 from app.central import bp
 from app.central.forms import ConfirmForm, ImportForm, StationCodeForm
 from app.roles import Role
-from app.services import audit, central_records, central_stations
-from app.services.errors import ServiceError
-from app.services.keyring import Locked
+from app.services.central import audit
+from app.services.central import received as central_records
+from app.services.central import stations as central_stations
+from app.services.errors import AuditFailed, Locked, RecordNotFound, ServiceError
 from app.web.access import allow
 
 # A USB bundle carries every unsynced record of a station (about 6 KB each): more than the
@@ -90,13 +91,13 @@ def records() -> Any:
 def record(record_id: str) -> Any:
     try:
         opened = central_records.open_received(record_id, username=g.user.username, secret=g.secret)
-    except central_records.RecordNotFound:
+    except RecordNotFound:
         abort(404)
     except Locked as exc:
         return render_template("central/unlock.html", message=str(exc)), 403
     except ServiceError as exc:
         return render_template("central/unreadable.html", record_id=record_id, message=str(exc)), 409
-    except audit.AuditFailed:
+    except AuditFailed:
         # No audit entry, no data: say so rather than show the record unrecorded.
         return render_template("central/unreadable.html", record_id=record_id,
                                message=_("The audit log could not record this opening, so the record "

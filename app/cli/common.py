@@ -17,7 +17,8 @@ def read_line(prompt: str, from_stdin: bool, *, confirm: bool = False) -> str:
 def unlock_as_admin(username: str, from_stdin: bool) -> bytes | None:
     """An administrator's passphrase opens the key needed to make another user's key slot."""
     from app.roles import Role
-    from app.services import accounts, keyring
+    from app.services import accounts
+    from app.services.accounts import keyring
     from app.services.errors import ServiceError
 
     passphrase = read_line(f"Passphrase of administrator {username}", from_stdin)

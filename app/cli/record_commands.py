@@ -4,12 +4,13 @@ import click
 from flask.cli import with_appcontext
 
 from app.cli.common import read_line
-from app.services import accounts, demo, keyring, setup
+from app.services import accounts, demo, installation
+from app.services.accounts import keyring
 from app.services.errors import ServiceError
 
 
 def _unlock(username: str | None, from_stdin: bool) -> tuple[object, bytes]:
-    if not setup.is_set_up():
+    if not installation.is_set_up():
         raise click.ClickException("Run 'flask --app app init' first.")
     name = username or accounts.first_admin_name()
     passphrase = read_line(f"Passphrase of {name}", from_stdin)

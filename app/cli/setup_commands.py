@@ -7,7 +7,7 @@ from flask_migrate import upgrade
 
 from app.cli.common import read_passphrase
 from app.config import ROLES, set_role
-from app.services import setup
+from app.services import installation, setup
 from app.services.errors import ServiceError
 
 
@@ -22,7 +22,7 @@ def init_command(name: str, role: str | None, admin: str, password_stdin: bool) 
     """Set up this installation: database, name, role and first administrator."""
     cfg = current_app.config["TIP"]
     upgrade()
-    if setup.is_set_up():
+    if installation.is_set_up():
         raise click.ClickException("This installation is already set up; nothing was changed.")
     if role and role != cfg.role:
         set_role(cfg.instance_path, role)

@@ -10,12 +10,15 @@ import segno
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from app.services import enrolment, ingest, setup, sync_client
+from app.services import installation
+from app.services.central import enrolment
 from app.services.errors import ServiceError
+from app.services.sync import client as sync_client
+from app.services.sync import ingest
 
 
 def _role(wanted: str) -> None:
-    if not setup.is_set_up():
+    if not installation.is_set_up():
         raise click.ClickException("Run 'flask --app app init' first.")
     role = current_app.config["TIP"].role
     if role != wanted:
@@ -145,7 +148,7 @@ def bundle_import(path: Path) -> None:
 @with_appcontext
 def status_command(as_json: bool) -> None:
     """Counts by state and the last sync (no personal data)."""
-    if not setup.is_set_up():
+    if not installation.is_set_up():
         raise click.ClickException("Run 'flask --app app init' first.")
     role = current_app.config["TIP"].role
     data = sync_client.status() if role == "station" else ingest.central_status()

@@ -5,7 +5,7 @@ from flask.cli import AppGroup
 
 from app.cli.common import read_line, unlock_as_admin
 from app.roles import Role
-from app.services import accounts, setup
+from app.services import accounts, installation
 from app.services.errors import ServiceError
 
 users_group = AppGroup("users", help="Manage accounts.")
@@ -24,7 +24,7 @@ STDIN_HELP = ("Read passphrases from stdin, one per line: first the account's ne
 @click.option("--password-stdin", is_flag=True, help=STDIN_HELP)
 def create(username: str, role: str, admin: str | None, password_stdin: bool) -> None:
     """Create an account and its key slot."""
-    if not setup.is_set_up():
+    if not installation.is_set_up():
         raise click.ClickException("Run 'flask --app app init' first.")
     passphrase = read_line(f"Passphrase for {username}", password_stdin, confirm=True)
     secret = unlock_as_admin(admin or accounts.first_admin_name(), password_stdin)

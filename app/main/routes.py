@@ -15,7 +15,7 @@ from flask import (
 
 from app import i18n
 from app.main import bp
-from app.services import accounts, health, setup
+from app.services import accounts, health, installation
 from app.version import __version__
 from app.web.access import ANY_USER, allow, load_user, public, safe_next
 
@@ -23,7 +23,7 @@ from app.web.access import ANY_USER, allow, load_user, public, safe_next
 @bp.get("/")
 @allow(ANY_USER)
 def index() -> Any:
-    return render_template("main/index.html", installation=setup.installation(),
+    return render_template("main/index.html", installation=installation.find(),
                            url_endpoints=set(current_app.view_functions))
 
 
@@ -37,7 +37,7 @@ def healthz() -> Any:
         "role": current_app.config["TIP"].role,
         "version": __version__,
         "database": database,
-        "setup": ("complete" if ok and setup.is_set_up() else "needed") if ok else "unknown",
+        "setup": ("complete" if ok and installation.is_set_up() else "needed") if ok else "unknown",
     }
     return jsonify(body), 200
 

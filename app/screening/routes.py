@@ -24,7 +24,7 @@ from app.screening import bp
 from app.screening.answers import display_date, fingerprint, raw_answer, special_of
 from app.screening.forms import ConfirmForm, FinaliseForm, StartForm
 from app.services import records
-from app.services.errors import NotAllowed, ServiceError, ValidationFailed
+from app.services.errors import AnswersRejected, NotAllowed, RecordNotFound, ServiceError, ValidationFailed
 from app.text.dates import parse_date
 from app.web.access import allow, safe_next
 
@@ -38,7 +38,7 @@ def _ui_lang() -> str:
 def _open(record_id: str) -> records.OpenRecord:
     try:
         return records.open_record(record_id, g.user, g.secret)
-    except records.RecordNotFound:
+    except RecordNotFound:
         abort(404)
     except NotAllowed as exc:
         return abort(403, description=str(exc))
@@ -155,7 +155,7 @@ def section(record_id: str, section_id: str) -> Any:
         try:
             if changed:
                 records.save_answers(record_id, g.user, g.secret, changed, lang=opened.respondent_lang)
-        except records.AnswersRejected as exc:
+        except AnswersRejected as exc:
             errors = exc.errors
         except ServiceError as exc:
             flash(str(exc), "error")
@@ -217,7 +217,7 @@ def answer(record_id: str) -> Any:
     """Autosave: the browser posts one question's fields as soon as they change."""
     try:
         definition = records.definition_for(record_id, g.user)  # decrypts nothing
-    except records.RecordNotFound:
+    except RecordNotFound:
         abort(404)
     except NotAllowed as exc:
         return jsonify(ok=False, errors={}, message=str(exc)), 403
@@ -232,7 +232,7 @@ def answer(record_id: str) -> Any:
         return jsonify(ok=False, errors={}, message=_("Nothing to save.")), 400
     try:
         result = records.save_answers(record_id, g.user, g.secret, raw)
-    except records.AnswersRejected as exc:
+    except AnswersRejected as exc:
         return jsonify(ok=False, errors=exc.errors, message=str(exc)), 400
     except NotAllowed as exc:
         return jsonify(ok=False, errors={}, message=str(exc)), 403

@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import Record, User
 from app.questionnaire import AnswerError, Definition, Question, check_answer, visible_questions
 from app.services import questionnaires, records
+from app.services.errors import RecordDamaged
 
 LANGS = ("th", "my", "lo", "km", "en")
 NAMES = ("Aye", "Somchai", "Sokha", "Bounmy", "Mya", "Nok", "Dara", "Khamla", "Thida", "Lin")
@@ -95,7 +96,7 @@ def purge(station_key: bytes) -> int:
             continue
         try:
             _, body = records.decrypt_record(rec, station_key)
-        except records.RecordDamaged:
+        except RecordDamaged:
             continue
         if body.get("demo"):
             db.session.delete(rec)

@@ -1,24 +1,38 @@
-"""First-run setup: name the installation and create the first administrator."""
+"""First-run setup: name the installation, make its keys and create the first administrator."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+import uuid
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from app.crypto import aead_encrypt, generate_signing_key, generate_x25519, key_id, new_data_key
 from app.extensions import db
 from app.models import Installation
 from app.roles import Role
-from app.services import accounts, keyring
+from app.services import accounts, installation
+from app.services.accounts import keyring
+from app.services.central import keys as central_keys
 from app.services.errors import AlreadySetUp, ValidationFailed
 
 
-def installation() -> Installation | None:
-    return db.session.scalar(sa.select(Installation).limit(1))
-
-
-def is_set_up() -> bool:
-    return installation() is not None
+def _create_keys(inst: Installation) -> bytes:
+    """The installation's secret (returned, for the first slot) and its public parts."""
+    if inst.role == "central":
+        private, public = generate_x25519()
+        inst.central_public_key = public
+        inst.central_key_id = key_id(public)
+        inst.local_key_id = key_id(public)
+        central_keys.create_signing_key(inst)
+        return private
+    secret = new_data_key()
+    signing_private, signing_public = generate_signing_key()
+    inst.station_id = str(uuid.uuid4())
+    inst.local_key_id = keyring.local_key_id(secret)
+    inst.signing_public_key = signing_public
+    inst.signing_key_wrapped = aead_encrypt(secret, signing_private, keyring.SIGNING_KEY_AAD)
+    return secret
 
 
 def initialise(name: str, admin_username: str, admin_passphrase: str) -> Installation:
@@ -26,12 +40,12 @@ def initialise(name: str, admin_username: str, admin_passphrase: str) -> Install
     name = name.strip()
     if not 2 <= len(name) <= 120:
         raise ValidationFailed(_l("Give the station a name of 2 to 120 characters."))
-    if is_set_up():
+    if installation.is_set_up():
         raise AlreadySetUp(_l("This installation is already set up."))
     inst = Installation(name=name, role=current_app.config["TIP"].role)
     db.session.add(inst)
     try:
-        secret = keyring.create_keyring(inst)
+        secret = _create_keys(inst)
         db.session.flush()
         accounts.create_user(admin_username, Role.ADMIN, admin_passphrase, secret=secret,
                              commit=False)

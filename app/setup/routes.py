@@ -5,7 +5,7 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from app.services import setup
+from app.services import installation, setup
 from app.services.errors import AlreadySetUp, ValidationFailed
 from app.setup import bp
 from app.setup.forms import SetupForm
@@ -15,7 +15,7 @@ from app.web.access import public
 @bp.route("/", methods=["GET", "POST"])
 @public
 def index() -> Any:
-    if setup.is_set_up():
+    if installation.is_set_up():
         abort(404)  # setup happens once; afterwards administrators manage users
     form = SetupForm()
     status = 200

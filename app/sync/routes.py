@@ -10,8 +10,8 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
 from app.roles import Role
-from app.services import station_sync
 from app.services.errors import ServiceError
+from app.services.sync.client import page as station_sync
 from app.sync import bp
 from app.sync.forms import ConfirmForm, EnrolForm
 from app.text.dates import format_date

@@ -14,7 +14,8 @@ from flask import Flask, abort, current_app, flash, g, jsonify, redirect, reques
 from flask_babel import gettext as _
 
 from app.roles import Role
-from app.services import sessions, setup
+from app.services import installation
+from app.services.accounts import sessions
 
 F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC = "public"
@@ -84,7 +85,7 @@ def load_user() -> None:
 def _setup_done() -> bool:
     if current_app.extensions.get("tip_setup_done"):
         return True
-    done = setup.is_set_up()
+    done = installation.is_set_up()
     if done:
         current_app.extensions["tip_setup_done"] = True
     return done
@@ -129,7 +130,7 @@ def init_app(app: Flask) -> None:
                 g.user = None
         name = current_app.extensions.get("tip_installation_name")
         if name is None and _setup_done():
-            inst = setup.installation()
+            inst = installation.find()
             name = current_app.extensions["tip_installation_name"] = inst.name if inst else ""
         return {"current_user": g.get("user"), "installation_name": name,
                 "config_endpoints": current_app.view_functions}

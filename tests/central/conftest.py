@@ -21,7 +21,10 @@ from app.extensions import db
 from app.models import Installation, Station
 from app.protocol.messages import make_bundle
 from app.roles import Role
-from app.services import accounts, enrolment, ingest, keyring, setup
+from app.services import accounts, setup
+from app.services.accounts import keyring
+from app.services.central import enrolment
+from app.services.sync import ingest
 from tests.conftest import PASSPHRASE
 from tests.support.postgres import fresh_database
 from tests.support.web import login

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import AuditEntry
-from app.services import audit
+from app.services.central import audit
+from app.services.errors import AuditFailed
 
 
 def _fill(app, n=5):
@@ -203,6 +204,6 @@ def test_concurrent_appends_without_the_lock_still_do_not_fork(make_app, monkeyp
             db.session.remove()
             db.engine.dispose()
         # Under heavy contention a writer may give up (AuditFailed) rather than fork the chain.
-        assert all(isinstance(e, audit.AuditFailed) for e in errors)
+        assert all(isinstance(e, AuditFailed) for e in errors)
         assert ok == (True, None)
         assert 0 < count <= threads * 5

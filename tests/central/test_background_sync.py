@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.services import background_sync, sync_client
-from app.services.background_sync import BackgroundSync, is_due, next_delay
+from app.services.sync import client as sync_client
+from app.services.sync.client import background as background_sync
+from app.services.sync.client import push
+from app.services.sync.client.background import BackgroundSync, is_due, next_delay
 
 
 @pytest.mark.parametrize("interval, failures, expected", [
@@ -74,7 +76,7 @@ def test_a_failing_round_never_raises_and_logs_only_the_type(app, installed, mon
     def boom(*args, **kwargs):
         raise RuntimeError("respondent Ma Aye at Mae Sot")
 
-    monkeypatch.setattr(sync_client, "sync", boom)
+    monkeypatch.setattr(push, "sync", boom)
     worker = BackgroundSync(app, 60)
     with caplog.at_level(logging.WARNING, logger="tip_screen.background_sync"):
         assert worker.round() is False
@@ -82,13 +84,13 @@ def test_a_failing_round_never_raises_and_logs_only_the_type(app, installed, mon
     assert worker.state.failures == 2 and worker.state.last_error_type == "RuntimeError"
     assert "RuntimeError" in caplog.text and "Ma Aye" not in caplog.text
     assert "next try in 240 s" in caplog.text
-    monkeypatch.setattr(sync_client, "sync", lambda *a, **k: sync_client.SyncSummary())
+    monkeypatch.setattr(push, "sync", lambda *a, **k: push.SyncSummary())
     assert worker.round() is True
     assert worker.state.failures == 0 and worker.state.last_error_type is None
 
 
 def test_a_round_does_nothing_when_not_enrolled(app, installed, monkeypatch):
-    monkeypatch.setattr(sync_client, "sync", lambda *a, **k: pytest.fail("must not sync"))
+    monkeypatch.setattr(push, "sync", lambda *a, **k: pytest.fail("must not sync"))
     assert BackgroundSync(app, 60).round() is None
 
 
@@ -99,7 +101,7 @@ def test_a_round_skips_while_the_sync_page_is_syncing(app, installed, monkeypatc
     with app.app_context():
         db.session.execute(db.update(Installation).values(enrolled_at=datetime.now(UTC)))
         db.session.commit()
-    monkeypatch.setattr(sync_client, "sync", lambda *a, **k: pytest.fail("must not sync"))
+    monkeypatch.setattr(push, "sync", lambda *a, **k: pytest.fail("must not sync"))
     with background_sync.SYNC_LOCK:
         assert BackgroundSync(app, 60).round() is None
 

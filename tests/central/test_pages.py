@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import AuditEntry, EnrolmentCode, ReceivedRecord, Station
 from app.roles import Role
-from app.services import audit
+from app.services.central import audit
+from app.services.errors import AuditFailed
 from app.web.access import access_rule, is_allowed
 from tests.support.web import csrf_from, login
 
@@ -100,7 +101,7 @@ def test_admin_creates_an_enrolment_code_with_qr_and_fingerprint(central_app, as
     assert "<script>" not in html and "http://cdn" not in html
     assert re.search(r'<input[^>]*name="name"[^>]*value=""', html)  # the form is empty again
     with central_app.app_context():
-        from app.services import enrolment
+        from app.services.central import enrolment
 
         stored = db.session.scalar(sa.select(EnrolmentCode))
         assert stored.station_name == "Mae Sot post"
@@ -176,7 +177,7 @@ def test_records_list_shows_metadata_only(central_app, as_role, fake_station):
 
 def test_records_list_pages(central_app, as_role, fake_station):
     fake_station.deliver(*[fake_station.envelope() for _ in range(3)])
-    from app.services import central_records
+    from app.services.central import received as central_records
 
     with central_app.app_context():
         first = central_records.list_received(1, per_page=2)
@@ -228,13 +229,13 @@ def test_no_audit_entry_no_data(central_app, as_role, fake_station, monkeypatch)
     fake_station.deliver((rid, blob))
     client = as_role(Role.COORDINATOR)
     opened = []
-    import app.services.central_records as central_records
+    import app.services.central.received as central_records
 
     real_open = central_records.open_envelope
     monkeypatch.setattr(central_records, "open_envelope", lambda *a: opened.append(1) or real_open(*a))
 
     def broken(*args, **kwargs):
-        raise audit.AuditFailed("disk full")
+        raise AuditFailed("disk full")
 
     monkeypatch.setattr(audit, "record", broken)
     response = client.get(RECORD_URL.format(rid))
@@ -263,7 +264,7 @@ def test_unknown_and_deleted_records(central_app, as_role, fake_station):
     rid, blob = fake_station.envelope()
     fake_station.deliver((rid, blob))
     with central_app.app_context():
-        from app.services import ingest
+        from app.services.sync import ingest
 
         assert ingest.delete_record(rid)
     response = client.get(RECORD_URL.format(rid))
@@ -382,7 +383,7 @@ def test_import_takes_more_than_the_app_wide_limit_but_not_without_bound(central
 def test_revoked_station_bundle_is_refused(central_app, as_role, fake_station):
     bundle = fake_station.bundle(fake_station.envelope())
     with central_app.app_context():
-        from app.services import enrolment
+        from app.services.central import enrolment
 
         enrolment.revoke(fake_station.id)
     response = _import(as_role(Role.ADMIN), bundle)

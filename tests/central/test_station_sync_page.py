@@ -10,7 +10,10 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import ReceivedRecord, Record, RecordState
 from app.roles import Role
-from app.services import accounts, central_keys, ingest, sync_client
+from app.services import accounts
+from app.services.central import keys as central_keys
+from app.services.sync import client as sync_client
+from app.services.sync import ingest
 from app.web.access import ANY_USER, access_rule
 from tests.conftest import PASSPHRASE
 from tests.support.web import csrf_from, login, post_form

@@ -47,7 +47,8 @@ def any_role_app(request, make_app):
 @pytest.mark.parametrize("role", [None, *Role])
 def test_every_route_with_every_role(any_role_app, role):
     app = any_role_app
-    from app.services import accounts, keyring, setup
+    from app.services import accounts, setup
+    from app.services.accounts import keyring
 
     with app.app_context():
         setup.initialise("Walk", "admin", "long enough test phrase")

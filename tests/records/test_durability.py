@@ -35,7 +35,8 @@ from app import create_app
 from app.config import CONFIG_NAME, load_config, write_initial_config
 from app.extensions import db
 from app.models import Record
-from app.services import accounts, keyring, records
+from app.services import accounts, records
+from app.services.accounts import keyring
 from tests.records.http import CSRF_RE, Browser
 
 PASSPHRASE = "long enough test phrase"

@@ -15,11 +15,13 @@ import sqlalchemy as sa
 from app.config import SQLITE_NAME
 from app.crypto import open_envelope, parse_envelope, verify_envelope
 from app.extensions import db
-from app.models import Installation, KeySlot, User
+from app.models import Installation, KeySlot, Record, User
 from app.models.types import utcnow
 from app.protocol import body as record_body
 from app.roles import Role
-from app.services import accounts, keyring, records
+from app.services import accounts, records
+from app.services.accounts import keyring
+from app.services.errors import RecordDamaged
 from tests.records.conftest import Central, Station
 from tests.records.scan import files_under
 from tests.support.web import login, post_form
@@ -82,9 +84,9 @@ def test_synced_record_is_unreadable_here_after_retention_but_opens_at_central(
         assert row["state"] == "synced" and row["receipt"] == b"signed receipt"
         secrets = _all_slot_secrets({"admin": PASSPHRASE, "officer1": PASSPHRASE})
         assert len(secrets) == 2
-        rec = db.session.get(records.Record, rid, populate_existing=True)
+        rec = db.session.get(Record, rid, populate_existing=True)
         for each in secrets:
-            with pytest.raises(records.RecordDamaged, match=rid):
+            with pytest.raises(RecordDamaged, match=rid):
                 records.decrypt_record(rec, each)
         summary = {s.id: s for s in records.list_for(admin, secret)}
         assert not summary[rid].readable and summary[kept].readable

@@ -23,8 +23,8 @@ from app.crypto import (
     parse_envelope,
     verify_envelope,
 )
-from app.services import records
-from app.services.errors import ServiceError
+from app.services import installation, records
+from app.services.errors import RecordDamaged, ServiceError
 from tests.records.conftest import Central, Station, flip
 
 
@@ -53,7 +53,7 @@ def assert_refused(station: Station, victims: set[str], expected: dict[str, dict
     """The victims refuse to open (naming themselves); the rest open; nothing is written."""
     tampered = station.rows()
     for rid in victims:
-        with pytest.raises(records.RecordDamaged) as caught:
+        with pytest.raises(RecordDamaged) as caught:
             station.answers(rid)
         assert rid in str(caught.value)
     listed = {s.id: s for s in records.list_for(station.admin(), station.secret)}
@@ -83,13 +83,13 @@ def test_flipped_draft_ciphertext_is_refused_and_not_rewritten(station, four):
         if n % 10 == 0:
             assert_refused(station, {draft}, four, before)
         else:
-            with pytest.raises(records.RecordDamaged, match=draft):
+            with pytest.raises(RecordDamaged, match=draft):
                 station.answers(draft)
     # A save and a finalisation refuse too, and leave the damaged bytes as they were.
     damaged = station.row(draft)
-    with pytest.raises(records.RecordDamaged, match=draft):
+    with pytest.raises(RecordDamaged, match=draft):
         records.save_answers(draft, station.admin(), station.secret, {"q_handover_note": "x"}, lang="en")
-    with pytest.raises(records.RecordDamaged, match=draft):
+    with pytest.raises(RecordDamaged, match=draft):
         records.finalise(draft, station.admin(), station.secret)
     assert station.row(draft) == damaged
     station.set(draft, body=body)
@@ -103,7 +103,7 @@ def test_flipped_local_wrap_is_refused(station, four):
         assert len(wrap) == 60
         for pos in range(len(wrap)):
             station.set(rid, local_wrap=flip(wrap, pos))
-            with pytest.raises(records.RecordDamaged, match=rid):
+            with pytest.raises(RecordDamaged, match=rid):
                 station.answers(rid)
         assert_refused(station, {rid}, four, before)
         station.set(rid, local_wrap=wrap)
@@ -127,7 +127,7 @@ def test_flipped_envelope_byte_anywhere_is_refused(station, four):
         if n % 25 == 0:
             assert_refused(station, {sealed}, four, before)
         else:
-            with pytest.raises(records.RecordDamaged, match=sealed):
+            with pytest.raises(RecordDamaged, match=sealed):
                 station.answers(sealed)
     # Even with the stored hash "fixed" to match, a re-computed envelope is refused.
     bad = flip(envelope, len(envelope) - 1)
@@ -207,7 +207,7 @@ def test_damaged_waiting_record_does_not_stop_the_others_being_sealed(station, c
     records.seal_waiting(station.secret)
     assert station.row(good)["envelope"] is not None
     assert station.row(bad)["envelope"] is None and station.row(bad)["body"] == damaged_body
-    with pytest.raises(records.RecordDamaged, match=bad):
+    with pytest.raises(RecordDamaged, match=bad):
         station.answers(bad)
 
 
@@ -216,7 +216,7 @@ def test_sealed_envelope_refusals(station, four, central):
     s1, s2 = list(four)[2:]
     rows = station.rows()
     envelope, other = rows[s1]["envelope"], rows[s2]["envelope"]
-    station_public = records.installation().signing_public_key
+    station_public = installation.get().signing_public_key
     parsed = parse_envelope(envelope)
     verify_envelope(parsed, station_public)
     assert b"Sealed One" in open_envelope(parsed, central.private)
@@ -293,25 +293,25 @@ def test_bad_blobs_where_ciphertext_belongs_are_refused_by_id(station, four):
     ]
     for bad in bad_envelopes:
         station.set(s1, envelope=bad)
-        with pytest.raises(records.RecordDamaged, match=s1):
+        with pytest.raises(RecordDamaged, match=s1):
             station.answers(s1)
     assert_refused(station, {s1}, four, before)
     station.set(s1, envelope=envelope)
 
     for bad in (body[:cut] for cut in (0, 1, 12, 28, 100, len(body) - 1)):
         station.set(d1, body=bad)
-        with pytest.raises(records.RecordDamaged, match=d1):
+        with pytest.raises(RecordDamaged, match=d1):
             station.answers(d1)
     for bad in (envelope, slot_like, b"\x00" * 4124):
         station.set(d1, body=bad)
-        with pytest.raises(records.RecordDamaged, match=d1):
+        with pytest.raises(RecordDamaged, match=d1):
             station.answers(d1)
     assert_refused(station, {d1}, four, before)
     station.set(d1, body=body)
 
     for bad in (b"", wrap[:59], wrap + b"\x00", bytes(60), slot_like, envelope[:60]):
         station.set(d1, local_wrap=bad)
-        with pytest.raises(records.RecordDamaged, match=d1):
+        with pytest.raises(RecordDamaged, match=d1):
             station.answers(d1)
     assert_refused(station, {d1}, four, before)
     station.set(d1, local_wrap=wrap)

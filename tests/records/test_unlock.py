@@ -18,11 +18,12 @@ import sqlalchemy as sa
 from app.config import SQLITE_NAME, Config, load_config, write_initial_config
 from app.crypto import PRODUCTION_KDF, TEST_KDF, SlotError, WrongPassphrase, open_slot, slot_params
 from app.extensions import db
-from app.models import AuthSession, KeySlot, User
+from app.models import AuthSession, KeySlot, Record, User
 from app.models.types import utcnow
 from app.roles import Role
-from app.services import accounts, keyring, records, setup
-from app.services.kdf import kdf_params
+from app.services import accounts, records, setup
+from app.services.accounts import keyring
+from app.services.accounts.kdf import kdf_params
 from tests.records.scan import files_under, hits
 from tests.support.web import csrf_from, login
 
@@ -125,7 +126,7 @@ def test_slot_with_tampered_parameters_is_refused(app, client, make_user, statio
     with app.app_context():
         secret = keyring.open_user_slot(accounts.find_user(officer["username"]), officer["passphrase"])
         assert secret == station.secret
-        rec = records.db.session.get(records.Record, rid)
+        rec = db.session.get(Record, rid)
         assert records.decrypt_record(rec, secret)[1]["answers"]["q_respondent_name"]["value"] == "Kept safe"
         assert db.session.scalar(sa.select(KeySlot.slot).where(KeySlot.user_id == admin_id)) == tampered
 

@@ -15,7 +15,11 @@ from flask import Flask
 
 from app.extensions import db
 from app.models import EnrolmentCode, ReceivedRecord, Record, Station
-from app.services import accounts, enrolment, keyring, records, setup, sync_client
+from app.services import accounts, installation, records, setup
+from app.services.accounts import keyring
+from app.services.central import enrolment
+from app.services.sync import client as sync_client
+from app.services.sync.client import transport
 from tests.conftest import PASSPHRASE
 from tests.support.live import serve
 from tests.support.postgres import fresh_database
@@ -91,8 +95,8 @@ class StationSide:
                ) -> dict[str, str]:
         """Headers for one request, signed as the station's client signs them (counter grows)."""
         with self.app.app_context():
-            inst = records.installation()
-            headers = sync_client._signature_headers(inst, method, path, body)
+            inst = installation.get()
+            headers = transport.signature_headers(inst, method, path, body)
         if timestamp is not None:  # re-sign with another clock
             headers = resign(self, method, path, body, int(headers["X-TS-Counter"]), timestamp)
         return headers
@@ -104,7 +108,7 @@ def resign(station: StationSide, method: str, path: str, body: bytes, counter: i
     from app.protocol.messages import b64, request_message
 
     with station.app.app_context():
-        inst = records.installation()
+        inst = installation.get()
         sid = station_id or str(inst.station_id)
         private = key or inst.api_private_key
     assert private is not None

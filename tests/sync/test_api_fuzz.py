@@ -263,7 +263,7 @@ def test_every_endpoint_survives_schema_driven_fuzzing(enrolled):
     assert central.counts() == before
     with central.ctx():
         from app.models import EnrolmentCode
-        from app.services.enrolment import _hash
+        from app.services.central.enrolment import _hash
 
         row = db.session.scalar(sa.select(EnrolmentCode).where(EnrolmentCode.code_hash == _hash(spare)))
         assert row is not None and row.used_at is None

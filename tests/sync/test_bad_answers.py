@@ -15,7 +15,10 @@ from app.crypto import generate_signing_key
 from app.extensions import db
 from app.models import RecordState
 from app.protocol.messages import b64, make_receipt
-from app.services import records, sync_client
+from app.services import installation
+from app.services.errors import SyncFailed
+from app.services.sync import client as sync_client
+from app.services.sync.client import transport
 
 PORTAL = b"<!doctype html><html><body><h1>Welcome to Border Wi-Fi</h1><form>Log in</form></body></html>"
 
@@ -90,22 +93,22 @@ def _nothing_synced(station, ids: list[str]) -> None:
 
 def test_only_central_signed_receipts_mark_records_synced(enrolled, monkeypatch):
     central, station = enrolled
-    monkeypatch.setattr(sync_client, "TIMEOUT", 1.0)
+    monkeypatch.setattr(transport, "TIMEOUT", 1.0)
     ids = station.finalised(3, name="Somchai Jaidee")
 
     for name, (answer, words) in CASES.items():
         with fake_server(answer) as url, station.ctx():
-            records.installation().central_url = url
+            installation.get().central_url = url
             db.session.commit()
             started = time.monotonic()
-            with pytest.raises(sync_client.SyncFailed) as caught:
+            with pytest.raises(SyncFailed) as caught:
                 sync_client.sync()
             message = str(caught.value)
             assert words in message, name
             assert "Nothing was marked as synced" in message, name
             for noise in ("Traceback", "Errno", "<html", "boom", "Exception"):
                 assert noise not in message, (name, message)
-            assert records.installation().last_sync_error == message
+            assert installation.get().last_sync_error == message
             assert sync_client.status()["last_error"] == message
             assert time.monotonic() - started < 8
         _nothing_synced(station, ids)
@@ -113,7 +116,7 @@ def test_only_central_signed_receipts_mark_records_synced(enrolled, monkeypatch)
     # Well-formed JSON with "accepted" and receipts that central did not sign: nothing marked.
     other_key, _ = generate_signing_key()
     with fake_server(_forged(other_key)) as url, station.ctx():
-        records.installation().central_url = url
+        installation.get().central_url = url
         db.session.commit()
         summary = sync_client.sync(pull=False)
         assert summary.marked_synced == 0 and summary.pending_after == 3
@@ -123,9 +126,9 @@ def test_only_central_signed_receipts_mark_records_synced(enrolled, monkeypatch)
 
     # Back to the real central: everything goes, and the error is cleared.
     with station.ctx():
-        records.installation().central_url = central.url
+        installation.get().central_url = central.url
         db.session.commit()
         summary = sync_client.sync()
         assert summary.marked_synced == 3
-        assert records.installation().last_sync_error is None
+        assert installation.get().last_sync_error is None
     assert set(central.received()) == set(ids)

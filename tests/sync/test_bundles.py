@@ -9,7 +9,8 @@ import uuid
 from app.crypto import generate_signing_key
 from app.models import RecordState
 from app.protocol.messages import make_bundle
-from app.services import records, sync_client
+from app.services import installation
+from app.services.sync import client as sync_client
 
 CLEAR = ("Nothing was imported", "not enrolled here", "was revoked")
 
@@ -60,7 +61,7 @@ def test_bundle_export_import_twice_and_tampering(enrolled, tmp_path):
     assert "not enrolled here" in refused(central, stranger)
     # The right station id, signed with another key: refused.
     with station.ctx():
-        sid = str(records.installation().station_id)
+        sid = str(installation.get().station_id)
     forged = tmp_path / "forged.tipbundle"
     forged.write_bytes(make_bundle(sid, "2024-06-01T00:00:00+00:00", envelopes, other_key))
     assert "signature does not verify" in refused(central, forged)

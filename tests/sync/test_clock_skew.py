@@ -11,7 +11,9 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import ReceivedRecord, RecordState, Station
 from app.protocol.messages import b64
-from app.services import records, sync_client
+from app.services import installation
+from app.services.sync import client as sync_client
+from app.services.sync.client import transport
 from tests.sync.conftest import call
 
 TWO_YEARS = 2 * 365 * 24 * 3600
@@ -20,12 +22,12 @@ TWO_YEARS = 2 * 365 * 24 * 3600
 def clock(monkeypatch, offset: int) -> None:
     """Only the station's client sees the wrong time; central (same process) keeps the real one."""
     real = time.time
-    monkeypatch.setattr(sync_client, "time", types.SimpleNamespace(time=lambda: real() + offset))
+    monkeypatch.setattr(transport, "time", types.SimpleNamespace(time=lambda: real() + offset))
 
 
 def central_skew(central, station) -> int:
     with station.ctx():
-        sid = records.installation().station_id
+        sid = installation.get().station_id
     with central.ctx():
         db.session.remove()
         station_row = db.session.get(Station, sid)
@@ -74,7 +76,7 @@ def test_clock_two_years_off_is_flagged_and_ordering_follows_sequence_numbers(en
     assert all(local[rid].state is RecordState.SYNCED for rid in order[:-1])
 
     # A right clock clears the flag.
-    monkeypatch.setattr(sync_client, "time", time)
+    monkeypatch.setattr(transport, "time", time)
     with station.ctx():
         assert sync_client.sync().clock_skew_seconds == 0
     assert central_skew(central, station) == 0

@@ -11,7 +11,12 @@ from app.crypto import encrypt_body, new_data_key, parse_envelope, seal_envelope
 from app.extensions import db
 from app.models import Record, RecordState
 from app.protocol.messages import b64, check_receipt
-from app.services import ingest, keyring, records, sync_client
+from app.services import installation, records
+from app.services.accounts import keyring
+from app.services.records import store
+from app.services.sync import client as sync_client
+from app.services.sync import ingest
+from app.services.sync.client import push as push_client
 from tests.sync.conftest import call
 
 PATH = "/api/v1/records"
@@ -20,9 +25,9 @@ PATH = "/api/v1/records"
 def other_envelope(station, record_id: str) -> bytes:
     """A second envelope for the same record id, really signed by the same station."""
     with station.ctx():
-        inst = records.installation()
+        inst = installation.get()
         rec = db.session.get(Record, record_id)
-        header = records._header(rec)
+        header = store.header_of(rec)
         data_key = new_data_key()
         body = encrypt_body(header, json.dumps({"answers": {"q_respondent_name": "Someone else"}}).encode(),
                             data_key)
@@ -123,7 +128,7 @@ def test_a_record_central_deleted_is_refused(enrolled, monkeypatch):
     # Records deleted at central before this station heard back: refused, kept here with the
     # reason but out of the outbox, and (with a tiny batch) they do not stop the records after
     # them from syncing.
-    monkeypatch.setattr(sync_client, "BATCH", 2)
+    monkeypatch.setattr(push_client, "BATCH", 2)
     early = station.finalised(3)
     mine = station.records()
     push(central, station, [(rid, mine[rid].envelope) for rid in early])
@@ -152,7 +157,7 @@ def test_a_record_central_deleted_is_refused(enrolled, monkeypatch):
         retried = sync_client.sync()
     assert retried.sent == 3 and retried.refused == 3 and retried.pending_after == 0
     with station.ctx():
-        signing = records.installation().central_signing_public_key
+        signing = installation.get().central_signing_public_key
     for rid in later:
         assert now[rid].state is RecordState.SYNCED
         assert check_receipt(now[rid].receipt, signing).record_id == rid
@@ -163,7 +168,8 @@ def test_a_record_central_deleted_is_refused(enrolled, monkeypatch):
 
 def test_a_batch_mixing_a_known_and_a_new_record_gets_both_receipts(central, station):
     """One record central already holds next to a new one: both settle, each with a receipt."""
-    from app.services import ingest, sync_client
+    from app.services.sync import client as sync_client
+    from app.services.sync import ingest
 
     station.finalised(1)
     with station.ctx():

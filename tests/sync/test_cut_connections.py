@@ -11,7 +11,10 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Record, RecordState
 from app.protocol.messages import check_receipt
-from app.services import records, sync_client
+from app.services import installation
+from app.services.errors import SyncFailed
+from app.services.sync import client as sync_client
+from app.services.sync.client import push, transport
 from tests.support.faulty_proxy import DOWN, UP, faulty_proxy
 
 RECORDS = 60
@@ -20,7 +23,7 @@ SEED = int(os.environ.get("TIP_SCREEN_PROXY_SEED", "20240611"))
 
 def _central_signing_key(station) -> bytes:
     with station.ctx():
-        key = records.installation().central_signing_public_key
+        key = installation.get().central_signing_public_key
     assert key is not None
     return key
 
@@ -41,20 +44,20 @@ def _assert_consistent(central, station) -> None:
 
 def test_cuts_at_random_bytes_leave_both_sides_consistent(enrolled, monkeypatch):
     central, station = enrolled
-    monkeypatch.setattr(sync_client, "BATCH", 5)
-    monkeypatch.setattr(sync_client, "TIMEOUT", 5.0)
+    monkeypatch.setattr(push, "BATCH", 5)
+    monkeypatch.setattr(transport, "TIMEOUT", 5.0)
     made = set(station.finalised(RECORDS))
 
     with faulty_proxy(central.url, fault_rate=0.9, seed=SEED, max_cuts=400) as proxy:
         with station.ctx():
-            records.installation().central_url = proxy.url
+            installation.get().central_url = proxy.url
             db.session.commit()
         failures = 0
         for _attempt in range(600):
             try:
                 with station.ctx():
                     summary = sync_client.sync()
-            except sync_client.SyncFailed as exc:
+            except SyncFailed as exc:
                 failures += 1
                 assert "Traceback" not in str(exc)
                 _assert_consistent(central, station)
@@ -73,8 +76,8 @@ def test_cuts_at_random_bytes_leave_both_sides_consistent(enrolled, monkeypatch)
     assert any(c.direction == UP and c.offset > c.total * 0.8 for c in pushes)
     assert any(c.direction == DOWN and c.offset > c.total * 0.5 for c in pushes)
     # Every cut failed its sync run; a run fails once even when both of its requests on the
-    # wire (sync_client.DEPTH) were cut.
-    assert len(cuts) <= failures * sync_client.DEPTH and failures <= len(cuts)
+    # wire (push.DEPTH) were cut.
+    assert len(cuts) <= failures * push.DEPTH and failures <= len(cuts)
     assert summary.pending_after == 0
 
     # Central holds exactly the station's finalised set, once each, with the same bytes.
@@ -100,4 +103,4 @@ def test_cuts_at_random_bytes_leave_both_sides_consistent(enrolled, monkeypatch)
         assert sync_client.pending_count() == 0
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Record)
                                  .where(Record.receipt.is_(None))) == 0
-        assert records.installation().last_sync_error is None
+        assert installation.get().last_sync_error is None

@@ -14,7 +14,10 @@ from app.extensions import db
 from app.models import EnrolmentCode, FailedAttempt, Installation
 from app.models.types import utcnow
 from app.protocol.messages import b64
-from app.services import central_keys, enrolment, records, sync_client
+from app.services import installation
+from app.services.central import enrolment
+from app.services.central import keys as central_keys
+from app.services.sync import client as sync_client
 from tests.sync.conftest import call, new_station
 
 
@@ -103,7 +106,7 @@ def test_cli_issues_code_fingerprint_and_qr_and_station_checks_fingerprint(centr
     def snapshot() -> dict[str, object]:
         with station.ctx():
             db.session.remove()
-            inst = records.installation()
+            inst = installation.get()
             return {c.key: getattr(inst, c.key) for c in Installation.__table__.columns}
 
     before = snapshot()

@@ -11,7 +11,10 @@ import pytest
 from app.crypto import generate_signing_key
 from app.extensions import db
 from app.protocol.messages import b64
-from app.services import records, station_auth, sync_client
+from app.services import installation
+from app.services.errors import SyncFailed
+from app.services.sync import client as sync_client
+from app.services.sync import station_auth
 from tests.sync.conftest import Answer, call, resign
 
 PATH = "/api/v1/records"
@@ -35,7 +38,7 @@ def batch(station, ids: list[str]) -> bytes:
 def test_unenrolled_forged_and_replayed_requests_are_refused(central, station):
     # A station that never enrolled cannot even try.
     station.finalised(1)
-    with station.ctx(), pytest.raises(sync_client.SyncFailed, match="not enrolled"):
+    with station.ctx(), pytest.raises(SyncFailed, match="not enrolled"):
         sync_client.sync()
 
     station.enrol(central)
@@ -96,7 +99,7 @@ def test_revoked_station_is_refused(enrolled):
     central, station = enrolled
     ids = station.finalised(2)
     with station.ctx():
-        sid = str(records.installation().station_id)
+        sid = str(installation.get().station_id)
     runner = central.app.test_cli_runner()
     result = runner.invoke(args=["stations", "revoke", sid])
     assert result.exit_code == 0 and "Revoked." in result.output, result.output
@@ -106,9 +109,9 @@ def test_revoked_station_is_refused(enrolled):
     before = central.counts()
 
     with station.ctx():
-        with pytest.raises(sync_client.SyncFailed, match="revoked"):
+        with pytest.raises(SyncFailed, match="revoked"):
             sync_client.sync()
-        assert "revoked" in (records.installation().last_sync_error or "")
+        assert "revoked" in (installation.get().last_sync_error or "")
         assert sync_client.pending_count() == 2
         db.session.remove()
     body = batch(station, ids)

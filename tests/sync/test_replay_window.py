@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.services.station_auth import WINDOW, advance
+from app.services.sync.station_auth import WINDOW, advance
 from tests.sync.conftest import call
 
 PATH = "/api/v1/records/known"

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import ReceivedRecord, Record
-from app.services import sync_client
+from app.services.sync import client as sync_client
 
 
 def test_enrol_sync_and_receipts(central, station):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from app.services import accounts, records, sync_client
+from app.services import accounts, records
+from app.services.sync import client as sync_client
 
 NAME = "Nang Hseng Kham"
 

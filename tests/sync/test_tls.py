@@ -26,7 +26,9 @@ from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.models import RecordState
-from app.services import records, sync_client
+from app.services import installation
+from app.services.errors import SyncFailed
+from app.services.sync import client as sync_client
 
 
 def _name(common: str) -> x509.Name:
@@ -104,9 +106,9 @@ def _sync_is_refused(central, station, cert: Path, key: Path, why: str) -> None:
     more = station.finalised(1)
     with https(central.app, cert, key) as url:
         with station.ctx():
-            records.installation().central_url = url
+            installation.get().central_url = url
             db.session.commit()
-            with pytest.raises(sync_client.SyncFailed, match=why):
+            with pytest.raises(SyncFailed, match=why):
                 sync_client.sync()
     assert station.records()[more[0]].state is RecordState.FINAL
     assert more[0] not in central.received()
@@ -116,11 +118,11 @@ def test_an_unknown_certificate_is_refused_by_default(central, station, certific
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
     before = central.counts()
     with https(central.app, certificates["self"], certificates["self_key"]) as url:
-        with station.ctx(), pytest.raises(sync_client.SyncFailed, match="could not be verified"):
+        with station.ctx(), pytest.raises(SyncFailed, match="could not be verified"):
             sync_client.enrol(url, central.code())
     # Same for a certificate from a CA this computer does not trust.
     with https(central.app, certificates["server"], certificates["server_key"]) as url:
-        with station.ctx(), pytest.raises(sync_client.SyncFailed, match="could not be verified"):
+        with station.ctx(), pytest.raises(SyncFailed, match="could not be verified"):
             sync_client.enrol(url, central.code())
     with station.ctx():
         assert sync_client.status()["enrolled"] is False
@@ -148,7 +150,7 @@ def test_a_pinned_self_signed_certificate_and_only_that_one(central, station, ce
     before = central.counts()
     with https(central.app, certificates["self"], certificates["self_key"]) as url:
         # A pin for another certificate: refused before anything is sent.
-        with station.ctx(), pytest.raises(sync_client.SyncFailed, match="does not match the pinned"):
+        with station.ctx(), pytest.raises(SyncFailed, match="does not match the pinned"):
             sync_client.enrol(url, central.code(), tls_pin=_sha256_of(certificates["server"]))
         assert central.counts() == before
         # The right pin, written as browsers show it (colons, capitals).

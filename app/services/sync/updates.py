@@ -10,11 +10,12 @@ from flask import current_app
 
 from app.crypto import fingerprint
 from app.protocol.messages import b64, sign_statement
-from app.services import central_keys, questionnaires
+from app.services import installation, questionnaires
+from app.services.central import keys as central_keys
 
 
 def signed_updates() -> dict[str, Any]:
-    inst = central_keys.installation()
+    inst = installation.get_central()
     assert inst.central_public_key is not None  # noqa: S101
     items = []
     for definition in questionnaires.all_definitions():

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import Station
 from app.models.types import utcnow
 from app.protocol.messages import ProtocolError, request_message, unb64
-from app.services.errors import ServiceError
+from app.services.errors import StationRefused
 
 SKEW_FLAG_SECONDS = 600
 MAX_COUNTER = 2**63 - 1  # BIGINT
@@ -26,10 +26,6 @@ _WINDOW_MASK = (1 << WINDOW) - 1
 _ATTEMPTS = 20  # compare-and-set rounds when several workers serve one station at once
 
 
-class StationRefused(ServiceError):
-    def __init__(self, message: object, code: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def authenticate(method: str, path: str, headers: dict[str, str], body: bytes,

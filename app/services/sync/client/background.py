@@ -3,7 +3,7 @@
 Started by run.py (never by create_app, so tests, the CLI and other WSGI
 servers get no stray thread). Each round, if the station is enrolled and has
 records waiting (or has not pulled updates for an interval), it calls
-:func:`sync_client.sync` inside an app context. After a failure it waits
+:func:`push.sync` inside an app context. After a failure it waits
 longer (interval x 2^failures, at most an hour, but never less than the
 interval); a success resets that. The thread never dies of an error and logs
 only the error's type: messages can quote addresses and data.
@@ -22,7 +22,9 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app
 
 from app.models.types import utcnow
-from app.services import records, sync_client
+from app.services import installation
+from app.services.records import pending_count
+from app.services.sync.client import push
 
 MAX_BACKOFF_SECONDS = 3600.0
 EXTENSION = "tip_background_sync"
@@ -100,8 +102,8 @@ class BackgroundSync(threading.Thread):
             return False
 
     def _round(self) -> bool | None:
-        inst = records.installation()
-        if not is_due(enrolled=inst.enrolled_at is not None, pending=sync_client.pending_count(),
+        inst = installation.get()
+        if not is_due(enrolled=inst.enrolled_at is not None, pending=pending_count(),
                       last_sync_at=inst.last_sync_at, now=utcnow(), interval=self.state.interval):
             return None
         self.state.last_attempt_at = utcnow()
@@ -116,13 +118,13 @@ class BackgroundSync(threading.Thread):
         return True
 
 
-def run_sync(*, wait: bool = True, timeout: float = 120.0) -> sync_client.SyncSummary | None:
-    """``sync_client.sync()`` under the process-wide lock; None if another sync holds it."""
+def run_sync(*, wait: bool = True, timeout: float = 120.0) -> push.SyncSummary | None:
+    """``push.sync()`` under the process-wide lock; None if another sync holds it."""
     acquired = SYNC_LOCK.acquire(timeout=timeout) if wait else SYNC_LOCK.acquire(blocking=False)
     if not acquired:
         return None
     try:
-        return sync_client.sync()
+        return push.sync()
     finally:
         SYNC_LOCK.release()
 

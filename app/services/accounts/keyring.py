@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-import uuid
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -23,20 +22,15 @@ from flask_babel import lazy_gettext as _l
 from app.crypto import (
     CryptoError,
     aead_decrypt,
-    aead_encrypt,
-    generate_signing_key,
-    generate_x25519,
-    key_id,
     make_slot,
-    new_data_key,
     open_slot,
     x25519_public_key,
 )
 from app.extensions import db
 from app.models import Installation, KeySlot, User
 from app.roles import Role
+from app.services.accounts.kdf import kdf_params
 from app.services.errors import ServiceError
-from app.services.kdf import kdf_params
 
 SIGNING_KEY_AAD = b"tip-screen/v1/station-signing-key"
 SWEEP_SECONDS = 30
@@ -44,8 +38,6 @@ SWEEP_SECONDS = 30
 CENTRAL_SLOT_ROLES = frozenset({Role.COORDINATOR, Role.ADMIN})
 
 
-class Locked(ServiceError):
-    """The key is not unlocked in this session."""
 
 
 def local_key_id(station_key: bytes) -> str:
@@ -129,26 +121,6 @@ def unlocked() -> UnlockedKeys:
 
 def needs_slot(role: Role, installation_role: str) -> bool:
     return installation_role == "station" or role in CENTRAL_SLOT_ROLES
-
-
-def create_keyring(inst: Installation) -> bytes:
-    """At first-run setup: make the installation's secret and its public parts."""
-    if inst.role == "central":
-        from app.services import central_keys
-
-        private, public = generate_x25519()
-        inst.central_public_key = public
-        inst.central_key_id = key_id(public)
-        inst.local_key_id = key_id(public)
-        central_keys.create_signing_key(inst)
-        return private
-    secret = new_data_key()
-    signing_private, signing_public = generate_signing_key()
-    inst.station_id = str(uuid.uuid4())
-    inst.local_key_id = local_key_id(secret)
-    inst.signing_public_key = signing_public
-    inst.signing_key_wrapped = aead_encrypt(secret, signing_private, SIGNING_KEY_AAD)
-    return secret
 
 
 def put_slot(user: User, passphrase: str, secret: bytes, key_ident: str) -> None:

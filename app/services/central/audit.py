@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import AuditEntry
 from app.models.types import utcnow
+from app.services.errors import AuditFailed
 
 GENESIS = "0" * 64
 MAX_DETAIL = 200
@@ -41,8 +42,6 @@ ENROL_CODE = "enrol_code"
 REVOKE = "revoke"
 
 
-class AuditFailed(RuntimeError):
-    """The entry could not be written; whatever it was to record must not happen."""
 
 
 def _at_text(at: datetime) -> str:

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import hashlib
 
-import sqlalchemy as sa
 from flask import current_app
 
 from app.crypto import aead_decrypt, aead_encrypt, fingerprint, generate_signing_key
-from app.extensions import db
 from app.models import Installation
+from app.services import installation
 
 SIGNING_AAD = b"tip-screen/v1/central-signing-key"
 
@@ -27,19 +26,12 @@ def create_signing_key(inst: Installation) -> None:
     inst.signing_key_wrapped = aead_encrypt(_config_key(), private, SIGNING_AAD)
 
 
-def installation() -> Installation:
-    inst = db.session.scalar(sa.select(Installation).limit(1))
-    if inst is None or inst.role != "central":
-        raise LookupError("not a central installation")
-    return inst
-
-
 def signing_key() -> bytes:
-    inst = installation()
+    inst = installation.get_central()
     assert inst.signing_key_wrapped is not None  # noqa: S101 - created at setup
     return aead_decrypt(_config_key(), inst.signing_key_wrapped, SIGNING_AAD)
 
 
 def public_fingerprint() -> str:
-    inst = installation()
+    inst = installation.get_central()
     return fingerprint(inst.central_public_key or b"")

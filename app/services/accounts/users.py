@@ -14,12 +14,13 @@ from flask_babel import lazy_gettext as _l
 
 from app.crypto import CryptoError, hash_passphrase, verify_passphrase
 from app.extensions import db
-from app.models import Installation, User
+from app.models import User
 from app.models.types import utcnow
 from app.roles import Role
-from app.services import keyring, passphrase_policy, sessions
-from app.services.errors import LoginFailed, LoginThrottled, ValidationFailed
-from app.services.kdf import kdf_params
+from app.services import installation
+from app.services.accounts import keyring, passphrase_policy, sessions
+from app.services.accounts.kdf import kdf_params
+from app.services.errors import Locked, LoginFailed, LoginThrottled, ValidationFailed
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MAX_LOCKOUT = timedelta(hours=1)
@@ -61,11 +62,11 @@ def create_user(username: str, role: Role | str, passphrase: str, *, secret: byt
     user = User(username=username, role=role,
                 passphrase_hash=hash_passphrase(passphrase, kdf_params()))
     db.session.add(user)
-    inst = db.session.scalar(sa.select(Installation).limit(1))
+    inst = installation.find()
     if inst is not None and keyring.needs_slot(role, inst.role):
         if secret is None:
             db.session.rollback()
-            raise keyring.Locked(_l("Unlock the key first: log in again as an administrator."))
+            raise Locked(_l("Unlock the key first: log in again as an administrator."))
         db.session.flush()
         keyring.put_slot(user, passphrase, secret, inst.local_key_id or "")
     if commit:
@@ -124,10 +125,10 @@ def reset_passphrase(user: User, new_passphrase: str, *, secret: bytes | None) -
     found = passphrase_policy.problems(new_passphrase, username=user.username)
     if found:
         raise ValidationFailed(found[0])
-    inst = db.session.scalar(sa.select(Installation).limit(1))
+    inst = installation.find()
     if inst is not None and keyring.needs_slot(user.role, inst.role):
         if secret is None:
-            raise keyring.Locked(_l("Unlock the key first: log in again as an administrator."))
+            raise Locked(_l("Unlock the key first: log in again as an administrator."))
         keyring.put_slot(user, new_passphrase, secret, inst.local_key_id or "")
     user.passphrase_hash = hash_passphrase(new_passphrase, kdf_params())
     user.failed_logins = 0

@@ -18,20 +18,17 @@ from app.extensions import db
 from app.models import EnrolmentCode, FailedAttempt, Station
 from app.models.types import utcnow
 from app.protocol.messages import b64, sign_statement
-from app.services import central_keys
-from app.services.errors import ServiceError, ValidationFailed
+from app.services import installation
+from app.services.central import keys as central_keys
+from app.services.errors import EnrolmentRefused, EnrolmentThrottled, ValidationFailed
 
 CODE_LIFETIME = timedelta(hours=24)
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 
 
-class EnrolmentRefused(ServiceError):
-    pass
 
 
-class EnrolmentThrottled(ServiceError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -121,7 +118,7 @@ def redeem(code: str, *, station_id: str, signing_public_key: bytes, api_public_
 
 
 def key_statement(station_id: str, station_name: str) -> dict[str, Any]:
-    inst = central_keys.installation()
+    inst = installation.get_central()
     assert inst.central_public_key is not None and inst.signing_public_key is not None  # noqa: S101
     payload = {
         "station_id": station_id,

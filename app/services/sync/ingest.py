@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.crypto import BadSignature, Envelope, EnvelopeError, parse_envelope, signer, verify_envelope
 from app.extensions import db
-from app.models import Installation, ReceivedRecord, Station
+from app.models import ReceivedRecord, Station
 from app.models.types import utcnow
 from app.protocol.messages import (
     MAX_RECORDS_PER_KNOWN,
@@ -30,7 +30,8 @@ from app.protocol.messages import (
     unb64,
 )
 from app.protocol.messages import receipts_statement as messages_receipts_statement
-from app.services import central_keys
+from app.services import installation
+from app.services.central import keys as central_keys
 from app.services.errors import ValidationFailed
 
 MAX_BATCH = MAX_RECORDS_PER_PUSH
@@ -45,7 +46,7 @@ class ItemResult:
 
 
 def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]:
-    inst = db.session.scalar(sa.select(Installation).limit(1))
+    inst = installation.find()
     known_keys = {inst.central_key_id} if inst else set()
     results: dict[str, ItemResult] = {}
     fresh: dict[str, tuple[bytes, Envelope]] = {}

@@ -9,12 +9,9 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app.crypto import fingerprint
-from app.services import background_sync, records, sync_client
-from app.services.errors import ServiceError
-
-
-class SyncBusy(ServiceError):
-    pass
+from app.services import installation, records
+from app.services.errors import SyncBusy
+from app.services.sync.client import background, bundles, enrolment, push, report
 
 
 @dataclass(frozen=True)
@@ -34,15 +31,15 @@ class SyncOverview:
 
 
 def overview() -> SyncOverview:
-    inst = records.installation()
-    status = sync_client.status()
-    counts = status["counts"]
-    auto = background_sync.state()
+    inst = installation.get()
+    now = report.status()
+    counts = now["counts"]
+    auto = background.state()
     return SyncOverview(
         enrolled=inst.enrolled_at is not None,
         central_url=inst.central_url,
         central_fingerprint=fingerprint(inst.central_public_key) if inst.central_public_key else None,
-        pending=int(status["pending"]),
+        pending=int(now["pending"]),
         waiting_for_key=int(counts["waiting_for_key"]),
         not_accepted=records.sync_problems(),
         last_sync_at=inst.last_sync_at,
@@ -54,8 +51,8 @@ def overview() -> SyncOverview:
     )
 
 
-def sync_now() -> sync_client.SyncSummary:
-    summary = background_sync.run_sync(wait=False)
+def sync_now() -> push.SyncSummary:
+    summary = background.run_sync(wait=False)
     if summary is None:
         raise SyncBusy(_l("A sync is already running. Wait a minute and look again."))
     return summary
@@ -65,8 +62,8 @@ def enrol(url: str, code: str, *, expected_fingerprint: str | None, tls_pin: str
           station_key: bytes | None) -> tuple[str, int]:
     """Enrol; then seal the records that were waiting for central's key (if this login holds the
     station key). Returns central's fingerprint and how many records were sealed."""
-    found = sync_client.enrol(url, code, expected_fingerprint=expected_fingerprint or None,
-                              tls_pin=tls_pin or None)
+    found = enrolment.enrol(url, code, expected_fingerprint=expected_fingerprint or None,
+                            tls_pin=tls_pin or None)
     sealed = records.seal_waiting(station_key) if station_key is not None else 0
     return found, sealed
 
@@ -77,4 +74,4 @@ def retry_not_accepted() -> int:
 
 
 def export_bundle() -> tuple[bytes, int]:
-    return sync_client.export_bundle()
+    return bundles.export_bundle()

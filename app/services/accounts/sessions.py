@@ -19,7 +19,7 @@ from app.crypto import CryptoError, aead_decrypt, aead_encrypt
 from app.extensions import db
 from app.models import AuthSession, User
 from app.models.types import utcnow
-from app.services import keyring
+from app.services.accounts import keyring
 
 # last_seen is written at most this often, to spare the disk a write per click.
 TOUCH_EVERY = timedelta(seconds=30)

@@ -29,20 +29,17 @@ from app.extensions import db
 from app.models import ReceivedRecord, Station
 from app.protocol import body as record_body
 from app.questionnaire import Definition
-from app.services import audit, ingest, questionnaires
-from app.services.errors import ServiceError
-from app.services.keyring import Locked
+from app.services import questionnaires
+from app.services.central import audit
+from app.services.errors import Locked, RecordNotFound, RecordUnreadable
+from app.services.sync import ingest
 
 PAGE_SIZE = 50
 BODY_FORMAT = 1
 
 
-class RecordNotFound(ServiceError):
-    pass
 
 
-class RecordUnreadable(ServiceError):
-    """The record exists but cannot be opened (deleted, damaged, foreign key)."""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import ReceivedRecord, Station
-from app.services import audit, central_keys, enrolment
+from app.services.central import audit, enrolment
+from app.services.central import keys as central_keys
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,136 @@
+"""Finalise a screening: score it, keep an override with its reason, seal it to central.
+
+Sealing re-encrypts the body under the sealed header, seals the data key to
+central (HPKE) and signs the envelope with the station key, in the same
+transaction that puts the record in the outbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from app.crypto import encrypt_body, parse_envelope, seal_envelope, wrap_local
+from app.extensions import db
+from app.models import Installation, Record, RecordState, User
+from app.questionnaire import Outcome, score
+from app.services import installation
+from app.services.accounts import keyring
+from app.services.errors import RecordDamaged, ValidationFailed
+from app.services.records.retention import purge_expired
+from app.services.records.store import OpenRecord, decrypt, encode, header_of, load, modify, now_iso
+
+TIERS = ("refer_mdt", "possible_victim", "labour_rights", "no_indicators")
+MIN_OVERRIDE_REASON = 10
+
+
+def outcome_dict(outcome: Outcome) -> dict[str, Any]:
+    return {
+        "tier": outcome.tier,
+        "reason": outcome.reason,
+        "reasons": list(outcome.reasons),
+        "child": outcome.child,
+        "flags": [{"id": f.id, "code": f.code, "level": f.level} for f in outcome.flags],
+        "elements": [
+            {"element": e.element, "positive": e.positive,
+             "indicators": [{"question_id": i.question_id, "option": i.option,
+                             "strength": i.strength} for i in e.indicators]}
+            for e in outcome.elements
+        ],
+        "groups": dict(outcome.groups),
+        "unknown_share": outcome.unknown_share,
+    }
+
+
+def finalise(record_id: str, user: User, station_key: bytes, *, override_tier: str | None = None,
+             override_reason: str = "") -> Record:
+    """Score, keep any override with its reason, and seal to central if its key is known."""
+    override_reason = override_reason.strip()
+    if override_tier and override_tier not in TIERS:
+        raise ValidationFailed(_l("Choose one of the listed outcomes."))
+
+    def change(opened: OpenRecord) -> None:
+        outcome = score(opened.definition, opened.answers)
+        opened.body["outcome"] = outcome_dict(outcome)
+        if override_tier and override_tier != outcome.tier:
+            if len(override_reason) < MIN_OVERRIDE_REASON:
+                raise ValidationFailed(_l("Write the reason for changing the outcome "
+                                          "(at least %(n)d characters).", n=MIN_OVERRIDE_REASON))
+            opened.body["override"] = {"tier": override_tier, "reason": override_reason,
+                                       "by": user.username, "at": now_iso()}
+        else:
+            opened.body["override"] = None
+        opened.body["finalised_at"] = now_iso()
+
+    opened = modify(record_id, user, station_key, change)
+    rec = opened.record
+    db.session.execute(sa.update(Record).where(Record.id == rec.id, Record.state == RecordState.DRAFT)
+                       .values(state=RecordState.FINAL).execution_options(synchronize_session=False))
+    db.session.commit()
+    rec = load(record_id, user)
+    inst = installation.get()
+    if inst.central_public_key is not None:
+        seal(rec, inst, station_key)
+    return rec
+
+
+def seal(rec: Record, inst: Installation, station_key: bytes) -> None:
+    """Re-encrypt under the sealed header, seal to central, sign: one transaction with the outbox."""
+    assert inst.central_public_key is not None and inst.central_key_id is not None  # noqa: S101
+    old_ct = rec.body
+    data_key, body = decrypt(rec, station_key)
+    header = replace(header_of(rec), central_key_id=inst.central_key_id)
+    body_ct = encrypt_body(header, encode(body), data_key)
+    envelope = seal_envelope(header, body_ct, data_key, inst.central_public_key,
+                             keyring.signing_key(inst, station_key))
+    parsed = parse_envelope(envelope)
+    result = db.session.execute(
+        sa.update(Record).where(Record.id == rec.id, Record.body == old_ct,
+                                Record.envelope.is_(None))
+        .values(central_key_id=inst.central_key_id, body=None, envelope=envelope,
+                envelope_sha256=parsed.sha256, padded_size=parsed.padded_size,
+                local_wrap=wrap_local(data_key, station_key, header))
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.rollback()  # someone else sealed it first: theirs stands
+        return
+    db.session.commit()
+
+
+def seal_waiting(station_key: bytes) -> int:
+    """Seal every final record that waited for central's key. Returns how many."""
+    inst = installation.get()
+    if inst.central_public_key is None:
+        return 0
+    waiting = list(db.session.scalars(
+        sa.select(Record).where(Record.state == RecordState.FINAL, Record.envelope.is_(None),
+                                Record.local_key_id == inst.local_key_id)))
+    for rec in waiting:
+        try:
+            seal(rec, inst, station_key)
+        except RecordDamaged:
+            current_app.logger.error("record %s could not be sealed: damaged", rec.id)
+    return len(waiting)
+
+
+def set_central_key(public_key: bytes, central_key_id: str) -> None:
+    """Learned at enrolment (or a key update): later finalisations seal to it."""
+    inst = installation.get()
+    inst.central_public_key = public_key
+    inst.central_key_id = central_key_id
+    db.session.commit()
+
+
+def after_unlock(station_key: bytes) -> None:
+    """Work that needs the key and waits for the next login: sealing, then housekeeping."""
+    if current_app.config["TIP"].role != "station":
+        return
+    seal_waiting(station_key)
+    purge_expired()
+
+

@@ -1,0 +1,185 @@
+"""How a station record is kept: encrypted body, local key wrap, envelope; loading and saving.
+
+Plaintext columns hold the metadata DESIGN.md allows and nothing else. The
+record body (JSON) is encrypted with a per-record data key; that key is
+wrapped with the station data key (local copy) and, at finalisation, sealed
+to central and signed by the station (see :mod:`.sealing`).
+
+Saves are compare-and-swap on the ciphertext, so two taps or two tabs never
+lose or duplicate an answer: each save re-reads, applies its change and
+writes only if nobody wrote in between (else it tries again).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from app.crypto import (
+    CryptoError,
+    RecordHeader,
+    decrypt_body,
+    encrypt_body,
+    padded_length,
+    parse_envelope,
+    unwrap_local,
+    verify_envelope,
+)
+from app.extensions import db
+from app.models import Record, RecordState, User
+from app.protocol import body as record_body
+from app.questionnaire import Definition
+from app.services import installation, questionnaires
+from app.services.errors import NotAllowed, RecordDamaged, RecordNotFound, ServiceError, ValidationFailed
+
+BODY_FORMAT = 1
+SAVE_ATTEMPTS = 8
+
+
+@dataclass
+class OpenRecord:
+    record: Record
+    body: dict[str, Any]
+    definition: Definition
+
+    @property
+    def answers(self) -> dict[str, object]:
+        return {qid: a["value"] for qid, a in self.body["answers"].items()}
+
+    @property
+    def respondent_lang(self) -> str:
+        return str(self.body.get("respondent_lang", "en"))
+
+
+def header_of(rec: Record) -> RecordHeader:
+    return RecordHeader(
+        record_id=uuid.UUID(rec.id),
+        station_id=rec.station_id,
+        seq=rec.seq,
+        questionnaire_id=rec.questionnaire_id,
+        questionnaire_version=rec.questionnaire_version,
+        created_day=rec.created_day,
+        local_key_id=rec.local_key_id,
+        central_key_id=rec.central_key_id,
+    )
+
+
+def ciphertext_of(rec: Record) -> bytes:
+    """The body ciphertext: the draft's, or the one inside the record's own, intact envelope."""
+    if rec.body is not None:
+        return rec.body
+    if rec.envelope is None:
+        raise damaged(rec.id)
+    # The envelope is what central will be sent: a changed byte anywhere in it (header,
+    # sealed key, signature), or one that belongs to another record, makes this record
+    # damaged here too, rather than quietly waiting in the outbox to be refused.
+    envelope = parse_envelope(rec.envelope)
+    signing_public = installation.get().signing_public_key
+    if (envelope.header != header_of(rec) or envelope.sha256 != rec.envelope_sha256
+            or signing_public is None):
+        raise damaged(rec.id)
+    verify_envelope(envelope, signing_public)
+    return envelope.body_ciphertext
+
+
+def damaged(rec_id: str) -> RecordDamaged:
+    return RecordDamaged(_l("Record %(id)s cannot be opened: it is damaged or was changed outside "
+                            "tip-screen. The other records are not affected.", id=rec_id))
+
+
+def plaintext(rec: Record, station_key: bytes) -> tuple[bytes, bytes]:
+    if (rec.body is None and rec.envelope is None) or rec.local_wrap is None:
+        raise RecordDamaged(_l("Record %(id)s was handed over to central and is no longer "
+                               "readable on this station.", id=rec.id))
+    try:
+        ciphertext = ciphertext_of(rec)
+        header = header_of(rec)
+        data_key = unwrap_local(rec.local_wrap, station_key, header)
+        return data_key, decrypt_body(header, ciphertext, data_key)
+    except (CryptoError, ValueError):
+        raise damaged(rec.id) from None
+
+
+def decrypt(rec: Record, station_key: bytes) -> tuple[bytes, dict[str, Any]]:
+    data_key, clear = plaintext(rec, station_key)
+    try:
+        body = record_body.decode(clear)
+    except record_body.BodyError:
+        raise damaged(rec.id) from None
+    if body.get("format") != BODY_FORMAT:
+        raise damaged(rec.id)
+    return data_key, body
+
+
+def encode(body: Mapping[str, Any]) -> bytes:
+    return record_body.encode(body)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def load(record_id: str, user: User) -> Record:
+    try:
+        uuid.UUID(record_id)
+    except ValueError:
+        raise RecordNotFound(_l("No such screening.")) from None
+    rec = db.session.get(Record, record_id, populate_existing=True)
+    if rec is None:
+        raise RecordNotFound(_l("No such screening."))
+    if rec.created_by != user.id:
+        raise NotAllowed(_l("This screening belongs to another officer. Nothing was changed."))
+    return rec
+
+
+def definition_of(rec: Record) -> Definition:
+    definition = questionnaires.get(rec.questionnaire_id, rec.questionnaire_version)
+    if definition is None:
+        raise ServiceError(_l("Questionnaire %(id)s version %(version)s is missing on this station.",
+                              id=rec.questionnaire_id, version=rec.questionnaire_version))
+    return definition
+
+
+def write(rec: Record, old_ciphertext: bytes, body: dict[str, Any], data_key: bytes,
+          **columns: Any) -> bool:
+    """Compare-and-swap: write only if the ciphertext is still the one we read."""
+    encoded = encode(body)
+    header = header_of(rec)
+    new_ct = encrypt_body(header, encoded, data_key)
+    result = db.session.execute(
+        sa.update(Record).where(Record.id == rec.id, Record.body == old_ciphertext)
+        .values(body=new_ct, padded_size=padded_length(len(encoded)), **columns)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.rollback()
+        return False
+    db.session.commit()
+    return True
+
+
+def modify(record_id: str, user: User, station_key: bytes,
+           change: Callable[[OpenRecord], None]) -> OpenRecord:
+    """Apply ``change(open_record)`` to a draft and save it, retrying on a concurrent write."""
+    for _ in range(SAVE_ATTEMPTS):
+        rec = load(record_id, user)
+        if rec.state is not RecordState.DRAFT or rec.body is None:
+            raise ValidationFailed(_l("This screening is final and cannot be changed."))
+        old = rec.body
+        data_key, body = decrypt(rec, station_key)
+        opened = OpenRecord(rec, body, definition_of(rec))
+        change(opened)
+        if write(rec, old, opened.body, data_key):
+            return opened
+    raise ServiceError(_l("The screening is being changed elsewhere. Try again."))
+
+
+def decrypt_record(rec: Record, station_key: bytes) -> tuple[bytes, dict[str, Any]]:
+    """Data key and body of any record this station key opens (for housekeeping)."""
+    return decrypt(rec, station_key)

@@ -1,0 +1,58 @@
+"""Station side of enrolment: send this station's keys with the single-use code, learn central's."""
+
+from __future__ import annotations
+
+import json
+
+from flask_babel import lazy_gettext as _l
+
+from app.crypto import fingerprint, generate_signing_key, key_id
+from app.extensions import db
+from app.models.types import utcnow
+from app.protocol.messages import ProtocolError, b64, open_statement, unb64
+from app.services import installation
+from app.services.errors import SyncFailed
+from app.services.records import set_central_key
+from app.services.sync.client.transport import check_url, request
+
+
+def enrol(url: str, code: str, *, expected_fingerprint: str | None = None,
+          tls_pin: str | None = None) -> str:
+    """Register this station with central; returns central's key fingerprint to compare."""
+    inst = installation.get()
+    if inst.enrolled_at is not None:
+        raise SyncFailed(_l("This station is already enrolled."))
+    url = check_url(url)
+    if tls_pin:
+        inst.central_tls_pin = tls_pin.lower().replace(":", "")
+    api_private, api_public = generate_signing_key()
+    body = json.dumps({"code": code.strip(), "station_id": inst.station_id,
+                       "signing_public_key": b64(inst.signing_public_key or b""),
+                       "api_public_key": b64(api_public)}).encode()
+    answer = request(inst, url, "POST", "/api/v1/enrol", body)
+    try:
+        offered = answer.get("payload", {}).get("central_signing_public_key")
+        signing_public = unb64(offered, "key", max_len=100)
+        payload = open_statement(answer, signing_public)
+        central_public = unb64(payload.get("central_public_key"), "central key", max_len=100)
+    except (ProtocolError, AttributeError):
+        db.session.rollback()
+        raise SyncFailed(_l("Central's answer to the enrolment was not valid. Nothing was changed.")) \
+            from None
+    found = fingerprint(central_public)
+    wrong_key = payload.get("central_key_id") != key_id(central_public)
+    if payload.get("station_id") != inst.station_id or wrong_key:
+        db.session.rollback()
+        raise SyncFailed(_l("Central's answer names another station or key. Nothing was changed."))
+    if expected_fingerprint and expected_fingerprint.replace(" ", "").upper() != found.replace("-", "") \
+            and expected_fingerprint.upper() != found:
+        db.session.rollback()
+        raise SyncFailed(_l("Central's key fingerprint does not match the one you were given. "
+                            "Nothing was changed."))
+    inst.central_url = url
+    inst.central_signing_public_key = signing_public
+    inst.api_private_key = api_private
+    inst.enrolled_at = utcnow()
+    db.session.commit()
+    set_central_key(central_public, key_id(central_public))
+    return found

@@ -1,0 +1,268 @@
+"""Station side of the push: ask central what it holds, upload the rest, settle the receipts.
+
+Only a well-formed receipt, signed by central and naming the exact envelope,
+marks a record synced: a captive portal's 200 page, a 500, a timeout or a cut
+connection mark nothing, and the next run simply sends again (central answers
+an identical re-send with the same receipt).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+from app.models import Installation, Record
+from app.protocol.messages import (
+    MAX_RECORDS_PER_KNOWN,
+    MAX_RECORDS_PER_PUSH,
+    ProtocolError,
+    check_receipt,
+    unb64,
+    vouched_receipts,
+)
+from app.services import installation
+from app.services.errors import SyncFailed
+from app.services.records import in_outbox, pending_count, record_receipts
+from app.services.sync.client.pull import pull_updates
+from app.services.sync.client.report import remember
+from app.services.sync.client.transport import exchange, signature_headers
+
+BATCH = MAX_RECORDS_PER_KNOWN  # records asked about per "known" request (ids and hashes only)
+UPLOAD_BYTES = 3 * 1024 * 1024  # envelopes per upload request: under central's 4 MB limit
+DEPTH = 2  # requests in flight; central's anti-replay window lets them arrive in either order
+
+
+@dataclass
+class SyncSummary:
+    sent: int = 0
+    accepted: int = 0
+    duplicate: int = 0
+    conflict: int = 0
+    refused: int = 0
+    marked_synced: int = 0
+    pending_after: int = 0
+    clock_skew_seconds: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def sync(progress: Callable[[int, int], None] | None = None, *, pull: bool = True) -> SyncSummary:
+    """Push every sealed, unsynced record; then pull updates. Resumable at any point.
+
+    First central is asked which records it already holds (ids and hashes only, BATCH at a
+    time), then only the others are uploaded. Up to DEPTH requests are on the wire at once,
+    so central checks one batch while the station prepares the next.
+    """
+    inst = installation.get()
+    if inst.enrolled_at is None or inst.central_url is None or inst.central_signing_public_key is None:
+        raise SyncFailed(_l("This station is not enrolled with a central server yet."))
+    summary = SyncSummary()
+    try:
+        total = pending_count()  # a count, not the rows: the envelopes stay on disk
+        with _InFlight(inst, summary, total, progress) as wire:
+            missing: list[str] = []
+            for batch in _outbox():
+                sent = {row.id: row.envelope_sha256 or "" for row in batch}
+                summary.sent += len(sent)
+                query = json.dumps({"pending": wire.pending_after(len(sent)),
+                                    "records": [{"id": rid, "sha256": sha} for rid, sha in sent.items()]})
+                wire.send("/api/v1/records/known", query.encode(), sent, unknown=missing)
+            wire.wait_all()  # every "unknown" is in ``missing`` now
+            for chunk in _chunks(missing):
+                envelopes = {rid: env for rid, env in db.session.execute(
+                    sa.select(Record.id, Record.envelope).where(Record.id.in_(chunk))).tuples() if env}
+                sent = {rid: wire.hashes[rid] for rid in chunk if rid in envelopes}
+                body = _upload_body(wire.pending_after(len(sent)), [(rid, envelopes[rid]) for rid in sent])
+                wire.send("/api/v1/records", body, sent)
+        if pull:
+            pull_updates(inst)
+    except SyncFailed as exc:
+        remember(error=str(exc))
+        raise
+    summary.pending_after = pending_count()
+    remember(error=None)
+    return summary
+
+
+def _outbox() -> Iterator[Sequence[Any]]:
+    """Ids, sequence numbers and hashes of the sealed, unsynced records, BATCH at a time in
+    sequence order (envelopes are read later, only for what central lacks)."""
+    after_seq = -1
+    while True:
+        batch = db.session.execute(
+            sa.select(Record.id, Record.seq, Record.envelope_sha256)
+            .where(in_outbox(), Record.seq > after_seq)
+            .order_by(Record.seq).limit(BATCH)).all()
+        if not batch:
+            return
+        after_seq = max(row.seq for row in batch)
+        yield batch
+
+
+class _InFlight:
+    """Signed requests on the wire, at most DEPTH at once; answers are settled in the order
+    sent, in this thread (worker threads only move bytes: no database, no keys). After a
+    failure nothing more is sent; the answers already on their way are still settled, then
+    the first error is raised."""
+
+    def __init__(self, inst: Installation, summary: SyncSummary, total: int,
+                 progress: Callable[[int, int], None] | None) -> None:
+        self.inst = inst
+        self.summary = summary
+        self.total = total
+        self.progress = progress
+        self.settled = 0  # records with a final answer (synced, conflict or refused)
+        self.on_wire = 0  # records in requests not yet answered
+        self.hashes: dict[str, str] = {}  # every record asked about, for the uploads
+        self.queue: deque[tuple[Future[Any], dict[str, str], list[str] | None]] = deque()
+        self.pool = ThreadPoolExecutor(max_workers=DEPTH, thread_name_prefix="tip-sync")
+
+    def __enter__(self) -> _InFlight:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if exc[0] is None:
+                self.wait_all()
+            elif isinstance(exc[1], SyncFailed):
+                self._settle_what_arrives()
+        finally:
+            self.pool.shutdown(wait=True)
+
+    def pending_after(self, count: int) -> int:
+        """What will still wait once these ``count`` records and those on the wire are in
+        (what central shows for this station; 0 with the last request)."""
+        return max(0, self.total - self.settled - self.on_wire - count)
+
+    def send(self, path: str, body: bytes, sent: dict[str, str], *, unknown: list[str] | None = None) -> None:
+        """``unknown``: a "known" query; the ids central lacks are appended to this list."""
+        while len(self.queue) >= DEPTH:
+            self._settle_oldest()
+        url = self.inst.central_url or ""
+        full_path = urlsplit(url).path.rstrip("/") + path
+        headers = signature_headers(self.inst, "POST", full_path, body)  # here: it stores the counter
+        future = self.pool.submit(exchange, url, self.inst.central_tls_pin, "POST", full_path, body, headers)
+        self.hashes.update(sent)
+        self.on_wire += len(sent)
+        self.queue.append((future, sent, unknown))
+
+    def wait_all(self) -> None:
+        while self.queue:
+            self._settle_oldest()
+
+    def _settle_oldest(self) -> None:
+        future, sent, unknown = self.queue.popleft()
+        self.on_wire -= len(sent)
+        answer = future.result()  # SyncFailed from the worker: raised here
+        handled = _settle(self.inst, sent, _read_results(self.inst, answer, self.summary), self.summary)
+        if unknown is not None:
+            unknown.extend(rid for rid in sent if rid not in handled)
+        self.settled += len(handled)
+        if self.progress:
+            self.progress(min(self.settled, self.total), self.total)
+
+    def _settle_what_arrives(self) -> None:
+        while self.queue:
+            try:
+                self._settle_oldest()
+            except SyncFailed:
+                continue  # the first error is already on its way up
+
+
+def _upload_body(pending: int, items: list[tuple[str, bytes]]) -> bytes:
+    """The upload as JSON, written by hand: UUIDs and base64 never need escaping, and the
+    JSON encoder would scan every 11 KB envelope string for characters to escape."""
+    records_json = b",".join(b'{"id":"%s","envelope":"%s"}' % (str(uuid.UUID(rid)).encode(),
+                                                                base64.b64encode(env)) for rid, env in items)
+    return b'{"pending":%d,"records":[%s]}' % (pending, records_json)
+
+
+def _chunks(ids: list[str]) -> Iterator[list[str]]:
+    """Upload groups under UPLOAD_BYTES (base64 grows by 4/3) and central's record limit,
+    sized from the stored envelope lengths without reading the envelopes."""
+    chunk: list[str] = []
+    size = 0
+    for start in range(0, len(ids), MAX_RECORDS_PER_KNOWN):
+        part = ids[start:start + MAX_RECORDS_PER_KNOWN]
+        sizes = {rid: n for rid, n in db.session.execute(
+            sa.select(Record.id, sa.func.length(Record.envelope)).where(Record.id.in_(part))).tuples()}
+        for rid in part:
+            cost = int(sizes.get(rid) or 0) * 4 // 3 + 64
+            if chunk and (size + cost > UPLOAD_BYTES or len(chunk) >= MAX_RECORDS_PER_PUSH):
+                yield chunk
+                chunk, size = [], 0
+            chunk.append(rid)
+            size += cost
+    if chunk:
+        yield chunk
+
+
+def _read_results(inst: Installation, answer: Any, summary: SyncSummary) -> tuple[list[Any], dict[str, str]]:
+    """Central's per-record results, and the receipt digests its one signature vouches for."""
+    results = answer.get("results") if isinstance(answer, dict) else None
+    if not isinstance(results, list):
+        raise SyncFailed(_l("Central's answer was not understood. Nothing was marked as synced."))
+    summary.clock_skew_seconds = int(answer.get("clock_skew_seconds") or 0)
+    vouched = vouched_receipts(answer.get("receipts_statement"), inst.central_signing_public_key or b"")
+    return results, vouched
+
+
+def _settle(inst: Installation, sent: dict[str, str], answer: tuple[list[Any], dict[str, str]],
+            summary: SyncSummary) -> set[str]:
+    """Count central's answers; mark synced what a valid receipt covers. Returns the ids
+    central gave a final answer for ("unknown" ones still need their envelope)."""
+    results, vouched = answer
+    settled: list[tuple[str, str, bytes]] = []
+    problems: list[tuple[str, str]] = []
+    handled: set[str] = set()
+    for item in results:
+        if not isinstance(item, dict) or item.get("id") not in sent:
+            continue
+        status = item.get("status")
+        record_id = str(item["id"])
+        if status == "unknown":
+            continue
+        handled.add(record_id)
+        if status in ("accepted", "duplicate"):
+            summary.accepted += status == "accepted"
+            summary.duplicate += status == "duplicate"
+            raw = _valid_receipt(inst, record_id, sent[record_id], item.get("receipt"),
+                                 vouched.get(record_id))
+            if raw is not None:
+                settled.append((record_id, sent[record_id], raw))
+            else:
+                summary.problems.append(f"{record_id}: receipt not valid")
+        else:
+            # Central's final "no": kept here with the reason, out of the outbox until retried.
+            kind = "conflict" if status == "conflict" else "refused"
+            summary.conflict += kind == "conflict"
+            summary.refused += kind == "refused"
+            problems.append((record_id, f"{kind}: {str(item.get('reason') or '')[:60]}"))
+            summary.problems.append(f"{record_id}: {kind} ({item.get('reason')})")
+    # One durable commit per answer; a crash before it only means a re-send, answered "duplicate".
+    summary.marked_synced += record_receipts(settled, problems=problems)
+    return handled
+
+
+def _valid_receipt(inst: Installation, record_id: str, sha256: str, receipt_text: object,
+                   vouched: str | None = None) -> bytes | None:
+    """Only a receipt signed by central (itself, or vouched for by central's signed statement
+    for this answer), for this record and these exact bytes, marks it synced."""
+    try:
+        raw = unb64(receipt_text, "receipt", max_len=4096)
+        receipt = check_receipt(raw, inst.central_signing_public_key or b"", vouched=vouched)
+    except ProtocolError:
+        return None
+    if receipt.record_id != record_id or receipt.sha256 != sha256:
+        return None
+    return raw

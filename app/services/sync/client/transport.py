@@ -1,0 +1,117 @@
+"""Station to central over HTTP(S): the connection, TLS pinning, signed request headers.
+
+The transport moves bytes and decodes JSON; it knows nothing of records or the
+push protocol. Every failure becomes :class:`SyncFailed` with a plain message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import ssl
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from app.config import is_loopback
+from app.crypto import sign
+from app.extensions import db
+from app.models import Installation
+from app.protocol.messages import b64, request_message
+from app.services.errors import SyncFailed
+
+TIMEOUT = 20.0
+MAX_RESPONSE = 64 * 1024 * 1024
+
+
+def check_url(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise SyncFailed(_l("The central address must look like https://central.example.org"))
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise SyncFailed(_l("Central must be reached over https (plain http only on this computer)."))
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def connect(url: str, pin: str | None, timeout: float) -> http.client.HTTPConnection:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme == "http":
+        return http.client.HTTPConnection(host, parts.port or 80, timeout=timeout)
+    context = ssl.create_default_context()
+    if pin:
+        # A self-signed central: trust exactly this certificate (by SHA-256), nothing else.
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    conn = http.client.HTTPSConnection(host, parts.port or 443, timeout=timeout, context=context)
+    if pin:
+        conn.connect()
+        sock = conn.sock
+        der = sock.getpeercert(binary_form=True) if isinstance(sock, ssl.SSLSocket) else None
+        if not der or hashlib.sha256(der).hexdigest() != pin.lower().replace(":", ""):
+            conn.close()
+            raise SyncFailed(_l("Central's certificate does not match the pinned fingerprint."))
+    return conn
+
+
+def request(inst: Installation | None, url: str, method: str, path: str, body: bytes | None = None,
+             *, sign_as: Installation | None = None, timeout: float | None = None) -> Any:
+    """One signed (or, for enrolment, unsigned) exchange; the decoded JSON or SyncFailed."""
+    full_path = (urlsplit(url).path.rstrip("/") + path) or "/"
+    payload = body or b""
+    headers = signature_headers(sign_as, method, full_path, payload) if sign_as is not None else {}
+    pin = inst.central_tls_pin if inst else None
+    return exchange(url, pin, method, full_path, payload, headers, timeout)
+
+
+def exchange(url: str, pin: str | None, method: str, full_path: str, payload: bytes,
+              signature: dict[str, str], timeout: float | None = None) -> Any:
+    """Move the bytes and decode the answer. No database and no keys: safe in a worker thread."""
+    headers = {"Content-Type": "application/json", "Accept": "application/json", **signature}
+    try:
+        conn = connect(url, pin, timeout or TIMEOUT)
+        try:
+            conn.request(method, full_path, body=payload if method != "GET" else None, headers=headers)
+            response = conn.getresponse()
+            raw = response.read(MAX_RESPONSE + 1)
+        finally:
+            conn.close()
+    except TimeoutError:
+        raise SyncFailed(_l("Central did not answer in time. Nothing was marked as synced.")) from None
+    except ssl.SSLCertVerificationError:
+        raise SyncFailed(_l("Central's certificate could not be verified. Nothing was sent.")) from None
+    except (OSError, http.client.HTTPException):
+        raise SyncFailed(_l("Central cannot be reached (no connection, or the connection was cut). "
+                            "Nothing was lost; sync will try again.")) from None
+    content_type = response.getheader("Content-Type", "")
+    if "application/json" not in content_type or len(raw) > MAX_RESPONSE:
+        raise SyncFailed(_l("The answer did not come from tip-screen central (perhaps a Wi-Fi login "
+                            "page). Nothing was marked as synced."))
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise SyncFailed(_l("Central's answer was damaged. Nothing was marked as synced.")) from None
+    if response.status >= 500:
+        raise SyncFailed(_l("Central had an internal error. Nothing was marked as synced; try later."))
+    if response.status >= 400:
+        message = data.get("message") if isinstance(data, dict) else None
+        raise SyncFailed(_l("Central refused the request: %(why)s", why=str(message or response.status)))
+    return data
+
+
+def signature_headers(inst: Installation, method: str, path: str, body: bytes) -> dict[str, str]:
+    if inst.api_private_key is None or inst.station_id is None:
+        raise SyncFailed(_l("This station is not enrolled with a central server yet."))
+    # The counter is stored before the request goes out, so it never repeats after a crash.
+    counter = db.session.execute(
+        sa.update(Installation).values(request_counter=Installation.request_counter + 1)
+        .returning(Installation.request_counter)).scalar_one()
+    db.session.commit()
+    timestamp = int(time.time())
+    message = request_message(method, path, inst.station_id, int(counter), timestamp, body)
+    return {"X-TS-Station": inst.station_id, "X-TS-Counter": str(counter),
+            "X-TS-Timestamp": str(timestamp), "X-TS-Signature": b64(sign(inst.api_private_key, message))}
