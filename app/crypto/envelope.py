@@ -10,6 +10,10 @@ The byte-exact layout is in docs/envelope.md. In short::
 Only the header is plaintext, and it holds only the metadata DESIGN.md
 allows. The body is padded to a power-of-two bucket (at least 4 KiB) so its
 size says little about how much a respondent disclosed.
+
+One module on purpose (about 400 lines): it is the whole wire format, read side
+by side with docs/envelope.md and its known-answer tests; splitting the writer
+from the parser would put the two halves of each field's layout in two places.
 """
 
 from __future__ import annotations
