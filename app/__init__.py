@@ -6,6 +6,7 @@ import logging
 import sys
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import i18n
 from app.config import PROJECT_ROOT, Config, ConfigError, load_config
@@ -47,6 +48,10 @@ def create_app(config: Config | None = None) -> Flask:
         BABEL_TRANSLATION_DIRECTORIES=str(i18n.TRANSLATIONS_DIR),
     )
     _configure_logging(app)
+    if config.trusted_proxies:
+        # Only then is a forwarded client address believed (login throttling counts by it).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxies,  # type: ignore[method-assign]
+                                x_proto=config.trusted_proxies)
 
     from app import models  # noqa: F401  (registers every table on the metadata)
 

@@ -59,6 +59,9 @@ class Config:
     sync_interval_seconds: int = 300
     # Central: the address stations use to reach this server (shown with enrolment codes).
     public_url: str = ""
+    # Proxies in front of this server whose X-Forwarded-For / -Proto to believe (0: none;
+    # the client's address is then the connection's, whatever a header claims).
+    trusted_proxies: int = 0
     hotlines: dict[str, str] = field(default_factory=lambda: {"1300": "Prachabodi Center 1300"})
     testing: bool = False
 
@@ -75,6 +78,8 @@ class Config:
             raise ConfigError("sync_interval_seconds must be 0 or more")
         if self.retention_days < 0:
             raise ConfigError("retention_days must be 0 or more")
+        if not 0 <= self.trusted_proxies <= 5:
+            raise ConfigError("trusted_proxies must be between 0 and 5")
         if self.login_max_failures < 1 or self.login_lockout_minutes < 1:
             raise ConfigError("login_max_failures and login_lockout_minutes must be 1 or more")
 
@@ -103,6 +108,7 @@ _ALLOWED_KEYS = {
     "retention_days": int,
     "sync_interval_seconds": int,
     "public_url": str,
+    "trusted_proxies": int,
     "hotlines": dict,
 }
 

@@ -9,7 +9,7 @@ from app.auth import bp
 from app.auth.forms import LoginForm, LogoutForm
 from app.services import accounts, records
 from app.services.accounts import keyring, sessions
-from app.services.errors import LoginFailed, LoginThrottled, ServiceError
+from app.services.errors import LoginBusy, LoginFailed, LoginThrottled, ServiceError
 from app.web.access import ANY_USER, allow, public, safe_next
 
 
@@ -24,11 +24,12 @@ def login() -> Any:
     if form.validate_on_submit():
         passphrase = form.passphrase.data or ""
         try:
-            user = accounts.authenticate(form.username.data or "", passphrase)
+            user = accounts.authenticate(form.username.data or "", passphrase,
+                                         source=request.remote_addr or "unknown")
             secret = keyring.open_user_slot(user, passphrase)
-        except (LoginFailed, LoginThrottled) as exc:
+        except (LoginFailed, LoginThrottled, LoginBusy) as exc:
             flash(str(exc), "error")
-            status = 429 if isinstance(exc, LoginThrottled) else 401
+            status = {LoginThrottled: 429, LoginBusy: 503}.get(type(exc), 401)
         except ServiceError as exc:
             flash(str(exc), "error")
             status = 403

@@ -23,7 +23,7 @@ def unlock_as_admin(username: str, from_stdin: bool) -> bytes | None:
 
     passphrase = read_line(f"Passphrase of administrator {username}", from_stdin)
     try:
-        admin = accounts.authenticate(username, passphrase)
+        admin = accounts.authenticate(username, passphrase, source=accounts.LOCAL_OPERATOR)
         if admin.role is not Role.ADMIN:
             raise click.ClickException(f"'{username}' is not an administrator.")
         return keyring.open_user_slot(admin, passphrase)

@@ -15,7 +15,7 @@ def _unlock(username: str | None, from_stdin: bool) -> tuple[object, bytes]:
     name = username or accounts.first_admin_name()
     passphrase = read_line(f"Passphrase of {name}", from_stdin)
     try:
-        user = accounts.authenticate(name, passphrase)
+        user = accounts.authenticate(name, passphrase, source=accounts.LOCAL_OPERATOR)
         secret = keyring.open_user_slot(user, passphrase)
     except ServiceError as exc:
         raise click.ClickException(f"{exc} Nothing was changed.") from None

@@ -21,6 +21,4 @@ class User(db.Model):  # type: ignore[name-defined]
     passphrase_hash: Mapped[str] = mapped_column(sa.String(255))
     locale: Mapped[str | None] = mapped_column(sa.String(8))
     active: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

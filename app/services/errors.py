@@ -48,6 +48,10 @@ class LoginThrottled(ServiceError):
     pass
 
 
+class LoginBusy(ServiceError):
+    """Too many key derivations at once in this process; nothing was counted or changed."""
+
+
 class Locked(ServiceError):
     """The key is not unlocked in this session."""
 

@@ -8,7 +8,7 @@ from app.extensions import db
 from app.models import AuthSession, User
 from app.models.types import utcnow
 from app.roles import Role
-from tests.support.web import csrf_from, login, post_form
+from tests.support.web import csrf_from, let_lockouts_end, login, post_form
 
 
 def test_admin_logs_in_and_out(client, installed):
@@ -45,10 +45,7 @@ def test_throttling_after_repeated_failures(app, client, installed):
     # Even the right passphrase is refused while the account is locked out.
     still = login(client, "admin", installed["passphrase"])
     assert still.status_code == 429
-    with app.app_context():
-        user = db.session.scalar(sa.select(User).where(User.username == "admin"))
-        user.locked_until = utcnow() - timedelta(seconds=1)
-        db.session.commit()
+    let_lockouts_end(app)
     assert login(client, "admin", installed["passphrase"]).status_code == 302
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import struct
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,13 +18,12 @@ from app.config import SQLITE_NAME, Config, load_config, write_initial_config
 from app.crypto import PRODUCTION_KDF, TEST_KDF, SlotError, WrongPassphrase, open_slot, slot_params
 from app.extensions import db
 from app.models import AuthSession, KeySlot, Record, User
-from app.models.types import utcnow
 from app.roles import Role
 from app.services import accounts, records, setup
 from app.services.accounts import keyring
 from app.services.accounts.kdf import kdf_params
 from tests.records.scan import files_under, hits
-from tests.support.web import csrf_from, login
+from tests.support.web import account_guesses, csrf_from, let_lockouts_end, login
 
 WRONG = "wrong passphrase canary ผิด"
 
@@ -56,7 +54,7 @@ def test_wrong_passphrase_fails_cleanly_and_counts_toward_throttling(app, client
         assert response.status_code == expected, attempt
         body = response.get_data(as_text=True)
         assert WRONG not in body  # the passphrase is not echoed back
-        assert _user(app, "admin").failed_logins == min(attempt, limit)  # throttled: not even checked
+        assert account_guesses(app) == min(attempt, limit)  # throttled: not even checked
         assert len(keys) == 0 and _sessions(app) == 0
         with client.session_transaction() as cookie:
             assert "sid" not in cookie
@@ -65,16 +63,14 @@ def test_wrong_passphrase_fails_cleanly_and_counts_toward_throttling(app, client
     throttled = login(client, "admin", installed["passphrase"])
     assert throttled.status_code == 429
     assert len(keys) == 0 and _sessions(app) == 0
-    assert _user(app, "admin").locked_until is not None
+    assert account_guesses(app) == limit
     # The wrong passphrase is nowhere: not in the logs, not on disk.
     assert hits(caplog.text.encode(), [WRONG]) == []
     assert [p for p in files_under(Path(app.instance_path)) if hits(p.read_bytes(), [WRONG])] == []
     # When the lockout ends, the right passphrase unlocks the key and resets the count.
-    with app.app_context():
-        db.session.execute(sa.update(User).values(locked_until=utcnow() - timedelta(seconds=1)))
-        db.session.commit()
+    let_lockouts_end(app)
     assert login(client, "admin", installed["passphrase"]).status_code == 302
-    assert len(keys) == 1 and _user(app, "admin").failed_logins == 0
+    assert len(keys) == 1 and account_guesses(app) == 0
 
 
 def test_wrong_passphrase_does_not_open_the_slot(app, installed):

@@ -9,6 +9,7 @@ the other modules are imported by name:
 """
 
 from app.services.accounts.users import (
+    LOCAL_OPERATOR,
     authenticate,
     check_new_account,
     create_user,
@@ -22,5 +23,6 @@ from app.services.accounts.users import (
     set_locale,
 )
 
-__all__ = ["authenticate", "check_new_account", "create_user", "find_user", "first_admin_name", "get_user",
-           "list_users", "normalize_username", "reset_passphrase", "set_active", "set_locale"]
+__all__ = ["LOCAL_OPERATOR", "authenticate", "check_new_account", "create_user", "find_user",
+           "first_admin_name", "get_user", "list_users", "normalize_username", "reset_passphrase",
+           "set_active", "set_locale"]

@@ -29,7 +29,7 @@ from app.crypto import (
 from app.extensions import db
 from app.models import Installation, KeySlot, User
 from app.roles import Role
-from app.services.accounts.kdf import kdf_params
+from app.services.accounts.kdf import kdf_params, kdf_turn
 from app.services.errors import ServiceError
 
 SIGNING_KEY_AAD = b"tip-screen/v1/station-signing-key"
@@ -144,7 +144,8 @@ def open_user_slot(user: User, passphrase: str) -> bytes | None:
     if row is None:
         return None
     try:
-        return open_slot(row.slot, passphrase)
+        with kdf_turn():
+            return open_slot(row.slot, passphrase)
     except CryptoError:
         raise ServiceError(_l("Your key could not be unlocked. Ask an administrator to set a "
                               "new passphrase for you.")) from None

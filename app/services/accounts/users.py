@@ -1,10 +1,10 @@
-"""Accounts: create, authenticate (with per-account throttling), reset, change language."""
+"""Accounts: create, authenticate (throttled per account and address), reset, change language."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from math import ceil
 
@@ -17,13 +17,12 @@ from app.extensions import db
 from app.models import User
 from app.models.types import utcnow
 from app.roles import Role
-from app.services import installation
+from app.services import installation, throttle
 from app.services.accounts import keyring, passphrase_policy, sessions
-from app.services.accounts.kdf import kdf_params
+from app.services.accounts.kdf import kdf_params, kdf_turn
 from app.services.errors import Locked, LoginFailed, LoginThrottled, ValidationFailed
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-MAX_LOCKOUT = timedelta(hours=1)
 
 
 def normalize_username(username: str) -> str:
@@ -74,49 +73,70 @@ def create_user(username: str, role: Role | str, passphrase: str, *, secret: byt
     return user
 
 
+# Guesses are counted per account *and* address, so a stranger guessing at an
+# administrator's account locks out only himself; an address guessing at many
+# accounts is slowed as a whole. Unknown usernames are counted and answered
+# exactly like known ones. The machine's operator at the command line has a
+# count of his own, which no failure on the web can lock.
+ACCOUNT_GUESSES = "login"
+ADDRESS_GUESSES = "login-from"
+ADDRESS_FACTOR = 4  # an address may fail this many times the per-account limit
+LOCAL_OPERATOR = "local-cli"  # the ``source`` of the command line
+
+
 @lru_cache(maxsize=2)
 def _dummy_hash(profile: str) -> str:
     return hash_passphrase("not-a-real-passphrase-0000", kdf_params())
 
 
-def _lockout_message(user: User) -> object:
-    remaining = (user.locked_until or utcnow()) - utcnow()
-    minutes = max(1, ceil(remaining.total_seconds() / 60))
-    return _l("Too many wrong passphrases for this account. Wait %(n)d minute(s) and try again, "
-              "or ask an administrator.", n=minutes)
+def _minutes(until: datetime) -> int:
+    return max(1, ceil((until - utcnow()).total_seconds() / 60))
 
 
-def authenticate(username: str, passphrase: str) -> User:
-    """The user, if the passphrase is right. Every wrong passphrase counts toward a lockout."""
+def _rules() -> tuple[throttle.Rule, throttle.Rule]:
     cfg = current_app.config["TIP"]
-    user = find_user(username)
-    if user is None or not user.active:
-        # Spend the same time as a real check, so timing does not reveal accounts.
-        verify_passphrase(_dummy_hash(cfg.kdf_profile), passphrase)
+    base = timedelta(minutes=cfg.login_lockout_minutes)
+    return (throttle.Rule(ACCOUNT_GUESSES, cfg.login_max_failures, base),
+            throttle.Rule(ADDRESS_GUESSES, cfg.login_max_failures * ADDRESS_FACTOR, base))
+
+
+def _check_locks(account: throttle.Rule, account_key: str, address: throttle.Rule,
+                 address_key: str | None) -> None:
+    until = throttle.locked_until(account, account_key)
+    if until is not None:
+        raise LoginThrottled(_l("Too many wrong passphrases for this account. Wait %(n)d minute(s) and "
+                                "try again, or ask an administrator.", n=_minutes(until)))
+    until = throttle.locked_until(address, address_key) if address_key else None
+    if until is not None:
+        raise LoginThrottled(_l("Too many failed logins from this device. Wait %(n)d minute(s) and "
+                                "try again.", n=_minutes(until)))
+
+
+def authenticate(username: str, passphrase: str, *, source: str) -> User:
+    """The user, if the passphrase is right. ``source``: the client's address, or
+    :data:`LOCAL_OPERATOR` for the command line. Every wrong guess is counted."""
+    name = normalize_username(username)
+    account, address = _rules()
+    account_key = throttle.key(ACCOUNT_GUESSES, name, source)
+    address_key = None if source == LOCAL_OPERATOR else throttle.key(ADDRESS_GUESSES, source)
+    _check_locks(account, account_key, address, address_key)
+    user = find_user(name)
+    with kdf_turn():
+        if user is None or not user.active:
+            # Spend the same time as a real check, so timing does not reveal accounts.
+            verify_passphrase(_dummy_hash(current_app.config["TIP"].kdf_profile), passphrase)
+            right = False
+        else:
+            try:
+                right = verify_passphrase(user.passphrase_hash, passphrase)
+            except CryptoError:
+                right = False  # a damaged stored hash: refuse, never crash
+    if not right or user is None:
+        throttle.count_failure(*(k for k in (account_key, address_key) if k))
+        _check_locks(account, account_key, address, address_key)
         raise LoginFailed(_l("Wrong username or passphrase."))
-    now = utcnow()
-    if user.locked_until is not None and user.locked_until > now:
-        raise LoginThrottled(_lockout_message(user))
-    try:
-        right = verify_passphrase(user.passphrase_hash, passphrase)
-    except CryptoError:
-        right = False  # a damaged stored hash: refuse, never crash
-    if not right:
-        db.session.execute(sa.update(User).where(User.id == user.id)
-                           .values(failed_logins=User.failed_logins + 1))
-        db.session.refresh(user)
-        over = user.failed_logins - cfg.login_max_failures
-        if over >= 0:
-            lock = timedelta(minutes=cfg.login_lockout_minutes) * (2 ** min(over, 6))
-            user.locked_until = now + min(lock, MAX_LOCKOUT)
-        db.session.commit()
-        if over >= 0:
-            raise LoginThrottled(_lockout_message(user))
-        raise LoginFailed(_l("Wrong username or passphrase."))
-    if user.failed_logins or user.locked_until:
-        user.failed_logins = 0
-        user.locked_until = None
-        db.session.commit()
+    throttle.clear(account_key)
+    db.session.commit()
     return user
 
 
@@ -131,8 +151,7 @@ def reset_passphrase(user: User, new_passphrase: str, *, secret: bytes | None) -
             raise Locked(_l("Unlock the key first: log in again as an administrator."))
         keyring.put_slot(user, new_passphrase, secret, inst.local_key_id or "")
     user.passphrase_hash = hash_passphrase(new_passphrase, kdf_params())
-    user.failed_logins = 0
-    user.locked_until = None
+    throttle.clear_subject(ACCOUNT_GUESSES, user.username)  # a new passphrase lifts every lock
     # A new passphrase ends every open session of that account.
     sessions.end_for_user(user.id)
     db.session.commit()
