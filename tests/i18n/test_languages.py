@@ -47,7 +47,9 @@ def test_other_text_is_left_exactly_as_typed(app, start, text):
     assert stored["value"] == text and "zawgyi_original" not in stored
 
 
-@pytest.mark.parametrize("typed, expected", [("12", 12), ("๑๒", 12), ("၁၂", 12), ("໑໒", 12), ("១២", 12)])
+@pytest.mark.parametrize("typed, expected", [("12", 12), ("๑๒", 12), ("၁၂", 12), ("໑໒", 12), ("១២", 12),
+                                             ("\u1091\u1092", 12),  # Shan digits (Myanmar block)
+                                             ("\ua9f1\ua9f2", 12)])  # Tai Laing digits (Myanmar Extended-B)
 def test_numbers_in_every_script(app, start, typed, expected):
     interview: Interview = start()
     assert interview.autosave(q_hours_per_day=typed).get_json()["ok"]
