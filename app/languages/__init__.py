@@ -28,7 +28,6 @@ __all__ = [
     "Language",
     "Script",
     "buddhist_era",
-    "get",
     "normalize_digits",
 ]
 
@@ -43,10 +42,6 @@ NATIVE_NAMES: Final[dict[str, str]] = {language.code: language.native_name for l
 BUDDHIST_ERA: Final[frozenset[str]] = frozenset(
     language.code for language in LANGUAGES if language.calendar == "buddhist"
 )
-
-
-def get(code: str) -> Language | None:
-    return next((language for language in LANGUAGES if language.code == code), None)
 
 
 def buddhist_era(code: object) -> bool:
