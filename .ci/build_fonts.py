@@ -18,7 +18,6 @@ import argparse
 import hashlib
 import io
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from fontTools import subset
@@ -29,38 +28,12 @@ OUT_DIR = ROOT / "app" / "static" / "fonts"
 SRC_DIR = Path("/usr/share/fonts/truetype/noto")
 COPYRIGHT = Path("/usr/share/doc/fonts-noto-core/copyright")
 
-# Characters every script subset keeps besides its own block: zero-width
-# space / non-joiner / joiner (line breaking and shaping control) and the
-# dotted circle that shapers draw under a mark with no base.
-SHARED = [(0x200B, 0x200D), (0x25CC, 0x25CC)]
+# Which scripts get a font, their ranges and the file names come from the
+# declared languages (app/languages/declared.py, via app.languages.fonts).
+sys.path.insert(0, str(ROOT))
+from app.languages.fonts import FontFace, font_faces  # noqa: E402
 
-
-@dataclass(frozen=True)
-class Face:
-    source: str
-    output: str
-    ranges: tuple[tuple[int, int], ...]
-
-
-SCRIPTS: dict[str, tuple[tuple[int, int], ...]] = {
-    "thai": ((0x0E00, 0x0E7F),),
-    "lao": ((0x0E80, 0x0EFF),),
-    "myanmar": ((0x1000, 0x109F), (0xA9E0, 0xA9FF), (0xAA60, 0xAA7F)),
-    "khmer": ((0x1780, 0x17FF), (0x19E0, 0x19FF)),
-}
-
-FAMILIES = {"thai": "Thai", "lao": "Lao", "myanmar": "Myanmar", "khmer": "Khmer"}
-WEIGHTS = ("Regular", "Bold")
-
-FACES = [
-    Face(
-        source=f"NotoSans{FAMILIES[script]}-{weight}.ttf",
-        output=f"noto-sans-{script}-{weight.lower()}.woff2",
-        ranges=ranges + tuple(SHARED),
-    )
-    for script, ranges in SCRIPTS.items()
-    for weight in WEIGHTS
-]
+FACES = list(font_faces())
 
 
 def _options() -> subset.Options:
@@ -81,7 +54,7 @@ def _options() -> subset.Options:
     return options
 
 
-def build_face(face: Face, src_dir: Path) -> bytes:
+def build_face(face: FontFace, src_dir: Path) -> bytes:
     font = TTFont(src_dir / face.source, recalcTimestamp=False)
     unicodes = [cp for lo, hi in face.ranges for cp in range(lo, hi + 1)]
     subsetter = subset.Subsetter(options=_options())
@@ -93,7 +66,7 @@ def build_face(face: Face, src_dir: Path) -> bytes:
     return buf.getvalue()
 
 
-def licence_text(faces: list[Face], src_dir: Path, copyright_file: Path) -> str:
+def licence_text(faces: list[FontFace], src_dir: Path, copyright_file: Path) -> str:
     """OFL.txt: each source font's copyright notice, then the OFL 1.1 text.
 
     The licence text is the ``License: OFL-1.1`` paragraph of the Debian
@@ -144,14 +117,14 @@ def main(argv: list[str] | None = None) -> int:
         ofl.write_bytes(licence)
     for face in FACES:
         data = build_face(face, args.src)
-        target = args.out / face.output
+        target = args.out / face.file
         digest = hashlib.sha256(data).hexdigest()[:16]
         if args.check:
             if not target.exists() or target.read_bytes() != data:
-                stale.append(face.output)
+                stale.append(face.file)
         else:
             target.write_bytes(data)
-        print(f"{face.output:40} {len(data):7d} bytes  sha256:{digest}")
+        print(f"{face.file:40} {len(data):7d} bytes  sha256:{digest}")
     if stale:
         print("stale: " + ", ".join(stale), file=sys.stderr)
         return 1

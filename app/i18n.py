@@ -3,6 +3,7 @@
 Order: the logged-in user's profile, then the ``lang`` cookie (set by the
 language switcher), then the browser's Accept-Language, then English.
 Anything not in LOCALES is ignored, so a bad cookie or header falls back.
+The locales, their names and calendars are declared in app/languages/declared.py.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ import logging
 
 from flask import Flask, g, has_request_context, request
 
+from app import languages
 from app.config import PROJECT_ROOT
 
-LOCALES = ("en", "th", "my", "lo", "km")
-DEFAULT_LOCALE = "en"
-LOCALE_NAMES = {"en": "English", "th": "ไทย", "my": "မြန်မာ", "lo": "ລາວ", "km": "ខ្មែរ"}
+LOCALES = languages.CODES
+DEFAULT_LOCALE = languages.DEFAULT
+LOCALE_NAMES = languages.NATIVE_NAMES
 TRANSLATIONS_DIR = PROJECT_ROOT / "translations"
 LANG_COOKIE = "lang"
 
@@ -40,9 +42,8 @@ def select_locale() -> str:
 
 def missing_catalogs() -> list[str]:
     return [
-        loc for loc in LOCALES
-        if loc != DEFAULT_LOCALE
-        and not (TRANSLATIONS_DIR / loc / "LC_MESSAGES" / "messages.mo").is_file()
+        loc for loc in languages.TRANSLATED
+        if not (TRANSLATIONS_DIR / loc / "LC_MESSAGES" / "messages.mo").is_file()
     ]
 
 
@@ -50,6 +51,8 @@ def init_app(app: Flask) -> None:
     from flask_babel import get_locale
 
     check_catalogs(app)
+    # In templates: {% if ui_lang is buddhist_era %} (Thai dates are typed and shown in BE).
+    app.jinja_env.tests["buddhist_era"] = languages.buddhist_era
 
     @app.context_processor
     def _locale_context() -> dict[str, object]:

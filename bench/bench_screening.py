@@ -43,6 +43,9 @@ from _station import (  # noqa: E402
     verdict,
 )
 
+sys.path.insert(0, str(ROOT))
+from app.languages import DEFAULT, TRANSLATED  # noqa: E402
+
 RENDER_P95_MS = 50.0
 AUTOSAVE_P95_MS = 100.0
 JS_GZIP_KB = 30.0
@@ -51,7 +54,7 @@ LATER_PAGE_KB = 30.0
 COLD_START_S = 3.0
 RSS_MB = 200.0
 
-LANGS = ("th", "my", "lo", "km", "en")
+LANGS = (*TRANSLATED, DEFAULT)
 # (question id, possible raw values): one autosave posts one of these.
 ANSWERS: list[tuple[str, tuple[str, ...]]] = [
     ("q_respondent_name", ()),  # free text, generated

@@ -18,6 +18,7 @@ from app.extensions import db
 from app.roles import Role
 from app.services import accounts, setup
 from app.services.accounts import keyring
+from tests.support import testdata as shared_testdata
 from tests.support.interview import Interview
 from tests.support.web import csrf_from, login
 
@@ -30,6 +31,12 @@ def make_config(instance: Path, **overrides: Any) -> Config:
         write_initial_config(instance)
     # Cheap key derivation keeps the suite fast; one test checks the production values.
     return load_config(instance).with_overrides(**{"kdf_profile": "test", **overrides})
+
+
+@pytest.fixture(scope="session")
+def testdata() -> Callable[[str], Path]:
+    """``testdata("zawgyi")``: a directory of ../shared/testdata, or skip (fail in CI) saying so."""
+    return shared_testdata.require
 
 
 @pytest.fixture(scope="session")

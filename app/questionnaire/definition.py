@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
+from ..languages import CODES, DEFAULT
 from . import expr
 from .fields import FIELD_TYPES
 from .model import (
@@ -113,8 +114,23 @@ def read_yaml(path: Path) -> tuple[object, list[Problem]]:
 
 @cache
 def schema() -> dict[str, Any]:
+    """The definition schema, its language keys taken from the declared languages."""
     loaded: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    return loaded
+    return with_languages(loaded)
+
+
+def with_languages(schema: dict[str, Any]) -> dict[str, Any]:
+    """Set the schema's language enum and text keys to the declared languages (in place)."""
+    defs = schema["$defs"]
+    defs["language"]["enum"] = list(CODES)
+    defs["localText"]["required"] = [DEFAULT]
+    defs["localText"]["properties"] = {code: {"type": "string", "minLength": 1} for code in CODES}
+    return schema
+
+
+def schema_text() -> str:
+    """``schema.json`` as committed (and copied to ``docs/``); ``.ci/sync_languages.py`` writes it."""
+    return json.dumps(schema(), indent=2, ensure_ascii=False) + "\n"
 
 
 # --------------------------------------------------------------- validation

@@ -6,6 +6,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..languages import CODES
+
 ELEMENTS: tuple[str, ...] = (
     "deceptive_recruitment",
     "coercive_recruitment",
@@ -16,7 +18,7 @@ ELEMENTS: tuple[str, ...] = (
     "forced_criminality",
 )
 STRENGTHS: tuple[str, ...] = ("weak", "medium", "strong")  # weakest first
-LANGUAGES: tuple[str, ...] = ("en", "th", "my", "lo", "km")
+LANGUAGES: tuple[str, ...] = CODES  # declared in app/languages/declared.py
 TIERS: tuple[str, ...] = ("refer_mdt", "possible_victim", "labour_rights", "no_indicators")
 SAFETY_FLAGS: tuple[str, ...] = ("CHILD", "DANGER", "URGENT", "MEDICAL")
 

@@ -14,8 +14,9 @@ from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
+from app.languages import buddhist_era
 from app.questionnaire import Question
-from app.text.dates import DateParseError, parse_date
+from app.text.dates import DateParseError, parse_date, to_buddhist_year
 
 SPECIAL_VALUES = ("__unknown__", "__declined__")
 Reader = Callable[[Question, MultiDict[str, str], str], object]
@@ -31,7 +32,7 @@ def _date_text(text: str, locale: str) -> str:
     if not text:
         return ""
     try:
-        return parse_date(text, locale, buddhist_era=locale == "th").isoformat()
+        return parse_date(text, locale, buddhist_era=buddhist_era(locale)).isoformat()
     except DateParseError:
         return text  # the engine answers with a clear "enter a date" message
 
@@ -92,7 +93,7 @@ def display_date(value: object, locale: str) -> str:
         day = date.fromisoformat(value)
     except ValueError:
         return value
-    year = day.year + 543 if locale == "th" else day.year
+    year = to_buddhist_year(day.year) if buddhist_era(locale) else day.year
     return f"{day.day:02d}/{day.month:02d}/{year}"
 
 

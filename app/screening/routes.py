@@ -9,7 +9,7 @@ from flask import abort, current_app, flash, g, jsonify, redirect, render_templa
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from app import i18n
+from app import i18n, languages
 from app.questionnaire import (
     AnswerError,
     Definition,
@@ -98,7 +98,7 @@ def _day(text: str | None) -> date | None:
     except ValueError:
         pass
     try:
-        return parse_date(text, _ui_lang(), buddhist_era=_ui_lang() == "th")
+        return parse_date(text, _ui_lang(), buddhist_era=languages.buddhist_era(_ui_lang()))
     except ValueError:
         flash(_("Dates in the filter are written as YYYY-MM-DD."), "error")
         return None

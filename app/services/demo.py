@@ -13,12 +13,13 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.languages import DEFAULT, TRANSLATED
 from app.models import Record, User
 from app.questionnaire import AnswerError, Definition, Question, check_answer, visible_questions
 from app.services import questionnaires, records
 from app.services.errors import RecordDamaged
 
-LANGS = ("th", "my", "lo", "km", "en")
+LANGS = (*TRANSLATED, DEFAULT)  # every declared language, English last (the order seeds were made with)
 NAMES = ("Aye", "Somchai", "Sokha", "Bounmy", "Mya", "Nok", "Dara", "Khamla", "Thida", "Lin")
 
 

@@ -8,8 +8,10 @@ example "5 มี.ค. พ.ศ. 2569").
 
 Input (:func:`parse_date`) accepts ``YYYY-MM-DD``, ``DD/MM/YYYY`` (also with
 ``-`` or ``.`` between the parts, and one-digit day or month) and the medium
-format :func:`format_date` shows for the locale, with ASCII, Thai, Lao,
-Myanmar or Khmer digits.
+format :func:`format_date` shows for the locale, with ASCII digits or the
+digits of any declared script (:func:`app.languages.normalize_digits`: Thai,
+Lao, Myanmar, Shan, Khmer ...). Which locales use the Buddhist era is declared
+in ``app/languages/declared.py`` (``calendar="buddhist"``).
 
 Rule for Buddhist-era input: when ``buddhist_era`` is true, a year above
 2400 is read as BE and 543 is taken off; a year of 2400 or less is read as
@@ -32,6 +34,8 @@ from babel.dates import format_date as _babel_format_date
 from babel.dates import get_date_format, get_month_names
 from babel.numbers import format_decimal
 
+from app.languages import BUDDHIST_ERA, normalize_digits
+
 __all__ = [
     "BE_OFFSET",
     "BE_THRESHOLD",
@@ -51,7 +55,7 @@ MIN_YEAR: Final = 1900
 MAX_YEAR: Final = 2200
 BE_LABEL: Final = "พ.ศ."
 #: Locales whose users see Buddhist-era years.
-BE_LOCALES: Final = frozenset({"th"})
+BE_LOCALES: Final = BUDDHIST_ERA
 
 
 class DateParseError(ValueError):
@@ -109,19 +113,9 @@ def format_number(n: int | float | Decimal, locale: str) -> str:
 
 # --- parsing ---------------------------------------------------------------
 
-# Digit zero of each script whose digits are accepted; the next nine code
-# points are one to nine. (app.questionnaire.digits.normalize_digits does the
-# same for the questionnaire; this package stays free of app imports.)
-_DIGIT_ZEROS: Final = (0x0E50, 0x0ED0, 0x1040, 0x17E0)
-_DIGITS: Final = {zero + i: str(i) for zero in _DIGIT_ZEROS for i in range(10)}
-
 _ISO: Final = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _DMY: Final = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
 _MAX_INPUT: Final = 64
-
-
-def _normalize_digits(text: str) -> str:
-    return text.translate(_DIGITS)
 
 
 def _ce_year(year: int, buddhist_era: bool) -> int:
@@ -182,7 +176,7 @@ def parse_date(text: str, locale: str, buddhist_era: bool) -> date:
     loc = _locale(locale)
     if not isinstance(text, str):
         raise DateParseError("a date must be text")
-    cleaned = _normalize_digits(text.strip())
+    cleaned = normalize_digits(text.strip())
     if not cleaned:
         raise DateParseError("no date given")
     if len(cleaned) > _MAX_INPUT:

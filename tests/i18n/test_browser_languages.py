@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from app.languages import CODES, LANGUAGES
 from tests.conftest import PASSPHRASE
 from tests.support.browser import chromium
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-# A character of each script, and the start of its Unicode block as CSS writes it.
-SCRIPTS = {"th": ("U+E00", "ภาษา"), "my": ("U+1000", "မြန်မာ"), "lo": ("U+E80", "ລາວ"),
-           "km": ("U+1780", "ខ្មែរ")}
+# Languages with a bundled font: the start of its Unicode block as the browser writes it
+# in a font's unicodeRange, and the Noto family name.
+SCRIPTS = {language.code: (f"U+{language.script.blocks[0][0]:X}", language.script.font)
+           for language in LANGUAGES if language.script.font}
 
 pytestmark = pytest.mark.browser
 
@@ -73,7 +75,7 @@ def _saved(driver):
     _wait(driver, done)
 
 
-@pytest.mark.parametrize("lang", ["th", "my", "lo", "km", "en"])
+@pytest.mark.parametrize("lang", CODES)
 def test_whole_interview_in_each_language(live_app, lang):
     from selenium.webdriver.common.by import By
 
@@ -94,7 +96,7 @@ def test_whole_interview_in_each_language(live_app, lang):
         legend = driver.find_element(By.CSS_SELECTOR, "#q-q_consent_interview-box .resp-text")
         assert legend.get_attribute("lang") == lang
         if lang in SCRIPTS:
-            block, _sample = SCRIPTS[lang]
+            block, script_name = SCRIPTS[lang]
             driver.execute_script("return document.fonts.ready")
             loaded = driver.execute_script(
                 "return [...document.fonts].filter(f => f.status === 'loaded' && f.family.includes('TS Noto'))"
@@ -104,7 +106,6 @@ def test_whole_interview_in_each_language(live_app, lang):
             # isCustomFont: a web font (ours, the only one the page declares), not the system's
             # Noto (Debian's fonts-noto-core is installed too). Punctuation and digits may come
             # from a system Latin font; no glyph of the script may.
-            script_name = {"th": "Thai", "my": "Myanmar", "lo": "Lao", "km": "Khmer"}[lang]
             ours = [f for f in used if f["isCustomFont"] and script_name in f["familyName"]]
             assert ours and ours[0]["glyphCount"] > 0, used
             assert not [f for f in used if not f["isCustomFont"] and script_name in f["familyName"]], used
@@ -163,3 +164,30 @@ def test_switching_language_mid_interview_keeps_every_answer(live_app):
         driver.get(driver.current_url.split("/s/")[0] + "/s/setup")
         assert driver.find_element(By.ID, "q-q_respondent_name").get_attribute("value") == "Ma Hla"
         assert driver.find_element(By.CSS_SELECTOR, "input[name='q-q_location_type'][value=shelter]").is_selected()
+
+
+def test_an_age_typed_in_shan_digits_raises_the_child_flag(live_app):
+    """Shan digits (U+1090-1099, Myanmar block) typed in the browser are read as a number."""
+    from selenium.webdriver.common.by import By
+
+    app, url = live_app
+    with chromium(360, 740) as driver:
+        _login(driver, url)
+        driver.get(url + "/screenings/new")
+        driver.find_element(By.CSS_SELECTOR, "button[name=respondent_lang][value=my]").click()
+        _wait(driver, lambda d: "/s/setup" in d.current_url)
+        driver.find_element(By.ID, "q-q_respondent_name").send_keys("Sai Shan digits")
+        _saved(driver)
+        _next(driver)
+        _wait(driver, lambda d: "/s/consent" in d.current_url)
+        driver.find_element(By.CSS_SELECTOR, "input[name='q-q_consent_interview'][value=yes]").click()
+        _saved(driver)
+        _next(driver)
+        _wait(driver, lambda d: "/s/safety" in d.current_url)
+        assert not driver.find_elements(By.CSS_SELECTOR, "#flags [data-code='CHILD']")
+        driver.find_element(By.ID, "q-q_age-age").send_keys("\u1091\u1096")  # 16 in Shan digits
+        _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#flags [data-code='CHILD']"))
+        _saved(driver)
+        driver.refresh()
+        _wait(driver, lambda d: d.execute_script("return document.readyState") == "complete")
+        assert driver.find_element(By.ID, "q-q_age-age").get_attribute("value") == "16"

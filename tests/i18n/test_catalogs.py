@@ -10,11 +10,12 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
+from app.languages import TRANSLATED
 from app.text.zawgyi import detect
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "translations"
-LANGS = ["th", "my", "lo", "km"]
+LANGS = list(TRANSLATED)  # every declared language but English
 
 #: Strings that may legitimately read the same in every language (product names).
 SAME_AS_ENGLISH = {"tip-screen"}

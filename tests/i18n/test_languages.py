@@ -11,20 +11,20 @@ import yaml
 
 from tests.support.interview import Interview
 from tests.support.interview import stored_answers as _answers
+from tests.support.testdata import rows
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "zawgyi"
 
-
-def _pairs(limit: int = 6) -> list[tuple[str, str]]:
-    zawgyi = (DATA / "mmgov_zawgyi_src.txt").read_text(encoding="utf-8").splitlines()
-    uni = (DATA / "mmgov_unicode_out.txt").read_text(encoding="utf-8").splitlines()
+def _pairs(data: Path, limit: int = 6) -> list[tuple[str, str]]:
+    zawgyi = (data / "mmgov_zawgyi_src.txt").read_text(encoding="utf-8").splitlines()
+    uni = (data / "mmgov_unicode_out.txt").read_text(encoding="utf-8").splitlines()
     pairs = [(z, u) for z, u in zip(zawgyi, uni, strict=True)
              if z.strip() and not z.startswith("#") and len(z) > 40 and z != u]
     return pairs[:limit]
 
 
-@pytest.mark.parametrize("zawgyi, unicode_text", _pairs())
-def test_zawgyi_free_text_is_stored_as_unicode_with_the_original(app, start, zawgyi, unicode_text):
+@pytest.mark.parametrize("zawgyi, unicode_text", rows("zawgyi", _pairs, width=2))
+def test_zawgyi_free_text_is_stored_as_unicode_with_the_original(app, start, testdata, zawgyi, unicode_text):
+    testdata("zawgyi")
     interview: Interview = start("my")
     body = interview.autosave(q_observation_notes=zawgyi).get_json()
     assert body["ok"] and body["converted"] == {"q_observation_notes": True}
@@ -47,7 +47,9 @@ def test_other_text_is_left_exactly_as_typed(app, start, text):
     assert stored["value"] == text and "zawgyi_original" not in stored
 
 
-@pytest.mark.parametrize("typed, expected", [("12", 12), ("๑๒", 12), ("၁၂", 12), ("໑໒", 12), ("១២", 12)])
+@pytest.mark.parametrize("typed, expected", [("12", 12), ("๑๒", 12), ("၁၂", 12), ("໑໒", 12), ("១២", 12),
+                                             ("\u1091\u1092", 12),  # Shan digits (Myanmar block)
+                                             ("\ua9f1\ua9f2", 12)])  # Tai Laing digits (Myanmar Extended-B)
 def test_numbers_in_every_script(app, start, typed, expected):
     interview: Interview = start()
     assert interview.autosave(q_hours_per_day=typed).get_json()["ok"]
@@ -103,8 +105,8 @@ def test_missing_questionnaire_translation_falls_back_to_english_visibly(app, cl
     shutil.rmtree(target)
 
 
-def test_review_page_tells_the_officer_a_conversion_happened(client, start):
-    zawgyi, _ = _pairs(1)[0]
+def test_review_page_tells_the_officer_a_conversion_happened(client, start, testdata):
+    zawgyi, _ = _pairs(testdata("zawgyi"), 1)[0]
     interview: Interview = start("my")
     interview.autosave(q_observation_notes=zawgyi, q_consent_interview="yes")
     page = client.get(f"/screenings/{interview.id}/review").get_data(as_text=True)

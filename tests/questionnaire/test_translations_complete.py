@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 
 import pytest
 
+from app.languages import LANGUAGES as DECLARED
 from app.questionnaire import Definition
 from app.questionnaire.model import LANGUAGES, LocalText
 from app.text.zawgyi import THRESHOLD, detect
@@ -55,6 +56,10 @@ def texts(default_definition: Definition) -> list[tuple[str, LocalText]]:
     found = list(local_texts(default_definition))
     assert len(found) > 200  # the walk really reached the options and flags
     return found
+
+
+def test_every_declared_language_in_its_own_script_is_checked() -> None:
+    assert set(SCRIPTS) == {language.code for language in DECLARED if language.script.key != "latin"}
 
 
 def test_declares_all_languages(default_definition: Definition) -> None:

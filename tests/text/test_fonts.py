@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from app.languages.fonts import font_faces, font_scripts
+
 ROOT = Path(__file__).resolve().parents[2]
 FONTS = ROOT / "app" / "static" / "fonts"
 CSS = ROOT / "app" / "static" / "css" / "fonts.css"
@@ -34,6 +36,11 @@ REQUIRED_GPOS = {
 FILES = [f"noto-sans-{s}-{w}.woff2" for s in SCRIPTS for w in ("regular", "bold")]
 MAX_BYTES = 60_000
 FIRST_PAGE_BUDGET = 250_000
+
+
+def test_every_declared_font_is_checked_here() -> None:
+    assert set(SCRIPTS) == {script.key for script in font_scripts()}
+    assert sorted(FILES) == sorted(face.file for face in font_faces())
 
 
 @pytest.mark.parametrize("name", FILES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,23 +11,25 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.text.zawgyi import THRESHOLD, ConversionResult, detect, to_unicode, zawgyi_to_unicode
-
-DATA = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "zawgyi"
-
-if not DATA.is_dir():  # pragma: no cover - the data sits beside the repository
-    pytest.skip(f"no Zawgyi test data at {DATA}", allow_module_level=True)
+from tests.support.testdata import rows
 
 
-def _lines(name: str) -> list[str]:
-    return (DATA / name).read_text(encoding="utf-8").splitlines()
+@pytest.fixture(autouse=True, scope="module")
+def data(testdata: Callable[[str], Path]) -> Path:
+    """Every test here runs only with the Zawgyi test data (the fixture says why not)."""
+    return testdata("zawgyi")
+
+
+def _lines(data: Path, name: str) -> list[str]:
+    return (data / name).read_text(encoding="utf-8").splitlines()
 
 
 def _has_myanmar(text: str) -> bool:
     return any("\u1000" <= ch <= "\u109f" for ch in text)
 
 
-def _pairs(zawgyi: str, unicode: str) -> list[tuple[int, str, str]]:
-    zl, ul = _lines(zawgyi), _lines(unicode)
+def _pairs(data: Path, zawgyi: str, unicode: str) -> list[tuple[int, str, str]]:
+    zl, ul = _lines(data, zawgyi), _lines(data, unicode)
     assert len(zl) == len(ul)
     return [
         (i, z, unicodedata.normalize("NFC", u))
@@ -35,18 +38,28 @@ def _pairs(zawgyi: str, unicode: str) -> list[tuple[int, str, str]]:
     ]
 
 
-MMGOV = _pairs("mmgov_zawgyi_src.txt", "mmgov_unicode_out.txt")
-UDHR = _pairs("udhr_mya_zawgyi_out.txt", "udhr_mya_unicode_src.txt")
-ALL = [("mmgov", *p) for p in MMGOV] + [("udhr", *p) for p in UDHR]
+def _mmgov(data: Path) -> list[tuple[int, str, str]]:
+    return _pairs(data, "mmgov_zawgyi_src.txt", "mmgov_unicode_out.txt")
+
+
+def _udhr(data: Path) -> list[tuple[int, str, str]]:
+    return _pairs(data, "udhr_mya_zawgyi_out.txt", "udhr_mya_unicode_src.txt")
+
+
+def _all(data: Path) -> list[tuple[str, int, str, str]]:
+    return [("mmgov", *p) for p in _mmgov(data)] + [("udhr", *p) for p in _udhr(data)]
+
+
+ALL = rows("zawgyi", _all, width=4)
 
 # udhr line 23: "    အေထြေထြညီလာခံ က" is short and ambiguous; the detector
 # gives 0.69, below the threshold, so to_unicode leaves it as typed.
 DETECTION_EXCEPTIONS = {("udhr", 23)}
 
 
-def test_data_is_there() -> None:
-    assert len(MMGOV) > 50
-    assert len(UDHR) > 90
+def test_data_is_there(data: Path) -> None:
+    assert len(_mmgov(data)) > 50
+    assert len(_udhr(data)) > 90
 
 
 @pytest.mark.parametrize(("source", "line", "zawgyi", "unicode"), ALL)
@@ -84,15 +97,15 @@ def test_line_level_match_rate() -> None:
     assert guarded == len(ALL) - len(DETECTION_EXCEPTIONS)
 
 
-def _compatibility() -> list[tuple[float, str]]:
-    rows = []
-    for raw in _lines("compatibility.tsv"):
+def _compatibility(data: Path) -> list[tuple[float, str]]:
+    found = []
+    for raw in _lines(data, "compatibility.tsv"):
         probability, text = raw.split("\t", 1)
-        rows.append((float(probability), text))
-    return rows
+        found.append((float(probability), text))
+    return found
 
 
-@pytest.mark.parametrize(("expected", "text"), _compatibility())
+@pytest.mark.parametrize(("expected", "text"), rows("zawgyi", _compatibility, width=2))
 def test_detector_agrees_with_reference_probabilities(expected: float, text: str) -> None:
     assert detect(text) == pytest.approx(max(expected, 0.0), abs=1e-6)
     result = to_unicode(text)
