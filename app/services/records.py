@@ -42,6 +42,7 @@ from app.models import Installation, Record, RecordState, User
 from app.models.types import utcnow
 from app.protocol import body as record_body
 from app.questionnaire import (
+    FREE_TEXT_TYPES,
     AnswerError,
     Definition,
     FlagHit,
@@ -58,7 +59,7 @@ from app.text.zawgyi import to_unicode
 
 BODY_FORMAT = 1
 SAVE_ATTEMPTS = 8
-TEXT_TYPES = frozenset({"text", "longtext"})
+TEXT_TYPES = FREE_TEXT_TYPES  # typed text (Zawgyi is converted): the types say which
 TIERS = ("refer_mdt", "possible_victim", "labour_rights", "no_indicators")
 MIN_OVERRIDE_REASON = 10
 
