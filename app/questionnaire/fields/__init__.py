@@ -31,9 +31,11 @@ Adding a question type
    ``{{ name }}`` plus each input's suffix, showing ``st[<input key>]``
    (include ``screening/_specials.html`` for "not sure" / "prefers not to say").
 3. Run ``pytest tests/questionnaire/test_field_registry.py``: it fails while
-   a piece is missing, and says what to regenerate if the type brought new
-   settings (``flask questionnaire schema``) or new words (the catalog, see
-   docs/translations.md).
+   a piece is missing or does not work, and asks for the published schema to
+   be regenerated if the type brought new settings (``flask questionnaire
+   schema app/questionnaire/schema.json docs/questionnaire.schema.json``).
+   New words need the catalog updated (docs/translations.md). The test's
+   ``Scale`` type is a worked example.
 
 Nothing else dispatches on type names. See docs/questionnaire.md.
 """
