@@ -6,9 +6,11 @@ import click
 from flask.cli import AppGroup
 
 from app.questionnaire import DefinitionError, validate_file
+from app.questionnaire.definition import schema_text
 from app.services import questionnaires
 
-questionnaire_group = AppGroup("questionnaire", help="Check and list questionnaire definitions.")
+questionnaire_group = AppGroup("questionnaire",
+                               help="Check and list questionnaire definitions; write their schema.")
 
 
 @questionnaire_group.command("validate")
@@ -42,3 +44,16 @@ def list_definitions() -> None:
     for definition in definitions:
         source = "shipped" if definition.path and "instance" not in definition.path.parts else "instance"
         click.echo(f"{definition.id}\t{definition.version}\t{source}")
+
+
+@questionnaire_group.command("schema")
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+def write_schema(paths: tuple[Path, ...]) -> None:
+    """Print the definition JSON Schema, with every question type's settings, or write it
+    to PATHS (app/questionnaire/schema.json and docs/questionnaire.schema.json)."""
+    text = schema_text()
+    if not paths:
+        click.echo(text, nl=False)
+    for path in paths:
+        path.write_text(text, encoding="utf-8")
+        click.echo(f"{path}: written")

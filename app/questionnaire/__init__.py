@@ -1,7 +1,8 @@
 """The questionnaire engine: definitions, answers, skip logic and scoring.
 
 Pure functions over plain data: nothing here imports Flask, SQLAlchemy or the
-request. See docs/questionnaire.md for the file format and the rules.
+request. See docs/questionnaire.md for the file format and the rules, and
+``fields/__init__.py`` for the question types and how to add one.
 """
 
 from pathlib import Path
@@ -16,7 +17,22 @@ from .definition import (
 )
 from .digits import normalize_digits
 from .expr import ExprError, evaluate, holds, parse
-from .fields import FIELD_TYPES, AnswerError, FieldType, check_answer, normalize_answer, register
+from .fields import (
+    FIELD_TYPES,
+    FREE_TEXT_TYPES,
+    AnswerError,
+    DemoContext,
+    FieldType,
+    Input,
+    Words,
+    check_answer,
+    expression_value,
+    field_type,
+    field_type_of,
+    normalize_answer,
+    register,
+    show_answer,
+)
 from .model import (
     ELEMENTS,
     Definition,
@@ -36,10 +52,12 @@ SHIPPED_DIR = Path(__file__).resolve().parent.parent / "questionnaires"
 __all__ = [
     "ELEMENTS",
     "FIELD_TYPES",
+    "FREE_TEXT_TYPES",
     "SHIPPED_DIR",
     "AnswerError",
     "Definition",
     "DefinitionError",
+    "DemoContext",
     "ElementResult",
     "ExprError",
     "FieldType",
@@ -47,6 +65,7 @@ __all__ = [
     "FlagRule",
     "Indicator",
     "IndicatorHit",
+    "Input",
     "LocalText",
     "Option",
     "Outcome",
@@ -54,11 +73,15 @@ __all__ = [
     "Problem",
     "Question",
     "Section",
+    "Words",
     "active_flags",
     "check_answer",
     "discover",
     "effective_answers",
     "evaluate",
+    "expression_value",
+    "field_type",
+    "field_type_of",
     "holds",
     "load_definition",
     "normalize_answer",
@@ -66,6 +89,7 @@ __all__ = [
     "parse",
     "register",
     "score",
+    "show_answer",
     "validate_data",
     "validate_file",
     "visible_questions",

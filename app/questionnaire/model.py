@@ -1,10 +1,11 @@
-"""The questionnaire definition as typed, frozen data (built by ``definition.py``)."""
+"""The questionnaire definition as typed, frozen data (built by ``definition/building.py``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..languages import CODES
 
@@ -80,6 +81,8 @@ class Question:
     allow_declined: bool = True
     core: bool = False
     screener_only: bool = False  # observed or recorded, not asked aloud
+    # The type's own settings that are not attributes above, as written in the file.
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
     def option(self, value: str) -> Option | None:
         return next((o for o in self.options if o.value == value), None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .expr import holds
-from .fields import FIELD_TYPES
+from .fields import field_type_of
 from .model import Definition, Question
 
 
@@ -29,7 +29,7 @@ def visibility(
                 continue
             visible.append(question)
             value = answers.get(question.id)
-            if value is not None and FIELD_TYPES[question.type].answerable:
+            if value is not None and field_type_of(question).answerable:
                 effective[question.id] = value
     return visible, effective
 
@@ -56,6 +56,6 @@ def visible_sections(definition: Definition, answers: Mapping[str, object]) -> l
         for question in section.questions:
             if shown and holds(question.relevant, effective, params):
                 value = answers.get(question.id)
-                if value is not None and FIELD_TYPES[question.type].answerable:
+                if value is not None and field_type_of(question).answerable:
                     effective[question.id] = value
     return shown_ids

@@ -1,25 +1,25 @@
-"""How each question type appears on a page and how its form fields become a raw answer.
+"""The web side of the field-type registry: a question's form fields become a raw
+answer, and a stored answer fills them again.
 
-The web side of the field-type registry: the engine (app.questionnaire.fields)
-validates; this module renders and reads. A new type is one template in
-templates/screening/fields/ plus, if its form fields are special, one reader here.
+Each type lists its form fields as ``inputs`` (app/questionnaire/fields); this
+module reads and fills them by their kind (text, list, date, flag) and leaves
+the rest to the type (``from_form`` / ``to_form``). The inputs are rendered by
+the template the type names (``templates/screening/fields/<name>.html``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
 from app.languages import buddhist_era
-from app.questionnaire import Question
+from app.questionnaire import Input, Question, field_type_of
 from app.text.dates import DateParseError, parse_date, to_buddhist_year
 
 SPECIAL_VALUES = ("__unknown__", "__declined__")
-Reader = Callable[[Question, MultiDict[str, str], str], object]
 
 
 def field_name(question: Question) -> str:
@@ -37,40 +37,39 @@ def _date_text(text: str, locale: str) -> str:
         return text  # the engine answers with a clear "enter a date" message
 
 
-def _plain(question: Question, form: MultiDict[str, str], locale: str) -> object:
-    return form.get(field_name(question), "")
+def _read(field: Input, form: MultiDict[str, str], name: str, locale: str) -> object:
+    key = name + field.suffix
+    if field.kind == "list":
+        return [v for v in form.getlist(key) if v]
+    if field.kind == "flag":
+        return bool(form.get(key))
+    if field.kind == "date":
+        return _date_text(form.get(key, ""), locale)
+    return form.get(key, "")
 
 
-def _multi(question: Question, form: MultiDict[str, str], locale: str) -> object:
-    chosen = [v for v in form.getlist(field_name(question)) if v]
-    return chosen or None
+def _as_posted(field: Input, posted: MultiDict[str, str], name: str) -> object:
+    """An input as it was posted, to show it again as typed."""
+    key = name + field.suffix
+    if field.kind == "list":
+        return posted.getlist(key)
+    if field.kind == "flag":
+        return bool(posted.get(key))
+    return posted.get(key, "")
 
 
-def _date(question: Question, form: MultiDict[str, str], locale: str) -> object:
-    name = field_name(question)
-    text = _date_text(form.get(name, ""), locale)
-    if not text:
-        return None
-    return {"date": text, "estimated": bool(form.get(f"{name}-estimated"))}
-
-
-def _age_or_dob(question: Question, form: MultiDict[str, str], locale: str) -> object:
-    name = field_name(question)
-    age = form.get(f"{name}-age", "").strip()
-    dob = _date_text(form.get(f"{name}-dob", ""), locale)
-    if not age and not dob:
-        return None
-    return {"age": age or None, "dob": dob or None, "estimated": bool(form.get(f"{name}-estimated"))}
-
-
-READERS: dict[str, Reader] = {"multi": _multi, "date": _date, "age_or_dob": _age_or_dob}
+def _empty(field: Input) -> object:
+    return [] if field.kind == "list" else False if field.kind == "flag" else ""
 
 
 def raw_answer(question: Question, form: MultiDict[str, str], locale: str) -> object:
     special = form.get(f"{field_name(question)}-special", "")
     if special in SPECIAL_VALUES:
         return special
-    return READERS.get(question.type, _plain)(question, form, locale)
+    kind = field_type_of(question)
+    name = field_name(question)
+    parts = {field.key: _read(field, form, name, locale) for field in kind.inputs}
+    return kind.from_form(question, parts)
 
 
 def fingerprint(value: object) -> str:
@@ -99,33 +98,22 @@ def display_date(value: object, locale: str) -> str:
 
 def field_state(question: Question, stored: object, posted: MultiDict[str, str] | None,
                 locale: str) -> dict[str, object]:
-    """What a question's inputs show: the value just posted (after an error) or the stored one."""
+    """What a question's inputs show (``st`` in its template): the value just posted
+    (after an error) or the stored one. ``value`` and ``special`` are always there."""
+    kind = field_type_of(question)
     name = field_name(question)
     if posted is not None and f"seen-{question.id}" in posted:
-        return {
-            "value": posted.get(name, ""),
-            "values": posted.getlist(name),
-            "special": posted.get(f"{name}-special", ""),
-            "age": posted.get(f"{name}-age", ""),
-            "dob": posted.get(f"{name}-dob", ""),
-            "estimated": bool(posted.get(f"{name}-estimated")),
-        }
+        state: dict[str, object] = {"value": posted.get(name, ""),
+                                    "special": posted.get(f"{name}-special", "")}
+        state.update({field.key: _as_posted(field, posted, name) for field in kind.inputs})
+        return state
     special = special_of(stored)
-    state: dict[str, object] = {"value": "", "values": [], "special": special, "age": "", "dob": "",
-                                "estimated": False}
+    state = {"value": "", "special": special}
+    state.update({field.key: _empty(field) for field in kind.inputs})
     if special or stored is None:
         state["value"] = special  # radio groups carry the special values themselves
         return state
-    if isinstance(stored, list):
-        state["values"] = stored
-    elif isinstance(stored, dict):
-        state["estimated"] = bool(stored.get("estimated"))
-        if "date" in stored:
-            state["value"] = display_date(stored.get("date"), locale)
-        if stored.get("dob"):
-            state["dob"] = display_date(stored.get("dob"), locale)
-        elif stored.get("age") is not None:
-            state["age"] = str(stored["age"])
-    else:
-        state["value"] = str(stored)
+    kinds = {field.key: field.kind for field in kind.inputs}
+    for key, shown in kind.to_form(question, stored).items():
+        state[key] = display_date(shown, locale) if kinds.get(key) == "date" else shown
     return state

@@ -35,10 +35,12 @@ def in_both(msgid: str, resp_lang: str, ui_lang: str) -> Markup:
 
 
 def template_helpers() -> dict[str, object]:
+    from app.questionnaire import field_type_of
     from app.screening.answers import field_state
 
     return {
         "field_state": field_state,
+        "field_type_of": field_type_of,
         "in_both": in_both,
         **shared_helpers(),
         "state_labels": STATE_LABELS,

@@ -14,6 +14,7 @@ from app.questionnaire import (
     AnswerError,
     Definition,
     active_flags,
+    field_type_of,
     normalize_answer,
     score,
     visible_questions,
@@ -72,7 +73,7 @@ def _build_client_model(definition: Definition) -> dict[str, Any]:
         "params": dict(definition.parameters),
         "sections": [
             {"id": s.id, "relevant": s.relevant,
-             "questions": [{"id": q.id, "relevant": q.relevant, "answerable": q.type != "note"}
+             "questions": [{"id": q.id, "relevant": q.relevant, "answerable": field_type_of(q).answerable}
                            for q in s.questions]}
             for s in definition.sections
         ],
@@ -128,7 +129,8 @@ def resume(record_id: str) -> Any:
     sections = _sections(opened)
     # Resume at the first section with a shown question not yet answered (a hidden one cannot be).
     for section in sections:
-        if any(q.id in shown and q.id not in answered and q.type != "note" for q in section.questions):
+        if any(q.id in shown and q.id not in answered and field_type_of(q).answerable
+               for q in section.questions):
             return redirect(url_for("screening.section", record_id=record_id, section_id=section.id))
     return redirect(url_for("screening.review", record_id=record_id))
 
@@ -146,7 +148,7 @@ def section(record_id: str, section_id: str) -> Any:
         ConfirmForm().validate_on_submit() or abort(400)
         changed = {}
         for question in current.questions:
-            if question.type == "note" or f"seen-{question.id}" not in request.form:
+            if not field_type_of(question).answerable or f"seen-{question.id}" not in request.form:
                 continue
             raw = raw_answer(question, request.form, _ui_lang())
             # Save only what this page changed, so another tab's answer is not overwritten.

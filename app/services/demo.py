@@ -8,60 +8,51 @@ like real ones; ``demo: true`` inside the envelope is what ``purge`` looks for.
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.languages import DEFAULT, TRANSLATED
 from app.models import Record, User
-from app.questionnaire import AnswerError, Definition, Question, check_answer, visible_questions
+from app.questionnaire import (
+    AnswerError,
+    Definition,
+    DemoContext,
+    Question,
+    check_answer,
+    field_type_of,
+    visible_questions,
+)
 from app.services import questionnaires, records
 from app.services.errors import RecordDamaged
 
 LANGS = (*TRANSLATED, DEFAULT)  # every declared language, English last (the order seeds were made with)
 NAMES = ("Aye", "Somchai", "Sokha", "Bounmy", "Mya", "Nok", "Dara", "Khamla", "Thida", "Lin")
+NAME_QUESTIONS = frozenset({"q_respondent_name"})
 
 
-def _raw(question: Question, rng: random.Random, marker: str, lean: float) -> object:
-    """A plausible raw answer; ``lean`` near 1 gives many indicator answers, near 0 few."""
-    free_text = question.type in ("consent", "text", "longtext")
-    if rng.random() < 0.06 and question.allow_unknown and not free_text:
+def _raw(question: Question, demo: DemoContext) -> object:
+    """A plausible raw answer (each type makes up its own); now and then "not sure"."""
+    kind = field_type_of(question)
+    if (demo.rng.random() < 0.06 and question.allow_unknown and kind.allows_specials
+            and not kind.free_text):
         return "__unknown__"
-    if question.type == "consent":
-        return "yes" if rng.random() < 0.92 else "no"
-    if question.type == "yesno":
-        return "yes" if rng.random() < lean else "no"
-    if question.type == "single":
-        return rng.choice(question.options).value
-    if question.type == "multi":
-        plain = [o.value for o in question.options if not o.exclusive]
-        return rng.sample(plain, k=min(len(plain), rng.randint(1, 2)))
-    if question.type in ("text", "longtext"):
-        if question.id == "q_respondent_name":
-            return f"{marker} {rng.choice(NAMES)}"
-        return f"{marker} note {rng.randint(1, 999)}"
-    if question.type == "number":
-        low = int(question.min if question.min is not None else 0)
-        high = int(question.max if question.max is not None else low + 20)
-        return str(rng.randint(low, min(high, low + 20)))
-    if question.type == "age_or_dob":
-        return {"age": str(rng.choice([14, 16, 17, 19, 23, 28, 34, 41])), "dob": None}
-    if question.type == "date":
-        return {"date": (date.today() + timedelta(days=rng.randint(1, 30))).isoformat()}
-    return None
+    return kind.demo_answer(question, demo)
 
 
 def _answers(definition: Definition, rng: random.Random, marker: str) -> dict[str, object]:
-    lean = rng.choice([0.05, 0.3, 0.6, 0.9])
+    # ``lean`` near 1 gives many indicator answers, near 0 few.
+    demo = DemoContext(rng=rng, marker=marker, lean=rng.choice([0.05, 0.3, 0.6, 0.9]),
+                       today=date.today(), names=NAMES, name_questions=NAME_QUESTIONS)
     stored: dict[str, object] = {}
     raw_given: dict[str, object] = {}
     # Answer in document order, only what is visible given the answers so far.
     for _ in range(3):
         for question in visible_questions(definition, stored):
-            if question.id in stored or question.type == "note":
+            if question.id in stored or not field_type_of(question).answerable:
                 continue
-            raw = _raw(question, rng, marker, lean)
+            raw = _raw(question, demo)
             try:
                 value = check_answer(definition, question.id, raw, stored)
             except AnswerError:

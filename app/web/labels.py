@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app import questionnaire
 from app.questionnaire import Question
 from app.text.dates import format_date
 
@@ -51,39 +52,23 @@ def _show_date(value: object, lang: str) -> str:
         return value
 
 
+class ReaderWords:
+    """The :class:`app.questionnaire.Words` of this request: interface texts in the
+    reader's locale, questionnaire texts and dates in ``lang``."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def __call__(self, msgid: str, **params: object) -> str:
+        return _(msgid, **params)
+
+    def day(self, iso: str) -> str:
+        return _show_date(iso, self.lang)
+
+
 def show_answer(question: Question | None, stored: object, lang: str) -> str:
-    """A stored answer in words, in the reader's language."""
-    if stored is None:
-        return "—"
-    if isinstance(stored, dict) and stored.get("special") == "unknown":
-        return _("Not sure / does not know")
-    if isinstance(stored, dict) and stored.get("special") == "declined":
-        return _("Prefers not to say")
-    if question is None:
-        return str(stored)
-    if question.type in ("yesno", "consent"):
-        return {"yes": _("Yes"), "no": _("No")}.get(str(stored), str(stored))
-    if question.type == "single":
-        option = question.option(str(stored))
-        return option.label.get(lang) if option else str(stored)
-    if question.type == "multi" and isinstance(stored, list):
-        labels = []
-        for value in stored:
-            option = question.option(str(value))
-            labels.append(option.label.get(lang) if option else str(value))
-        return ", ".join(labels) if labels else "—"
-    if isinstance(stored, dict):
-        word = _("estimated")
-        estimated = f" ({word})" if stored.get("estimated") else ""
-        if "date" in stored:
-            return _show_date(stored["date"], lang) + estimated
-        if stored.get("dob"):
-            return _("%(age)s years (born %(dob)s)", age=stored.get("age"),
-                     dob=_show_date(stored["dob"], lang)) + estimated
-        return _("%(age)s years", age=stored.get("age")) + estimated
-    if question.type == "number" and question.unit:
-        return f"{stored} {question.unit.get(lang)}"
-    return str(stored)
+    """A stored answer in words, in the reader's language (each type says how)."""
+    return questionnaire.show_answer(question, stored, ReaderWords(lang))
 
 
 def template_helpers() -> dict[str, object]:

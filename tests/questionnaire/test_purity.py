@@ -11,7 +11,7 @@ ENGINE = Path(__file__).resolve().parents[2] / "app" / "questionnaire"
 ALLOWED_THIRD_PARTY = {"yaml", "jsonschema"}
 
 
-@pytest.mark.parametrize("path", sorted(ENGINE.glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(ENGINE.rglob("*.py")), ids=lambda p: str(p.relative_to(ENGINE)))
 def test_imports_only_stdlib_yaml_and_jsonschema(path: Path) -> None:
     import sys
 

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from app.crypto import encrypt_body, new_data_key, padded_length, wrap_local
 from app.extensions import db
 from app.models import Installation, Record, RecordState, User
-from app.questionnaire import AnswerError, Definition, FlagHit, active_flags, check_answer
+from app.questionnaire import FREE_TEXT_TYPES, AnswerError, Definition, FlagHit, active_flags, check_answer
 from app.services import installation, questionnaires
 from app.services.errors import AnswersRejected, ValidationFailed
 from app.services.records.answer_messages import message as answer_message
@@ -33,7 +33,7 @@ from app.services.records.store import (
 )
 from app.text.zawgyi import to_unicode
 
-TEXT_TYPES = frozenset({"text", "longtext"})
+TEXT_TYPES = FREE_TEXT_TYPES  # typed text (Zawgyi is converted): the types say which
 
 
 @dataclass
