@@ -313,3 +313,16 @@ def test_typing_on_during_a_slow_save_loses_nothing(station: Station) -> None:
     page.home()
     page.resume(record_id)
     assert page.value_of("q_respondent_name") == "Nang Seng"
+
+
+def test_an_autosave_error_marks_the_input_invalid_until_it_is_fixed(station: Station) -> None:
+    page = station
+    page.start_screening("en")
+    walk_to(page, "safety", CONSENT_YES)
+    age = page.find("#q-q_age-age")
+    assert "q-q_age-error" in (age.get_attribute("aria-describedby") or "").split()
+    page.answer_age("q_age", 200, wait=False)
+    page.wait().until(lambda d: age.get_attribute("aria-invalid") == "true")
+    assert page.find("#q-q_age-error").text  # the message the input points at is on screen
+    page.answer_age("q_age", 30, wait=False)
+    page.wait().until(lambda d: age.get_attribute("aria-invalid") is None)

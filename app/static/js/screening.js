@@ -96,6 +96,9 @@
         var message = r.body.errors && r.body.errors[qid];
         if (err) { err.textContent = message || ""; err.hidden = !message; }
         box(qid).classList.toggle("has-error", !!message);
+        box(qid).querySelectorAll("[aria-describedby]").forEach(function (el) {
+          if (message) el.setAttribute("aria-invalid", "true"); else el.removeAttribute("aria-invalid");
+        });
       });
       if (!r.body.ok) {
         say(r.body.message || form.getAttribute("data-msg-error"));
