@@ -10,11 +10,9 @@ from __future__ import annotations
 import http.client
 import re
 import threading
-from contextlib import contextmanager
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from werkzeug.serving import make_server
 
 from app.services.accounts import kdf, users
 from tests.support.live import serve
@@ -144,19 +142,6 @@ def test_key_derivations_are_bounded_and_the_rest_hear_busy(station, installed, 
     assert device.login("admin", installed["passphrase"])[0] == 302
 
 
-@contextmanager
-def _plain_server(app):
-    """Werkzeug's HTTP server: unlike waitress, it passes X-Forwarded-For on, as gunicorn does."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-
-
 def test_a_forwarded_address_is_believed_only_behind_a_configured_proxy(make_app):
     from tests.conftest import PASSPHRASE
 
@@ -174,7 +159,7 @@ def test_a_forwarded_address_is_believed_only_behind_a_configured_proxy(make_app
         app = make_app(trusted_proxies=proxies)
         with app.app_context():
             setup.initialise("Proxy Post", "admin", PASSPHRASE)
-        with _plain_server(app) as url:
+        with serve(app, pass_proxy_headers=True) as url:
             # No proxy configured: the header is ignored, every guess counts against one address.
             # Behind one trusted proxy: each forwarded address is its own client.
             assert locked_for_all(app, url) is not spoofable
