@@ -43,7 +43,8 @@ class Dba:
     def entries(self) -> list[dict[str, Any]]:
         cols = ("id", "at", "username", "action", "record_id", "detail", "prev_hash", "hash", "mac")
         return [dict(zip(cols, row, strict=True))
-                for row in self.run(f"SELECT {', '.join(cols)} FROM audit_log ORDER BY id")]
+                for row in self.run("SELECT id, at, username, action, record_id, detail, prev_hash, hash, mac "
+                                    "FROM audit_log ORDER BY id")]
 
     def rechain(self) -> None:
         """Recompute every entry's SHA-256 link and hash, as the module docstring describes them."""
