@@ -21,9 +21,6 @@ AUDIT_ACTIONS = {
     "account_on": _l("switched an account on"),
     "passphrase_reset": _l("set a new passphrase"),
     "lock_all": _l("locked every session"),
-    "station_rekey": _l("gave a station new keys"),
-    "key_rotate": _l("rotated a key"),
-    "export": _l("exported records"),
     "audit_sealed": _l("authenticated entries from before MACs"),
 }
 

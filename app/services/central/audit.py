@@ -46,7 +46,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from app.crypto import BadSignature, CryptoError, fingerprint, sign, verify
@@ -284,6 +283,8 @@ def entries(limit: int = 200, before_id: int | None = None) -> list[AuditEntry]:
 
 
 # -- checkpoints -------------------------------------------------------------------------
+# Checkpoints and sealing are command-line work on the server: their messages are English,
+# as every CLI message is (the pages never raise these).
 
 
 def _signed_bytes(fields: dict[str, Any]) -> bytes:
@@ -302,12 +303,12 @@ def make_checkpoint() -> bytes:
     """
     check = check_chain()
     if not check.ok:
-        raise AuditCheckpointRefused(_l("The audit log does not verify (entry %(id)s), so no checkpoint "
-                                        "was made.", id=check.first_bad_id))
+        raise AuditCheckpointRefused(f"The audit log does not verify (entry {check.first_bad_id}), "
+                                     "so no checkpoint was made.")
     head = db.session.execute(sa.select(AuditEntry.id, AuditEntry.hash, AuditEntry.at)
                               .order_by(AuditEntry.id.desc()).limit(1)).first()
     if head is None:
-        raise AuditCheckpointRefused(_l("The audit log is empty: there is nothing to checkpoint."))
+        raise AuditCheckpointRefused("The audit log is empty: there is nothing to checkpoint.")
     fields = {"format": CHECKPOINT_FORMAT, "installation": installation.get_central().name,
               "entry_id": int(head.id), "entry_hash": str(head.hash), "entry_at": _at_text(head.at),
               "made_at": _at_text(utcnow()), "signing_key": _signing_fingerprint()}
@@ -321,7 +322,7 @@ _HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 
 def read_checkpoint(data: bytes) -> Checkpoint:
     """A checkpoint file, checked: well-formed and signed by this central's signing key."""
-    invalid = _l("This is not a tip-screen audit checkpoint.")
+    invalid = "This is not a tip-screen audit checkpoint."
     if len(data) > MAX_CHECKPOINT_BYTES:
         raise AuditCheckpointInvalid(invalid)
     try:
@@ -337,15 +338,14 @@ def read_checkpoint(data: bytes) -> Checkpoint:
             or not all(isinstance(fields.get(k), str) for k in ("entry_at", "made_at", "signing_key")):
         raise AuditCheckpointInvalid(invalid)
     if fields["signing_key"] != _signing_fingerprint():
-        raise AuditCheckpointInvalid(_l("This checkpoint was signed by another key (%(theirs)s) than this "
-                                        "central's signing key (%(ours)s).", theirs=fields["signing_key"],
-                                        ours=_signing_fingerprint()))
+        raise AuditCheckpointInvalid(f"This checkpoint was signed by another key ({fields['signing_key']}) "
+                                     f"than this central's signing key ({_signing_fingerprint()}).")
     try:
         signature = base64.b64decode(str(document.get("signature", "")), validate=True)
         verify(installation.get_central().signing_public_key or b"", _signed_bytes(fields), signature)
     except (binascii.Error, ValueError, BadSignature, CryptoError):
-        raise AuditCheckpointInvalid(_l("This checkpoint's signature does not verify: the file was "
-                                        "changed or was not made by this central.")) from None
+        raise AuditCheckpointInvalid("This checkpoint's signature does not verify: the file was "
+                                     "changed or was not made by this central.") from None
     return Checkpoint(entry_id=entry_id, entry_hash=entry_hash_hex, entry_at=fields["entry_at"],
                       made_at=fields["made_at"], signing_key=fields["signing_key"])
 
@@ -367,13 +367,13 @@ def seal_legacy(username: str) -> int:
     authenticated = False
     for entry in _walk():
         if entry.prev_hash != prev or entry.hash != _hash_of(entry):
-            raise AuditCheckpointRefused(_l("The audit log's hash chain is broken at entry %(id)s; "
-                                            "nothing was sealed.", id=entry.id))
+            raise AuditCheckpointRefused(f"The audit log's hash chain is broken at entry {entry.id}; "
+                                         "nothing was sealed.")
         authenticated = authenticated or entry.mac is not None
         if entry.mac is None:
             if authenticated:
-                raise AuditCheckpointRefused(_l("Entry %(id)s has no MAC but comes after authenticated "
-                                                "entries; nothing was sealed.", id=entry.id))
+                raise AuditCheckpointRefused(f"Entry {entry.id} has no MAC but comes after authenticated "
+                                             "entries; nothing was sealed.")
             legacy.append((int(entry.id), str(entry.hash)))
         prev = entry.hash
     if not legacy:
