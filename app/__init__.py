@@ -97,6 +97,10 @@ def _register_blueprints(app: Flask, role: str) -> None:
         csrf.exempt("app.central.routes.import_bundle")
         app.register_blueprint(api_bp)
         app.register_blueprint(central_bp)
+        # Account actions (create, switch off, reset, lock all) are written to central's audit log.
+        from app.services.central import audit
+
+        audit.init_app(app)
 
 
 def _configure_logging(app: Flask) -> None:

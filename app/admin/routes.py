@@ -28,7 +28,8 @@ def create_user() -> Any:
     if form.validate_on_submit():
         try:
             user = accounts.create_user(form.username.data or "", form.role.data or "",
-                                        form.passphrase.data or "", secret=g.secret)
+                                        form.passphrase.data or "", secret=g.secret,
+                                        actor=g.user.username)
         except ServiceError as exc:
             flash(str(exc), "error")
         else:
@@ -47,7 +48,8 @@ def reset_passphrase(user_id: int) -> Any:
     status = 200
     if form.validate_on_submit():
         try:
-            accounts.reset_passphrase(user, form.passphrase.data or "", secret=g.secret)
+            accounts.reset_passphrase(user, form.passphrase.data or "", secret=g.secret,
+                                      actor=g.user.username)
         except ServiceError as exc:
             flash(str(exc), "error")
             status = 400
@@ -68,7 +70,7 @@ def toggle_active(user_id: int) -> Any:
         if user.id == g.user.id:
             flash(_("You cannot switch off your own account."), "error")
         else:
-            accounts.set_active(user, not user.active)
+            accounts.set_active(user, not user.active, actor=g.user.username)
     return redirect(url_for("admin.users"))
 
 
@@ -76,6 +78,6 @@ def toggle_active(user_id: int) -> Any:
 @allow(Role.ADMIN)
 def lock_all() -> Any:
     if ConfirmForm().validate_on_submit():
-        count = sessions.end_all()
+        count = sessions.end_all(actor=g.user.username)
         flash(_("%(n)d session(s) locked. Everyone must log in again.", n=count), "info")
     return redirect(url_for("auth.login"))

@@ -16,6 +16,12 @@ AUDIT_ACTIONS = {
     "import": _l("imported a USB bundle"),
     "enrol_code": _l("issued an enrolment code"),
     "revoke": _l("revoked a station"),
+    "account_create": _l("created an account"),
+    "account_off": _l("switched an account off"),
+    "account_on": _l("switched an account on"),
+    "passphrase_reset": _l("set a new passphrase"),
+    "lock_all": _l("locked every session"),
+    "audit_sealed": _l("authenticated entries from before MACs"),
 }
 
 

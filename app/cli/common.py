@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import getpass
 import sys
 
 import click
@@ -39,3 +40,12 @@ def read_passphrase(from_stdin: bool) -> str:
             raise click.UsageError("--password-stdin given but nothing was read from stdin")
         return line.rstrip("\r\n")
     return str(click.prompt("Passphrase", hide_input=True, confirmation_prompt=True))
+
+
+def cli_actor() -> str:
+    """Who ran a command that asks for no passphrase, for the audit log: ``cli:<system user>``."""
+    try:
+        name = getpass.getuser()
+    except (OSError, KeyError):  # no login name in this environment
+        name = "unknown"
+    return f"cli:{name}"[:64]

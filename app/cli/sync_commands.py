@@ -10,8 +10,9 @@ import segno
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from app.cli.common import cli_actor
 from app.services import installation
-from app.services.central import enrolment
+from app.services.central import enrolment, received, stations
 from app.services.errors import ServiceError
 from app.services.sync import client as sync_client
 from app.services.sync import ingest
@@ -38,7 +39,7 @@ def create_station(name: str, url: str | None) -> None:
     if not url:
         raise click.UsageError("Give --url https://... (or set public_url in instance/config.toml).")
     try:
-        issued = enrolment.create_code(name, url)
+        issued = stations.issue_code(name, url, username=cli_actor())
     except ServiceError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Station:     {issued.station_name}")
@@ -64,7 +65,7 @@ def list_stations() -> None:
 def revoke_station(station_id: str) -> None:
     """Refuse every further request and bundle from this station (a lost laptop)."""
     _role("central")
-    if not enrolment.revoke(station_id):
+    if not stations.revoke(station_id, username=cli_actor()):
         raise click.ClickException("No such active station.")
     click.echo("Revoked.")
 
@@ -133,14 +134,11 @@ def bundle_import(path: Path) -> None:
     """Central: take in a station's bundle (importing it twice changes nothing)."""
     _role("central")
     try:
-        station, results = ingest.import_bundle(path.read_bytes())
+        imported = received.import_bundle(path.read_bytes(), username=cli_actor())
     except ServiceError as exc:
         raise click.ClickException(str(exc)) from None
-    counts: dict[str, int] = {}
-    for r in results:
-        counts[r.status] = counts.get(r.status, 0) + 1
-    summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing"
-    click.echo(f"Bundle from {station.name}: {summary}.")
+    summary = ", ".join(f"{v} {k}" for k, v in sorted(imported.counts.items())) or "nothing"
+    click.echo(f"Bundle from {imported.station_name}: {summary}.")
 
 
 @click.command("status")

@@ -27,9 +27,10 @@ def create(username: str, role: str, admin: str | None, password_stdin: bool) ->
     if not installation.is_set_up():
         raise click.ClickException("Run 'flask --app app init' first.")
     passphrase = read_line(f"Passphrase for {username}", password_stdin, confirm=True)
-    secret = unlock_as_admin(admin or accounts.first_admin_name(), password_stdin)
+    admin = admin or accounts.first_admin_name()
+    secret = unlock_as_admin(admin, password_stdin)
     try:
-        user = accounts.create_user(username, role, passphrase, secret=secret)
+        user = accounts.create_user(username, role, passphrase, secret=secret, actor=admin)
     except ServiceError as exc:
         raise click.ClickException(f"{exc} Nothing was changed.") from None
     click.echo(f"Created {user.role.value} '{user.username}'.")
@@ -52,9 +53,10 @@ def reset(username: str, admin: str | None, password_stdin: bool) -> None:
     if user is None:
         raise click.ClickException(f"No account named '{username}'.")
     passphrase = read_line(f"New passphrase for {username}", password_stdin, confirm=True)
-    secret = unlock_as_admin(admin or accounts.first_admin_name(), password_stdin)
+    admin = admin or accounts.first_admin_name()
+    secret = unlock_as_admin(admin, password_stdin)
     try:
-        accounts.reset_passphrase(user, passphrase, secret=secret)
+        accounts.reset_passphrase(user, passphrase, secret=secret, actor=admin)
     except ServiceError as exc:
         raise click.ClickException(f"{exc} Nothing was changed.") from None
     click.echo(f"New passphrase set for '{user.username}'.")

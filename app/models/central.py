@@ -72,7 +72,8 @@ class ReceivedRecord(db.Model):  # type: ignore[name-defined]
 
 
 class AuditEntry(db.Model):  # type: ignore[name-defined]
-    """Append-only and hash-chained: each entry's hash covers the previous one."""
+    """Append-only and hash-chained: each entry's hash covers the previous one; its MAC (a key
+    from the instance config, never in the database) covers the hash (services/central/audit.py)."""
 
     __tablename__ = "audit_log"
 
@@ -84,3 +85,5 @@ class AuditEntry(db.Model):  # type: ignore[name-defined]
     detail: Mapped[str] = mapped_column(sa.String(200), default="")
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # HMAC-SHA256 of the hash; NULL only for entries written before revision 0006 (until sealed).
+    mac: Mapped[str | None] = mapped_column(sa.String(64))

@@ -111,3 +111,11 @@ class EnrolmentThrottled(ServiceError):
 
 class AuditFailed(RuntimeError):
     """The entry could not be written; whatever it was to record must not happen."""
+
+
+class AuditCheckpointRefused(ServiceError):
+    """No checkpoint can be signed: the log is empty, or does not verify as it stands."""
+
+
+class AuditCheckpointInvalid(ServiceError):
+    """A checkpoint file that is not well-formed, or not signed by this central's signing key."""

@@ -81,12 +81,15 @@ def test_edited_entry_is_detected(audit_app, column, value):
 
 
 def test_edited_entry_with_recomputed_hash_is_detected_at_the_next(audit_app):
+    """Even with the audit key (a new MAC, as someone holding the config could make), one entry
+    cannot be edited alone: the next entry no longer links to it."""
     _fill(audit_app)
     with audit_app.app_context():
         entry = db.session.get(AuditEntry, 2)
         entry.username = "forger"
         entry.hash = audit.entry_hash(entry.prev_hash, id=entry.id, at=entry.at, username=entry.username,
                                       action=entry.action, record_id=entry.record_id, detail=entry.detail)
+        entry.mac = audit.entry_mac(audit.mac_key(audit_app.config["TIP"].secret_key), entry.hash)
         db.session.commit()
     assert _verify(audit_app) == (False, 3)
 

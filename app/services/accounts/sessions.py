@@ -19,7 +19,8 @@ from app.crypto import CryptoError, aead_decrypt, aead_encrypt
 from app.extensions import db
 from app.models import AuthSession, User
 from app.models.types import utcnow
-from app.services.accounts import keyring
+from app.services.accounts import events, keyring
+from app.services.errors import AuditFailed
 
 # last_seen is written at most this often, to spare the disk a write per click.
 TOUCH_EVERY = timedelta(seconds=30)
@@ -113,9 +114,15 @@ def end_for_user(user_id: int) -> None:
     db.session.execute(sa.delete(AuthSession).where(AuthSession.user_id == user_id))
 
 
-def end_all() -> int:
+def end_all(*, actor: str | None = None) -> int:
     """Lock every session on this installation (administrator's "lock all")."""
     keyring.unlocked().drop_all()
     count = db.session.execute(sa.delete(AuthSession)).rowcount  # type: ignore[attr-defined]
+    try:
+        events.announce(events.LOCK_ALL, actor=actor, subject="", detail=f"{int(count or 0)} session(s)")
+    except AuditFailed:
+        # Locking protects people: it happens even when the audit log cannot record it.
+        db.session.commit()
+        raise
     db.session.commit()
     return int(count or 0)

@@ -18,7 +18,7 @@ from app.models import User
 from app.models.types import utcnow
 from app.roles import Role
 from app.services import installation, throttle
-from app.services.accounts import keyring, passphrase_policy, sessions
+from app.services.accounts import events, keyring, passphrase_policy, sessions
 from app.services.accounts.kdf import kdf_params, kdf_turn
 from app.services.errors import Locked, LoginFailed, LoginThrottled, ValidationFailed
 
@@ -42,11 +42,12 @@ def find_user(username: str) -> User | None:
 
 
 def create_user(username: str, role: Role | str, passphrase: str, *, secret: bytes | None,
-                commit: bool = True) -> User:
+                commit: bool = True, actor: str | None = None) -> User:
     """Create an account and, where the role needs one, its key slot.
 
     ``secret`` is the installation's unlocked key (from the administrator's
     session, or fresh at setup): a slot can only be made by someone who holds it.
+    ``actor`` is who creates it, for the audit log (:mod:`.events`).
     """
     username = normalize_username(username)
     try:
@@ -68,6 +69,8 @@ def create_user(username: str, role: Role | str, passphrase: str, *, secret: byt
             raise Locked(_l("Unlock the key first: log in again as an administrator."))
         db.session.flush()
         keyring.put_slot(user, passphrase, secret, inst.local_key_id or "")
+    db.session.flush()
+    events.announce(events.CREATED, actor=actor, subject=username, detail=f"role {role.value}")
     if commit:
         db.session.commit()
     return user
@@ -140,7 +143,8 @@ def authenticate(username: str, passphrase: str, *, source: str) -> User:
     return user
 
 
-def reset_passphrase(user: User, new_passphrase: str, *, secret: bytes | None) -> None:
+def reset_passphrase(user: User, new_passphrase: str, *, secret: bytes | None,
+                     actor: str | None = None) -> None:
     """A forgotten passphrase: an administrator holding the key re-wraps a new slot."""
     found = passphrase_policy.problems(new_passphrase, username=user.username)
     if found:
@@ -154,13 +158,16 @@ def reset_passphrase(user: User, new_passphrase: str, *, secret: bytes | None) -
     throttle.clear_subject(ACCOUNT_GUESSES, user.username)  # a new passphrase lifts every lock
     # A new passphrase ends every open session of that account.
     sessions.end_for_user(user.id)
+    events.announce(events.PASSPHRASE_RESET, actor=actor, subject=user.username)
     db.session.commit()
 
 
-def set_active(user: User, active: bool) -> None:
+def set_active(user: User, active: bool, *, actor: str | None = None) -> None:
     user.active = active
     if not active:
         sessions.end_for_user(user.id)
+    events.announce(events.SWITCHED_ON if active else events.SWITCHED_OFF, actor=actor,
+                    subject=user.username)
     db.session.commit()
 
 

@@ -4,5 +4,5 @@
 - :mod:`.enrolment`  single-use codes; registering a station that redeems one
 - :mod:`.stations`   the stations overview, codes issued and revocations (audited)
 - :mod:`.received`   the records received: metadata, opening one (audited), bundle imports
-- :mod:`.audit`      the append-only, hash-chained audit log
+- :mod:`.audit`      the append-only audit log: hash-chained, MACs, signed checkpoints
 """
