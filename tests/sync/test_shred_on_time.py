@@ -180,3 +180,32 @@ def test_create_app_starts_no_housekeeping_thread_and_the_round_never_raises(mak
     monkeypatch.setattr(records, "purge_expired", boom)
     swept = housekeeping.sweep_round(app)
     assert swept.records_shredded is None and swept.sessions_ended == 0  # the other part still ran
+
+
+def test_run_py_starts_the_timer(tmp_path, monkeypatch):
+    import run
+    from app.services.sync.client import background as background_sync
+
+    monkeypatch.setenv("TIP_SCREEN_INSTANCE", str(tmp_path / "instance"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    served: list[Flask] = []
+
+    def serve_once(app: Flask, *, sockets, **kwargs) -> None:  # returns at once, as after Ctrl+C
+        served.append(app)
+        for sock in sockets:
+            sock.close()
+
+    monkeypatch.setattr("waitress.serve", serve_once)
+    assert run.main(["--port", "0"]) == 0
+    (app,) = served
+    worker = app.extensions[housekeeping.EXTENSION]
+    sync_worker = app.extensions.get(background_sync.EXTENSION)
+    try:
+        assert worker.is_alive() and worker.every == keyring.SWEEP_SECONDS
+    finally:
+        for thread in (worker, sync_worker):
+            if thread is not None:
+                thread.stop()
+                thread.join(5)
+        with app.app_context():
+            db.engine.dispose()
