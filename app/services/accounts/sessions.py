@@ -83,9 +83,9 @@ def start(user: User, secret: bytes | None) -> str:
                           wrapped_secret=aead_encrypt(_wrap_key(cookie_key, sid), secret,
                                                       WRAP_AAD + sid.encode()))
     in_memory = secret is not None and _in_memory()
-    if in_memory:
+    if in_memory and secret is not None:
         # Before the row exists: a sweep never sees this session without its key.
-        keyring.unlocked().put(sid, secret)  # type: ignore[arg-type]
+        keyring.unlocked().put(sid, secret)
     try:
         db.session.add(row)
         db.session.commit()
