@@ -70,8 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     with app.app_context():
         upgrade()
 
+    from app.services import housekeeping
     from app.services.sync.client import background as background_sync
 
+    # Every 30 s, logged in or not: sweep dead sessions, shred records past retention.
+    housekeeping.start(app)
     # Station with sync_interval_seconds > 0: sync in the background (never started by create_app).
     background_sync.start(app)
 

@@ -30,7 +30,7 @@ from app.crypto.kdf import (
     normalise_passphrase,
     verify_passphrase,
 )
-from app.crypto.keys import fingerprint, generate_x25519, key_id, new_data_key, x25519_public_key
+from app.crypto.keys import fingerprint, generate_x25519, hkdf_sha256, key_id, new_data_key, x25519_public_key
 from app.crypto.signing import generate_signing_key, sign, signer, signing_public_key, verify
 from app.crypto.slots import make_slot, open_slot, slot_params
 
@@ -53,6 +53,7 @@ __all__ = [
     "generate_signing_key",
     "generate_x25519",
     "hash_passphrase",
+    "hkdf_sha256",
     "hpke_open",
     "hpke_seal",
     "key_id",

@@ -6,13 +6,16 @@ import base64
 import hashlib
 import os
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from app.crypto.errors import CryptoError
 
 __all__ = [
     "fingerprint",
     "generate_x25519",
+    "hkdf_sha256",
     "key_id",
     "new_data_key",
     "x25519_public_key",
@@ -24,6 +27,14 @@ DATA_KEY_SIZE = 32
 def new_data_key() -> bytes:
     """32 random bytes from the OS CSPRNG (an AES-256 key)."""
     return os.urandom(DATA_KEY_SIZE)
+
+
+def hkdf_sha256(key_material: bytes, *, salt: bytes, info: bytes, length: int = DATA_KEY_SIZE) -> bytes:
+    """HKDF-SHA256 (RFC 5869): a key of ``length`` bytes from secret input key material,
+    a salt (itself may be secret) and a label (``info``) that separates uses."""
+    if not key_material:
+        raise CryptoError("HKDF needs key material")
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(key_material)
 
 
 def generate_x25519() -> tuple[bytes, bytes]:

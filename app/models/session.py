@@ -18,7 +18,8 @@ class AuthSession(db.Model):  # type: ignore[name-defined]
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    # Central only: the unlocked central key, wrapped with a key that lives only in the
-    # session cookie, so any worker can serve the coordinator and the database alone
+    # Central only: the unlocked central key, wrapped with a key made from one that lives
+    # only in the session cookie and one from the instance's secret_key (config.toml), so
+    # any worker can serve the coordinator and the database (even with a stolen cookie)
     # opens nothing. (Stations keep unlocked keys in process memory instead.)
     wrapped_secret: Mapped[bytes | None] = mapped_column(sa.LargeBinary(128))

@@ -9,5 +9,6 @@ One package per domain (README, "Layout", says where a new piece goes):
 - ``central/``   central's own state: its keys, stations and enrolment codes, received records, audit
 
 Shared pieces, one home each: ``errors`` (every error type), ``installation`` (the one row),
-``questionnaires`` (the definitions on offer), ``setup`` (first run), ``health``, ``demo``.
+``questionnaires`` (the definitions on offer), ``setup`` (first run), ``health``, ``demo``,
+``housekeeping`` (the 30-second timer: dead sessions swept, records past retention shredded).
 """

@@ -69,15 +69,19 @@ def test_synced_record_is_unreadable_here_after_retention_but_opens_at_central(
         # Only the receipt for this exact envelope marks it synced.
         assert not records.record_receipt(rid, "0" * 64, b"forged receipt")
         assert station.row(rid)["state"] == "final"
+        assert sealed_wrap in _on_disk(app)  # the scan below can see a wrap when there is one
         received = utcnow()
         assert records.record_receipt(rid, row["envelope_sha256"], b"signed receipt", at=received)
         assert station.row(rid)["state"] == "synced"
-        # Inside the window it still opens here.
         if retention_days:
+            # Inside the window it still opens here.
             assert records.purge_expired(now=received + timedelta(days=retention_days) - timedelta(minutes=1)) == 0
             assert station.answers(rid)["q_respondent_name"] == "Retained Name"
-        assert sealed_wrap in _on_disk(app)  # the scan below can see a wrap when there is one
-        assert records.purge_expired(now=received + timedelta(days=retention_days, seconds=1)) == 1
+            assert records.purge_expired(now=received + timedelta(days=retention_days, seconds=1)) == 1
+        else:
+            # Retention 0: recording the receipt shredded it at once (no purge, no login).
+            assert station.row(rid)["local_wrap"] is None
+            assert records.purge_expired(now=received + timedelta(seconds=1)) == 0
 
         row = station.row(rid)
         assert (row["body"], row["local_wrap"], row["envelope"]) == (None, None, None)

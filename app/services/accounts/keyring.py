@@ -6,7 +6,8 @@ the secret in this process's memory, under the login session's id, until
 the first of: logout, the Lock button, an administrator's "lock all", or
 ``idle_timeout_minutes`` after the session's last request (swept at every
 request and by a background timer every 30 seconds). It never reaches the
-disk, the session cookie or a log. See docs/keys.md.
+disk, the session cookie or a log. The session rows themselves are swept by
+``sessions.sweep``. See docs/keys.md.
 """
 
 from __future__ import annotations
@@ -66,6 +67,11 @@ class UnlockedKeys:
                 return None
             self._keys[session_id] = (entry[0], time.monotonic())
             return bytes(entry[0])
+
+    def holds(self, session_id: str) -> bool:
+        """Whether the session's key is still here (without counting as a use)."""
+        with self._lock:
+            return session_id in self._keys
 
     def drop(self, session_id: str) -> None:
         with self._lock:

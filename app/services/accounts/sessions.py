@@ -1,7 +1,17 @@
 """Server-side login sessions: the cookie holds a random token, the database its hash.
 
-A new token is issued at every login (no session fixation); logout, idle
-timeout and "lock all" delete the row, so an old cookie opens nothing.
+A new token is issued at every login (no session fixation); logout, Lock and
+"lock all" delete the row, so an old cookie opens nothing. A session idle past
+``idle_timeout_minutes``, or locked (on a station: its key is no longer in this
+process's memory; anywhere: its user was switched off), is deleted by
+:func:`sweep`, run at a request at most every ``keyring.SWEEP_SECONDS`` and by
+the housekeeping timer (:mod:`app.services.housekeeping`), without waiting for
+that session's next request.
+
+On central the unlocked key is stored with the session row, wrapped with a key
+derived (HKDF-SHA256) from a random key that only the cookie carries *and* a
+key derived from the instance's ``secret_key`` (``instance/config.toml``, never
+in the database), so a stolen cookie plus a database backup opens nothing.
 """
 
 from __future__ import annotations
@@ -9,21 +19,29 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
-from app.crypto import CryptoError, aead_decrypt, aead_encrypt
+from app.crypto import CryptoError, aead_decrypt, aead_encrypt, hkdf_sha256
 from app.extensions import db
-from app.models import AuthSession, User
+from app.models import AuthSession, KeySlot, User
 from app.models.types import utcnow
 from app.services.accounts import events, keyring
 from app.services.errors import AuditFailed
 
 # last_seen is written at most this often, to spare the disk a write per click.
 TOUCH_EVERY = timedelta(seconds=30)
+# The central wrap, version 2: cookie key and server key both needed. (Version 1, the
+# cookie key alone, is no longer opened: such sessions end and their users log in again.)
+WRAP_SERVER_INFO = b"tip-screen/v2/session-wrap/server-key"
+WRAP_INFO = b"tip-screen/v2/session-wrap/key:"
+WRAP_AAD = b"tip-screen/v2/session-wrap:"
+# app.extensions key: monotonic time of this process's last request-time sweep.
+LAST_SWEEP = "tip_session_sweep_at"
 
 
 def _hash(token: str) -> str:
@@ -39,8 +57,18 @@ class Resumed:
 
 def _in_memory() -> bool:
     # A station is one process: keys stay in its memory. Central runs many workers, so the
-    # key is stored wrapped with a key that only the session cookie carries.
+    # key is stored wrapped with a key that only the session cookie and the server together make.
     return bool(current_app.config["TIP"].role == "station")
+
+
+def _server_key() -> bytes:
+    """This installation's half of the wrap key: from config.toml's secret_key, not in the database."""
+    secret_key = current_app.config["TIP"].secret_key.encode()
+    return hkdf_sha256(secret_key, salt=b"", info=WRAP_SERVER_INFO)
+
+
+def _wrap_key(cookie_key: bytes, sid: str) -> bytes:
+    return hkdf_sha256(cookie_key, salt=_server_key(), info=WRAP_INFO + sid.encode())
 
 
 def start(user: User, secret: bytes | None) -> str:
@@ -53,11 +81,19 @@ def start(user: User, secret: bytes | None) -> str:
         token = f"{token}.{base64.urlsafe_b64encode(cookie_key).decode()}"
         sid = _hash(token)
         row = AuthSession(id=sid, user_id=user.id,
-                          wrapped_secret=aead_encrypt(cookie_key, secret, sid.encode()))
-    db.session.add(row)
-    db.session.commit()
-    if secret is not None and _in_memory():
+                          wrapped_secret=aead_encrypt(_wrap_key(cookie_key, sid), secret,
+                                                      WRAP_AAD + sid.encode()))
+    in_memory = secret is not None and _in_memory()
+    if in_memory and secret is not None:
+        # Before the row exists: a sweep never sees this session without its key.
         keyring.unlocked().put(sid, secret)
+    try:
+        db.session.add(row)
+        db.session.commit()
+    except Exception:
+        if in_memory:
+            keyring.unlocked().drop(sid)
+        raise
     return token
 
 
@@ -68,12 +104,13 @@ def _secret(token: str, sid: str, row: AuthSession) -> bytes | None:
         return None
     try:
         cookie_key = base64.urlsafe_b64decode(token.rsplit(".", 1)[1])
-        return aead_decrypt(cookie_key, row.wrapped_secret, sid.encode())
+        return aead_decrypt(_wrap_key(cookie_key, sid), row.wrapped_secret, WRAP_AAD + sid.encode())
     except (ValueError, CryptoError):
         return None
 
 
 def resume(token: str, idle_minutes: int) -> Resumed:
+    _sweep_now_and_then()
     sid = _hash(token)
     row = db.session.get(AuthSession, sid)
     if row is None:
@@ -126,3 +163,43 @@ def end_all(*, actor: str | None = None) -> int:
         raise
     db.session.commit()
     return int(count or 0)
+
+
+def sweep(now: datetime | None = None) -> int:
+    """Delete every session that can no longer be used, with its key (row and wrap, or memory):
+
+    - idle: no request for ``idle_timeout_minutes`` (``last_seen_at`` is written at most
+      every ``TOUCH_EVERY``, the same measure :func:`resume` uses);
+    - its user switched off (or gone);
+    - on a station, locked: its user has a key slot but the key is no longer in this
+      process's memory (idle sweep of the key ring, or a restart).
+
+    Needs no request from those sessions and no key. Returns how many were deleted."""
+    now = now or utcnow()
+    keys = keyring.unlocked()
+    keys.sweep()
+    cutoff = now - timedelta(minutes=current_app.config["TIP"].idle_timeout_minutes)
+    dead = set(db.session.scalars(
+        sa.select(AuthSession.id).join(User, User.id == AuthSession.user_id, isouter=True)
+        .where(sa.or_(AuthSession.last_seen_at < cutoff, User.id.is_(None), User.active.is_(False)))))
+    if _in_memory():
+        with_slot = db.session.scalars(
+            sa.select(AuthSession.id).join(KeySlot, KeySlot.user_id == AuthSession.user_id))
+        dead.update(sid for sid in with_slot if not keys.holds(sid))
+    for sid in dead:
+        keys.drop(sid)
+    if dead:
+        db.session.execute(sa.delete(AuthSession).where(AuthSession.id.in_(sorted(dead))))
+    db.session.commit()
+    return len(dead)
+
+
+def _sweep_now_and_then() -> None:
+    """At a request, at most every SWEEP_SECONDS in this process (the timer may not run:
+    gunicorn workers on central start none)."""
+    at = time.monotonic()
+    last = current_app.extensions.get(LAST_SWEEP)
+    if last is not None and at - last < keyring.SWEEP_SECONDS:
+        return
+    current_app.extensions[LAST_SWEEP] = at
+    sweep()

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Record, RecordState
 from app.models.types import utcnow
+from app.services.records.retention import purge_expired
 
 
 def in_outbox() -> sa.ColumnElement[bool]:
@@ -36,6 +37,8 @@ def record_receipts(receipts: list[tuple[str, str, bytes]], at: datetime | None 
     """Mark a batch synced in one durable commit: (record id, envelope sha256, receipt) each,
     only for the exact envelope each receipt names. ``problems``: (record id, central's
     reason) for records central will not take, kept here but out of the outbox.
+    Right after the commit, records whose retention has passed (every one just marked,
+    with ``retention_days = 0``) are shredded: nothing waits for a login.
     Returns how many were marked synced."""
     if not receipts and not problems:
         return 0
@@ -57,6 +60,8 @@ def record_receipts(receipts: list[tuple[str, str, bytes]], at: datetime | None 
                      .values(sync_problem=sa.bindparam("why")))
         db.session.connection().execute(statement, [{"rid": rid, "why": why[:80]} for rid, why in problems])
     db.session.commit()
+    if marked:
+        purge_expired()
     return marked
 
 
@@ -73,8 +78,6 @@ def retry_sync_problems() -> int:
                                 .values(sync_problem=None).execution_options(synchronize_session=False))
     db.session.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
 
 
 def pending_count() -> int:

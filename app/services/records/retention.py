@@ -1,4 +1,14 @@
-"""Retention: after a receipt and the retention window, a record becomes unreadable here."""
+"""Retention: after a receipt and the retention window, a record becomes unreadable here.
+
+Shredding needs no key (it only empties columns), so it never waits for a login:
+it runs right after receipts are recorded (:func:`records.outbox.record_receipts`),
+from the housekeeping timer while the server runs (:mod:`app.services.housekeeping`),
+and after each login. ``secure_delete`` is on for every SQLite connection
+(``app/extensions.py``), so the freed bytes are zeroed; a ``TRUNCATE`` checkpoint
+then folds the WAL into the main file and empties it, so the old pages leave the
+log too. A checkpoint that readers kept from finishing is owed and tried again at
+the next call.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +21,14 @@ from app.extensions import db
 from app.models import Record, RecordState
 from app.models.types import utcnow
 
+# app.extensions key: True while a checkpoint after a shred could not finish.
+CHECKPOINT_OWED = "tip_checkpoint_owed"
+
 
 def purge_expired(now: datetime | None = None) -> int:
-    """After receipt + retention, delete the local key wrap and ciphertext: unreadable here."""
+    """After receipt + retention, delete the local key wrap and ciphertext: unreadable here.
+
+    Returns how many records were shredded. Needs no key and no login."""
     days = current_app.config["TIP"].retention_days
     cutoff = (now or utcnow()) - timedelta(days=days)
     result = db.session.execute(
@@ -24,13 +39,17 @@ def purge_expired(now: datetime | None = None) -> int:
     )
     db.session.commit()
     count = int(result.rowcount or 0)  # type: ignore[attr-defined]
-    if count:
-        checkpoint()
+    if count or current_app.extensions.get(CHECKPOINT_OWED):
+        current_app.extensions[CHECKPOINT_OWED] = not checkpoint()
     return count
 
 
-def checkpoint() -> None:
-    """Fold the WAL into the main file so deleted bytes leave the log too (secure_delete is on)."""
-    if db.engine.dialect.name == "sqlite":
-        with db.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+def checkpoint() -> bool:
+    """Fold the WAL into the main file and truncate it, so deleted bytes leave the log too
+    (secure_delete is on). False if a reader kept it from finishing (try again later)."""
+    if db.engine.dialect.name != "sqlite":
+        return True
+    with db.engine.connect() as conn:
+        busy, log_frames, done = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    # (0, 0, 0) after TRUNCATE: nothing blocked, and the log is empty.
+    return bool(busy == 0 and log_frames in (0, done))

@@ -127,7 +127,8 @@ def set_central_key(public_key: bytes, central_key_id: str) -> None:
 
 
 def after_unlock(station_key: bytes) -> None:
-    """Work that needs the key and waits for the next login: sealing, then housekeeping."""
+    """At login: sealing (needs the key, so it waits for a login), then a shred of what
+    expired (needs no key: it also runs after receipts and from the housekeeping timer)."""
     if current_app.config["TIP"].role != "station":
         return
     seal_waiting(station_key)
