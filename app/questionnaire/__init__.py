@@ -19,6 +19,7 @@ from .expr import ExprError, evaluate, holds, parse
 from .fields import FIELD_TYPES, AnswerError, FieldType, check_answer, normalize_answer, register
 from .model import (
     ELEMENTS,
+    TIERS,
     Definition,
     FlagRule,
     Indicator,
@@ -27,6 +28,7 @@ from .model import (
     OutcomeRules,
     Question,
     Section,
+    Tier,
 )
 from .relevance import effective_answers, visible_questions, visible_sections
 from .scoring import ElementResult, FlagHit, IndicatorHit, Outcome, active_flags, score
@@ -54,6 +56,8 @@ __all__ = [
     "Problem",
     "Question",
     "Section",
+    "TIERS",
+    "Tier",
     "active_flags",
     "check_answer",
     "discover",
