@@ -11,6 +11,7 @@ from .definition import (
     Problem,
     discover,
     load_definition,
+    load_yaml,
     validate_data,
     validate_file,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "evaluate",
     "holds",
     "load_definition",
+    "load_yaml",
     "normalize_answer",
     "normalize_digits",
     "parse",
