@@ -43,7 +43,6 @@ class Tier(enum.StrEnum):
 
 
 TIERS: tuple[Tier, ...] = tuple(Tier)
-SAFETY_FLAGS: tuple[str, ...] = ("CHILD", "DANGER", "URGENT", "MEDICAL")
 
 
 @dataclass(frozen=True)

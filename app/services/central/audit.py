@@ -2,7 +2,7 @@
 
 Each entry's ``hash`` is SHA-256 over the previous entry's hash followed by the
 canonical JSON of the entry's own fields (id, time, user, action, record id,
-detail); the first entry's ``prev_hash`` is 64 zeros. :func:`verify_chain`
+detail); the first entry's ``prev_hash`` is 64 zeros. :func:`check_chain`
 walks the log in id order and names the first entry that does not fit.
 
 Appends are serialised so the chain never forks, even with several workers:
@@ -127,12 +127,6 @@ def check_chain() -> ChainCheck:
             return ChainCheck(False, entry.id, count)
         prev = entry.hash
     return ChainCheck(True, None, count)
-
-
-def verify_chain() -> tuple[bool, int | None]:
-    """(True, None) if every entry links to the one before; else (False, first entry that does not)."""
-    result = check_chain()
-    return result.ok, result.first_bad_id
 
 
 def entries(limit: int = 200, before_id: int | None = None) -> list[AuditEntry]:
