@@ -27,6 +27,5 @@ ROLE_LABELS = {
     Role.ADMIN: _l("Administrator"),
 }
 
-ALL_ROLES = frozenset(Role)
 # Roles that run screenings at a station.
 SCREENERS = frozenset({Role.OFFICER, Role.INTERPRETER, Role.OUTREACH, Role.ADMIN})

@@ -1,4 +1,4 @@
-"""Lint, types, import contracts and the catalog template, as part of the one test command."""
+"""Lint, types, import contracts, dead code and the catalog template, as part of the one test command."""
 
 from __future__ import annotations
 
@@ -26,6 +26,13 @@ def test_mypy():
 
 def test_import_contracts():
     result = _run(str(BIN / "lint-imports"))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_dead_code():
+    """vulture, configured in pyproject.toml; what only templates or the framework read is in
+    .ci/vulture_whitelist.py, each with who reads it."""
+    result = _run(str(BIN / "vulture"))
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -73,7 +73,7 @@ def _parse(slot: bytes) -> tuple[KdfParams, bytes, bytes, bytes]:
     slot = bytes(slot)
     if len(slot) < _HEAD.size or slot[:4] != SLOT_MAGIC:
         raise SlotError("not a tip-screen key slot")
-    magic, version, kdf, memory, iterations, lanes = _HEAD.unpack_from(slot)
+    _magic, version, kdf, memory, iterations, lanes = _HEAD.unpack_from(slot)
     if version != SLOT_VERSION:
         raise SlotError(f"unsupported key slot version {version} (this build reads {SLOT_VERSION})")
     if kdf != KDF_ARGON2ID:

@@ -23,8 +23,7 @@ from app.web.access import ANY_USER, allow, load_user, public, safe_next
 @bp.get("/")
 @allow(ANY_USER)
 def index() -> Any:
-    return render_template("main/index.html", installation=installation.find(),
-                           url_endpoints=set(current_app.view_functions))
+    return render_template("main/index.html", installation=installation.find())
 
 
 @bp.get("/healthz")

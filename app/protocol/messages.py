@@ -13,7 +13,6 @@ from typing import Any
 
 from app.crypto import BadSignature, sign, verify
 
-API_VERSION = "v1"
 # Envelopes per upload request (x ~11 KB base64 each stays under central's 4 MB request limit).
 MAX_RECORDS_PER_PUSH = 200
 MAX_RECORDS_PER_KNOWN = 1000  # ids and hashes per "known" request

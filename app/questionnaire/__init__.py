@@ -12,6 +12,7 @@ from .definition import (
     Problem,
     discover,
     load_definition,
+    load_yaml,
     validate_data,
     validate_file,
 )
@@ -35,6 +36,7 @@ from .fields import (
 )
 from .model import (
     ELEMENTS,
+    TIERS,
     Definition,
     FlagRule,
     Indicator,
@@ -43,6 +45,7 @@ from .model import (
     OutcomeRules,
     Question,
     Section,
+    Tier,
 )
 from .relevance import effective_answers, visible_questions, visible_sections
 from .scoring import ElementResult, FlagHit, IndicatorHit, Outcome, active_flags, score
@@ -74,6 +77,8 @@ __all__ = [
     "Question",
     "Section",
     "Words",
+    "TIERS",
+    "Tier",
     "active_flags",
     "check_answer",
     "discover",
@@ -84,6 +89,7 @@ __all__ = [
     "field_type_of",
     "holds",
     "load_definition",
+    "load_yaml",
     "normalize_answer",
     "normalize_digits",
     "parse",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from ..languages import CODES
+from .client import build_client_model
 
 ELEMENTS: tuple[str, ...] = (
     "deceptive_recruitment",
@@ -20,8 +23,27 @@ ELEMENTS: tuple[str, ...] = (
 )
 STRENGTHS: tuple[str, ...] = ("weak", "medium", "strong")  # weakest first
 LANGUAGES: tuple[str, ...] = CODES  # declared in app/languages/declared.py
-TIERS: tuple[str, ...] = ("refer_mdt", "possible_victim", "labour_rights", "no_indicators")
-SAFETY_FLAGS: tuple[str, ...] = ("CHILD", "DANGER", "URGENT", "MEDICAL")
+
+
+class Tier(enum.StrEnum):
+    """A screening's outcome, most serious first. The values are the keys of a definition's
+    ``outcome`` block and what a record's body stores, so they never change."""
+
+    REFER_MDT = "refer_mdt"
+    POSSIBLE_VICTIM = "possible_victim"
+    LABOUR_RIGHTS = "labour_rights"
+    NO_INDICATORS = "no_indicators"
+
+    @classmethod
+    def of(cls, value: str) -> Tier | None:
+        """The tier a stored or posted string names, or None."""
+        try:
+            return cls(value)
+        except ValueError:
+            return None
+
+
+TIERS: tuple[Tier, ...] = tuple(Tier)
 
 
 @dataclass(frozen=True)
@@ -158,6 +180,12 @@ class Definition:
 
     def question(self, question_id: str) -> Question | None:
         return self._index().get(question_id)
+
+    @cached_property
+    def client_model(self) -> dict[str, Any]:
+        """What the browser's skip-logic script needs, built once (a published definition
+        never changes); see :mod:`.client`."""
+        return build_client_model(self)
 
     def section(self, section_id: str) -> Section | None:
         return next((s for s in self.sections if s.id == section_id), None)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .expr import holds
 from .fields import is_known, special_kind
-from .model import ELEMENTS, STRENGTHS, Definition, LocalText, Question
+from .model import ELEMENTS, STRENGTHS, Definition, LocalText, Question, Tier
 from .relevance import visibility
 
 
@@ -43,7 +43,7 @@ class FlagHit:
 
 @dataclass(frozen=True)
 class Outcome:
-    tier: str  # refer_mdt | possible_victim | labour_rights | no_indicators
+    tier: Tier
     reason: str  # the first rule that decided the tier, e.g. "possible_victim.strong_indicator"
     reasons: tuple[str, ...]  # every rule of that tier that held
     child: bool  # scored with child strengths and the child rule
@@ -166,8 +166,9 @@ def score(definition: Definition, answers: Mapping[str, object]) -> Outcome:
     needed = rules.refer_child if child else rules.refer_adult
     share = _unknown_share(visible, effective)
     reasons: list[str] = []
+    tier: Tier | None = None
     if all(groups.get(name, False) for name in needed):
-        tier = "refer_mdt"
+        tier = Tier.REFER_MDT
         reasons.append("refer_mdt.child" if child else "refer_mdt.adult")
     else:
         strong_from, medium_from = in_groups(rules.strong_from), in_groups(rules.medium_from)
@@ -186,16 +187,16 @@ def score(definition: Definition, answers: Mapping[str, object]) -> Outcome:
             for t in rules.triggers
             if holds(t.when, effective, params)
         ]
-        tier = "possible_victim" if reasons else ""
-    if not tier:
+        tier = Tier.POSSIBLE_VICTIM if reasons else None
+    if tier is None:
         labour = in_groups(rules.labour_groups)
         if any(e in positive for e in labour) or (
             sum(1 for h in hits if h.element in labour) >= rules.labour_min_indicators
         ):
-            tier = "labour_rights"
+            tier = Tier.LABOUR_RIGHTS
             reasons.append("labour_rights.purpose_without_means")
         else:
-            tier = "no_indicators"
+            tier = Tier.NO_INDICATORS
             reasons.append("no_indicators.none")
     return Outcome(
         tier=tier,

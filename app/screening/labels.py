@@ -6,13 +6,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from app.services.records import ListState
 from app.web.labels import template_helpers as shared_helpers
 
 STATE_LABELS = {
-    "draft": _l("Draft"),
-    "final": _l("Final, waiting to sync"),
-    "waiting": _l("Final, waiting for central's key"),
-    "synced": _l("Synced"),
+    ListState.DRAFT: _l("Draft"),
+    ListState.FINAL: _l("Final, waiting to sync"),
+    ListState.WAITING: _l("Final, waiting for central's key"),
+    ListState.SYNCED: _l("Synced"),
 }
 
 

@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 from app import i18n, languages
 from app.questionnaire import (
     AnswerError,
-    Definition,
     active_flags,
     field_type_of,
     normalize_answer,
@@ -29,7 +28,7 @@ from app.services.errors import AnswersRejected, NotAllowed, RecordNotFound, Ser
 from app.text.dates import parse_date
 from app.web.access import allow, safe_next
 
-STATE_FILTERS = ("draft", "final", "waiting", "synced")
+STATE_FILTERS = tuple(records.ListState)
 
 
 def _ui_lang() -> str:
@@ -56,34 +55,11 @@ def _flags(opened: records.OpenRecord) -> list[Any]:
     return active_flags(opened.definition, opened.answers)
 
 
-_CLIENT_MODELS: dict[tuple[str, str], dict[str, Any]] = {}
-
-
-def _client_model(definition: Definition) -> dict[str, Any]:
-    """What the browser needs to show and hide questions as answers change (skip logic).
-    Built once per questionnaire version (definitions never change once published)."""
-    model = _CLIENT_MODELS.get(definition.key)
-    if model is None:
-        model = _CLIENT_MODELS[definition.key] = _build_client_model(definition)
-    return model
-
-
-def _build_client_model(definition: Definition) -> dict[str, Any]:
-    return {
-        "params": dict(definition.parameters),
-        "sections": [
-            {"id": s.id, "relevant": s.relevant,
-             "questions": [{"id": q.id, "relevant": q.relevant, "answerable": field_type_of(q).answerable}
-                           for q in s.questions]}
-            for s in definition.sections
-        ],
-    }
-
-
 @bp.get("/")
 @allow(*SCREENERS)
 def index() -> Any:
-    state = request.args.get("state") if request.args.get("state") in STATE_FILTERS else None
+    wanted = request.args.get("state")
+    state = records.ListState(wanted) if wanted in STATE_FILTERS else None
     since = _day(request.args.get("since"))
     until = _day(request.args.get("until"))
     items = records.list_for(g.user, g.secret, state=state, since=since, until=until)
@@ -122,7 +98,7 @@ def new() -> Any:
 @allow(*SCREENERS)
 def resume(record_id: str) -> Any:
     opened = _open(record_id)
-    if opened.record.state.value != "draft":
+    if not opened.is_draft:
         return redirect(url_for("screening.outcome", record_id=record_id))
     answered = set(opened.answers)
     shown = {q.id for q in visible_questions(opened.definition, opened.answers)}
@@ -139,7 +115,7 @@ def resume(record_id: str) -> Any:
 @allow(*SCREENERS)
 def section(record_id: str, section_id: str) -> Any:
     opened = _open(record_id)
-    if opened.record.state.value != "draft":
+    if not opened.is_draft:
         return redirect(url_for("screening.outcome", record_id=record_id))
     definition = opened.definition
     current = definition.section(section_id) or abort(404)
@@ -207,7 +183,7 @@ def _render_section(opened: records.OpenRecord, current: Any, errors: dict[str, 
         "screening/section.html", opened=opened, section=current, sections=sections,
         position=position, total=len(sections), visible=visible, answers=answers,
         seen=seen, errors=errors, posted=posted, flags=_flags(opened),
-        client_model=_client_model(opened.definition), resp_lang=opened.respondent_lang,
+        client_model=opened.definition.client_model, resp_lang=opened.respondent_lang,
         ui_lang=_ui_lang(), special_of=special_of, display_date=display_date,
         form=ConfirmForm(), languages=i18n.LOCALE_NAMES, card=request.args.get("view") == "card",
     ), status
@@ -279,7 +255,7 @@ def outcome(record_id: str) -> Any:
     opened = _open(record_id)
     form = FinaliseForm()
     status = 200
-    if request.method == "POST" and opened.record.state.value == "draft":
+    if request.method == "POST" and opened.is_draft:
         if form.validate_on_submit():
             try:
                 records.finalise(record_id, g.user, g.secret,
@@ -293,7 +269,7 @@ def outcome(record_id: str) -> Any:
                 return redirect(url_for("screening.outcome", record_id=record_id))
         else:
             status = 400
-    final = opened.record.state.value != "draft"
+    final = not opened.is_draft
     computed = None if final else score(opened.definition, opened.answers)
     stored = opened.body.get("outcome") if final else records.outcome_dict(computed)  # type: ignore[arg-type]
     return render_template("screening/outcome.html", opened=opened, outcome=stored,

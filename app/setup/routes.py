@@ -34,4 +34,4 @@ def index() -> Any:
         status = 400
     form.passphrase.data = form.confirm.data = ""
     return render_template("setup/index.html", form=form,
-                           role=current_app.config["TIP"].role), status
+                           central=current_app.config["TIP"].role == "central"), status

@@ -2,6 +2,10 @@
 
 ``@allow(Role.OFFICER, ...)`` names roles, ``@allow(ANY_USER)`` any logged-in
 user, ``@public`` no login at all. A test walks every route with every role.
+
+Pages ask the same rule: ``{% if can('admin.users') %}`` shows a link or a button
+only to someone the route would let in, and only where the route exists (a
+station has no central pages). Templates never compare roles themselves.
 """
 
 from __future__ import annotations
@@ -50,6 +54,19 @@ def is_allowed(rule: frozenset[str], role: Role | None) -> bool:
     if role is None:
         return False
     return ANY_USER in rule or role in rule
+
+
+def may_open(endpoint: str, role: Role | None) -> bool:
+    """Whether someone with ``role`` (None: nobody logged in) gets past ``endpoint``'s rule.
+    Machine-to-machine routes are never a person's to open."""
+    rule = access_rule(current_app, endpoint)
+    return rule is not None and STATION not in rule and is_allowed(rule, role)
+
+
+def can(endpoint: str) -> bool:
+    """For templates: may the logged-in user open ``endpoint`` on this installation?"""
+    user = g.get("user")
+    return may_open(endpoint, user.role if user is not None else None)
 
 
 def safe_next(target: str | None) -> str | None:
@@ -112,7 +129,7 @@ def _enforce() -> Any:
             flash(_("Your session was locked after %(n)d minutes without activity, or ended. "
                     "Log in again to continue.", n=minutes), "info")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    if not is_allowed(rule, g.user.role):
+    if not may_open(endpoint, g.user.role):
         abort(403)
     return None
 
@@ -132,5 +149,4 @@ def init_app(app: Flask) -> None:
         if name is None and _setup_done():
             inst = installation.find()
             name = current_app.extensions["tip_installation_name"] = inst.name if inst else ""
-        return {"current_user": g.get("user"), "installation_name": name,
-                "config_endpoints": current_app.view_functions}
+        return {"current_user": g.get("user"), "installation_name": name, "can": can}

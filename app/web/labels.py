@@ -10,14 +10,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app import questionnaire
-from app.questionnaire import Question
+from app.questionnaire import Question, Tier
 from app.text.dates import format_date
 
 TIER_LABELS = {
-    "refer_mdt": _l("Refer for formal identification (MDT / NRM)"),
-    "possible_victim": _l("Possible victim: further interview"),
-    "labour_rights": _l("Labour-rights or other protection case"),
-    "no_indicators": _l("No indicators at this time"),
+    Tier.REFER_MDT: _l("Refer for formal identification (MDT / NRM)"),
+    Tier.POSSIBLE_VICTIM: _l("Possible victim: further interview"),
+    Tier.LABOUR_RIGHTS: _l("Labour-rights or other protection case"),
+    Tier.NO_INDICATORS: _l("No indicators at this time"),
 }
 ELEMENT_LABELS = {
     "deceptive_recruitment": _l("Deceptive recruitment"),

@@ -121,7 +121,7 @@ def test_unenrolled_station_keeps_records_waiting_and_seals_them_at_next_login(
         row = station.row(rid)
         assert row["state"] == "final" and row["envelope"] is None and row["body"] is not None
         assert records.outbox() == []
-        waiting = records.list_for(station.admin(), station.secret, state="waiting")
+        waiting = records.list_for(station.admin(), station.secret, state=records.ListState.WAITING)
         assert [s.id for s in waiting] == [rid] and waiting[0].waiting
     assert "Waiting Name" in client.get("/screenings/?state=waiting").get_data(as_text=True)
     # Central's key arrives (enrolment); sealing waits for a key, i.e. the next unlock.

@@ -26,7 +26,7 @@ from .building import (
     build_question,
 )
 from .checks import check
-from .reading import DefinitionError, Problem, read_yaml
+from .reading import DefinitionError, Problem, load_yaml, read_yaml
 from .schema import SCHEMA_PATH, schema, schema_problems, schema_text, settings_schema
 
 SUFFIXES = (".yaml", ".yml")
@@ -45,6 +45,7 @@ __all__ = [
     "build_question",
     "discover",
     "load_definition",
+    "load_yaml",
     "read_yaml",
     "schema",
     "schema_text",

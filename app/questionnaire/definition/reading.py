@@ -59,13 +59,20 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+def load_yaml(text: str) -> object:
+    """A definition's YAML text as data, read the strict way (a repeated key raises
+    ``yaml.YAMLError``; ``no`` stays a string). Files on disk and definitions pulled from
+    central both go through here."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+
+
 def read_yaml(path: Path) -> tuple[object, list[Problem]]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         return None, [Problem("file", f"cannot read {path}: {error}")]
     try:
-        return yaml.load(text, Loader=_Loader), []  # noqa: S506 - a SafeLoader subclass
+        return load_yaml(text), []
     except yaml.YAMLError as error:
         return None, [Problem("file", f"not valid YAML: {error}")]
 

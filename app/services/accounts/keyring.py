@@ -25,7 +25,6 @@ from app.crypto import (
     aead_decrypt,
     make_slot,
     open_slot,
-    x25519_public_key,
 )
 from app.extensions import db
 from app.models import Installation, KeySlot, User
@@ -162,6 +161,3 @@ def signing_key(inst: Installation, station_key: bytes) -> bytes:
         raise ServiceError(_l("This station has no signing key."))
     return aead_decrypt(station_key, inst.signing_key_wrapped, SIGNING_KEY_AAD)
 
-
-def own_public_key(private: bytes) -> bytes:
-    return x25519_public_key(private)

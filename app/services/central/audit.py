@@ -268,12 +268,6 @@ def check_chain(checkpoint: Checkpoint | None = None) -> ChainCheck:
     return ChainCheck(True, None, count, checkpoint_id=found)
 
 
-def verify_chain() -> tuple[bool, int | None]:
-    """(True, None) if every entry fits (link, hash, MAC); else (False, the first entry that does not)."""
-    result = check_chain()
-    return result.ok, result.first_bad_id
-
-
 def entries(limit: int = 200, before_id: int | None = None) -> list[AuditEntry]:
     """The newest entries first (a page of at most ``limit``)."""
     query = sa.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)

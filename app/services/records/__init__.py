@@ -21,7 +21,7 @@ from app.services.records.drafts import (
     save_answers,
     set_languages,
 )
-from app.services.records.listing import Summary, list_for
+from app.services.records.listing import ListState, Summary, list_for
 from app.services.records.outbox import (
     in_outbox,
     outbox,
@@ -34,7 +34,6 @@ from app.services.records.outbox import (
 from app.services.records.retention import checkpoint, purge_expired
 from app.services.records.sealing import (
     MIN_OVERRIDE_REASON,
-    TIERS,
     after_unlock,
     finalise,
     outcome_dict,
@@ -44,7 +43,7 @@ from app.services.records.sealing import (
 from app.services.records.store import BODY_FORMAT, OpenRecord, decrypt_record
 
 __all__ = [
-    "BODY_FORMAT", "MIN_OVERRIDE_REASON", "TEXT_TYPES", "TIERS", "OpenRecord", "SaveResult", "Summary",
+    "BODY_FORMAT", "MIN_OVERRIDE_REASON", "TEXT_TYPES", "ListState", "OpenRecord", "SaveResult", "Summary",
     "after_unlock", "checkpoint", "create", "decrypt_record", "definition_for", "discard", "finalise",
     "in_outbox", "list_for", "mark_demo", "open_record", "outbox", "outcome_dict", "pending_count",
     "purge_expired", "record_receipt", "record_receipts", "retry_sync_problems", "save_answers",

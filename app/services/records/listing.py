@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -15,11 +16,21 @@ from app.services.errors import RecordDamaged
 from app.services.records.store import plaintext
 
 
+class ListState(enum.StrEnum):
+    """What the list shows and filters by: a record's state, with the final records that still
+    wait for central's key (the station is not enrolled yet) told apart."""
+
+    DRAFT = RecordState.DRAFT.value
+    FINAL = RecordState.FINAL.value
+    WAITING = "waiting"
+    SYNCED = RecordState.SYNCED.value
+
+
 @dataclass(frozen=True)
 class Summary:
     id: str
     seq: int
-    state: str
+    state: RecordState
     waiting: bool  # final, not yet sealed to central (station not enrolled)
     created_day: str
     name: str
@@ -29,14 +40,22 @@ class Summary:
     readable: bool
     damaged: bool = False  # unreadable because changed outside tip-screen (not handed over)
 
+    @property
+    def is_draft(self) -> bool:
+        return self.state is RecordState.DRAFT
 
-def list_for(user: User, station_key: bytes, *, state: str | None = None,
+    @property
+    def shown(self) -> ListState:
+        return ListState.WAITING if self.waiting else ListState(self.state.value)
+
+
+def list_for(user: User, station_key: bytes, *, state: ListState | None = None,
              since: date | None = None, until: date | None = None) -> list[Summary]:
     query = sa.select(Record).where(Record.created_by == user.id)
-    if state == "waiting":
+    if state is ListState.WAITING:
         query = query.where(Record.state == RecordState.FINAL, Record.envelope.is_(None))
-    elif state in {s.value for s in RecordState}:
-        query = query.where(Record.state == RecordState(state))
+    elif state is not None:
+        query = query.where(Record.state == RecordState(state.value))
     if since:
         query = query.where(Record.created_day >= since.isoformat())
     if until:
@@ -49,7 +68,7 @@ def list_for(user: User, station_key: bytes, *, state: str | None = None,
 
 def _summary(rec: Record, station_key: bytes) -> Summary:
     waiting = rec.state is RecordState.FINAL and rec.envelope is None
-    base: dict[str, Any] = {"id": rec.id, "seq": rec.seq, "state": rec.state.value, "waiting": waiting,
+    base: dict[str, Any] = {"id": rec.id, "seq": rec.seq, "state": rec.state, "waiting": waiting,
             "created_day": rec.created_day}
     if rec.local_wrap is None:
         return Summary(**base, name="", tier=None, flags=(), respondent_lang=None, readable=False)

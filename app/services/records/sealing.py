@@ -17,20 +17,19 @@ from flask_babel import lazy_gettext as _l
 from app.crypto import encrypt_body, parse_envelope, seal_envelope, wrap_local
 from app.extensions import db
 from app.models import Installation, Record, RecordState, User
-from app.questionnaire import Outcome, score
+from app.questionnaire import Outcome, Tier, score
 from app.services import installation
 from app.services.accounts import keyring
 from app.services.errors import RecordDamaged, ValidationFailed
 from app.services.records.retention import purge_expired
 from app.services.records.store import OpenRecord, decrypt, encode, header_of, load, modify, now_iso
 
-TIERS = ("refer_mdt", "possible_victim", "labour_rights", "no_indicators")
 MIN_OVERRIDE_REASON = 10
 
 
 def outcome_dict(outcome: Outcome) -> dict[str, Any]:
     return {
-        "tier": outcome.tier,
+        "tier": outcome.tier.value,
         "reason": outcome.reason,
         "reasons": list(outcome.reasons),
         "child": outcome.child,
@@ -50,7 +49,7 @@ def finalise(record_id: str, user: User, station_key: bytes, *, override_tier: s
              override_reason: str = "") -> Record:
     """Score, keep any override with its reason, and seal to central if its key is known."""
     override_reason = override_reason.strip()
-    if override_tier and override_tier not in TIERS:
+    if override_tier and Tier.of(override_tier) is None:
         raise ValidationFailed(_l("Choose one of the listed outcomes."))
 
     def change(opened: OpenRecord) -> None:

@@ -53,6 +53,11 @@ class OpenRecord:
         return {qid: a["value"] for qid, a in self.body["answers"].items()}
 
     @property
+    def is_draft(self) -> bool:
+        """Still being answered: only a draft's answers can change."""
+        return self.record.state is RecordState.DRAFT
+
+    @property
     def respondent_lang(self) -> str:
         return str(self.body.get("respondent_lang", "en"))
 

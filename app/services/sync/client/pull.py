@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from app.crypto import key_id
 from app.models import Installation
 from app.protocol.messages import ProtocolError, open_statement, unb64
-from app.questionnaire import DefinitionError, validate_data
+from app.questionnaire import DefinitionError, load_yaml, validate_data
 from app.services import questionnaires
 from app.services.errors import SyncFailed
 from app.services.records import set_central_key
@@ -33,7 +33,7 @@ def pull_updates(inst: Installation) -> int:
         if questionnaires.get(str(item.get("id")), str(item.get("version"))) is not None:
             continue
         try:
-            if validate_data(yaml.safe_load(item["yaml"])):
+            if validate_data(load_yaml(item["yaml"])):
                 continue
         except (yaml.YAMLError, DefinitionError):
             continue

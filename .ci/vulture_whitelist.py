@@ -1,0 +1,71 @@
+"""Names vulture (tests/test_code_quality.py) counts as used although no Python in app/ reads them.
+
+Each line says who does read it. Routes, CLI commands, context processors and
+event listeners are left out by ``ignore_decorators`` in pyproject.toml. Before
+adding a name here, check with grep (templates, tests, docs) that it is really
+in use; if nothing reads it, delete it instead.
+"""
+
+# Read by the framework.
+_.max_content_length  # Flask: the request's upload limit (app/central/routes.py, bundle import)
+impl  # SQLAlchemy TypeDecorator (app/models/types.py)
+cache_ok  # SQLAlchemy TypeDecorator
+_.process_bind_param  # SQLAlchemy TypeDecorator
+_.process_result_value  # SQLAlchemy TypeDecorator
+_.session_expired  # flask.g, read as g.get("session_expired") (app/web/access.py)
+profile  # the lru_cache key of users._dummy_hash: one dummy hash per KDF profile
+
+# Read by templates (vulture does not read Jinja).
+help  # Question.help: screening/section.html
+screener_only  # Question.screener_only: screening/section.html
+intro  # Section.intro: screening/section.html
+first_bad_id  # ChainCheck.first_bad_id: central/audit.html
+deleted  # ReceivedMeta.deleted: central/records.html
+revoked  # StationRow.revoked: central/stations.html
+readable  # Summary.readable: screening/list.html
+waiting_for_key  # SyncOverview fields: sync/index.html
+not_accepted
+last_error
+auto_interval_seconds
+auto_running
+auto_failures
+
+# Read by the gettext extraction: interface words shown in both languages.
+ANSWER_WORDS  # app/screening/labels.py
+
+# Part of the engine's documented result and data (docs/questionnaire.md), checked by its tests.
+languages  # Definition.languages
+LANGUAGES  # the languages a shipped definition covers (tests/questionnaire/test_translations_complete.py)
+explanation  # Outcome.explanation
+
+# Observable state of the background sync worker, read by tests/central/test_background_sync.py.
+_.stop
+rounds
+_.rounds
+last_error_type
+_.last_error_type
+
+# Not read anywhere yet; owned by parallel work, reported to the lead rather than deleted here.
+last_attempt_at  # background worker: set, never shown (app/services/sync/client/background.py)
+_.last_attempt_at
+auto_next_at  # SyncOverview: filled, not shown (app/services/sync/client/page.py)
+delete_record  # central deletes a record, tombstone kept: tests only, no page or command (sync/ingest.py)
+DEFAULT_MAX_LENGTH  # app/questionnaire/fields.py (field-type registry, being reworked)
+_.option_values  # app/questionnaire/fields.py
+field_type  # app/questionnaire/fields.py
+
+# Read by .ci scripts and tests (merged work of issue 10 and 11).
+generated_css  # app/languages/fonts.py: .ci/sync_languages.py writes fonts.css with it
+english_name  # Language.english_name: the declaration's readable name; tests/i18n/test_language_list.py
+INPUT_KINDS  # fields/base.py: the input kinds a type may declare; tests/questionnaire/test_field_registry.py
+example  # FieldType.example: one valid definition per type; the registry test validates and renders it
+ACCOUNT_CREATED  # audit actions written through accounts/events.py by name; tests/central/test_pages.py
+ACCOUNT_SWITCHED_OFF
+ACCOUNT_SWITCHED_ON
+REKEY  # audit actions reserved for station re-keying, key rotation and exports (issue 11, 14)
+KEY_ROTATED
+EXPORT
+entry_at  # Checkpoint fields, written to and read from the checkpoint file
+checkpoint_id
+sessions_ended  # housekeeping.Round: what one sweep did (tests, and the timer's debug log)
+records_shredded
