@@ -10,11 +10,12 @@ import segno
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from app.protocol.problems import Result
 from app.services import installation
 from app.services.central import enrolment
 from app.services.errors import ServiceError
 from app.services.sync import client as sync_client
-from app.services.sync import ingest
+from app.services.sync import ingest, problems
 
 
 def _role(wanted: str) -> None:
@@ -108,8 +109,10 @@ def sync_command() -> None:
                f"Marked synced: {summary.marked_synced}. Still pending: {summary.pending_after}.")
     if summary.clock_skew_seconds:
         click.echo(f"Note: this computer's clock differs from central's by {summary.clock_skew_seconds} s.")
-    for problem in summary.problems[:20]:
-        click.echo(f"  {problem}", err=True)
+    for record_id, problem in summary.not_accepted[:20]:
+        click.echo(f"  {record_id}: {problems.describe(problem)} (problem {problem.code})", err=True)
+    for record_id in summary.bad_receipts[:20]:
+        click.echo(f"  {record_id}: receipt not valid (still pending)", err=True)
 
 
 bundle_group = AppGroup("bundle", help="USB bundles: carry records to central without a connection.")
@@ -136,10 +139,8 @@ def bundle_import(path: Path) -> None:
         station, results = ingest.import_bundle(path.read_bytes())
     except ServiceError as exc:
         raise click.ClickException(str(exc)) from None
-    counts: dict[str, int] = {}
-    for r in results:
-        counts[r.status] = counts.get(r.status, 0) + 1
-    summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing"
+    counts = {status: sum(r.status is status for r in results) for status in Result}
+    summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n) or "nothing"
     click.echo(f"Bundle from {station.name}: {summary}.")
 
 
