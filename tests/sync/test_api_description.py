@@ -12,8 +12,8 @@ from flask import Flask
 from app.api import openapi
 from app.protocol import problems
 from app.protocol.messages import MAX_RECORDS_PER_KNOWN, MAX_RECORDS_PER_PUSH
-from app.web.access import STATION, access_rule, allow, is_station_signed
 from app.services import setup
+from app.web.access import STATION, access_rule, allow, is_station_signed
 from tests.conftest import PASSPHRASE
 from tests.sync.conftest import call
 
