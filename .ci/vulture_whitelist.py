@@ -69,3 +69,5 @@ entry_at  # Checkpoint fields, written to and read from the checkpoint file
 checkpoint_id
 sessions_ended  # housekeeping.Round: what one sweep did (tests, and the timer's debug log)
 records_shredded
+request_schema  # api/openapi.py: a documented request's schema, for tests (fuzzing, the description test)
+AUTH_PROBLEMS  # protocol/problems.py: the problems that mean "not authenticated"; the route-walk test

@@ -350,14 +350,14 @@ def main() -> None:
     batches = [int(b) for b in args.batches.split(",")]
     started = machine()
 
-    from app.services.sync import ingest
+    from app.protocol.messages import MAX_RECORDS_PER_KNOWN, MAX_RECORDS_PER_PUSH
     from app.services.sync.client import push
 
     default_batch = push.BATCH
     # push.BATCH is how many records are asked about at once ("known", up to
-    # ingest.MAX_KNOWN); uploads are split to fit ingest.MAX_BATCH and the request limit.
-    if max(batches) > ingest.MAX_KNOWN:
-        raise SystemExit(f"ingest.MAX_KNOWN is {ingest.MAX_KNOWN}; larger batches would be refused")
+    # MAX_RECORDS_PER_KNOWN); uploads are split to fit MAX_RECORDS_PER_PUSH and the request limit.
+    if max(batches) > MAX_RECORDS_PER_KNOWN:
+        raise SystemExit(f"MAX_RECORDS_PER_KNOWN is {MAX_RECORDS_PER_KNOWN}; larger batches would be refused")
 
     central = Central(args.workers, args.profile)
     station = StationSide()
@@ -424,7 +424,7 @@ def main() -> None:
     best = max(done, key=lambda b: (results[b]["first"], results[b]["again"]))
     print(f"{started}; PostgreSQL {pg_version()}; gunicorn {args.workers} sync workers; "
           f"{count:,} records, envelopes {station.envelope_bytes:,.0f} B on average; {repeat} timed run(s) "
-          f"per case (median); default BATCH {default_batch}, MAX_BATCH {ingest.MAX_BATCH}\n")
+          f"per case (median); default BATCH {default_batch}, MAX_RECORDS_PER_PUSH {MAX_RECORDS_PER_PUSH}\n")
     print("| batch | first push | re-send |")
     print("| ---: | ---: | ---: |")
     for batch in batches:

@@ -1,4 +1,10 @@
-"""The sync API (central): enrol, push sealed envelopes, pull signed updates. JSON only."""
+"""The sync API (central): enrol, push sealed envelopes, pull signed updates. JSON only.
+
+Every body is checked against the schema its operation documents (``openapi.validate``);
+a station's route is ``@station_signed``, which verifies the signature before the body is
+read; every refusal is a numbered problem (``app/protocol/problems.py``), answered by one
+error handler.
+"""
 
 from __future__ import annotations
 
@@ -9,29 +15,28 @@ from typing import Any, TypeVar
 from flask import current_app, jsonify, request
 
 from app.api import bp
-from app.api.openapi import document
+from app.api.openapi import document, validate
+from app.protocol import problems
 from app.protocol.messages import ProtocolError, b64, unb64
+from app.protocol.problems import Problem, ProblemError
 from app.services.central import enrolment
-from app.services.errors import (
-    EnrolmentRefused,
-    EnrolmentThrottled,
-    ServiceError,
-    StationRefused,
-    ValidationFailed,
-)
-from app.services.sync import ingest, station_auth, updates
-from app.web.access import STATION, allow, public
+from app.services.errors import Refused, ServiceError, ValidationFailed
+from app.services.sync import ingest, updates
+from app.services.sync.station_auth import SignedRequest
+from app.web.access import public, station_signed
 
 T = TypeVar("T")
 
 
-def _error(status: int, code: str, message: object) -> Any:
-    return jsonify(error=code, message=str(message)), status
+def _problem(problem: Problem, message: object | None) -> Any:
+    return jsonify(problem.answer(str(message) if message is not None else None)), problem.status
 
 
-def _json_object() -> dict[str, Any] | None:
-    data = request.get_json(silent=True)
-    return data if isinstance(data, dict) else None
+@bp.errorhandler(ProblemError)
+@bp.errorhandler(Refused)
+def refused(exc: ProblemError | Refused) -> Any:
+    """The one place a refusal becomes an answer: the problem's status, name, code, message."""
+    return _problem(exc.problem, exc.message)
 
 
 @bp.get("/openapi.json")
@@ -43,124 +48,77 @@ def openapi() -> Any:
 @bp.post("/enrol")
 @public
 def enrol() -> Any:
-    data = _json_object()
-    if data is None:
-        return _error(400, "bad_request", "Send a JSON object.")
+    data = validate("enrol", request.get_json(silent=True))
     try:
         statement = enrolment.redeem(
-            str(data.get("code", ""))[:64],
-            station_id=str(data.get("station_id", ""))[:64],
-            signing_public_key=unb64(data.get("signing_public_key"), "signing_public_key", max_len=100),
-            api_public_key=unb64(data.get("api_public_key"), "api_public_key", max_len=100),
+            str(data["code"])[:64],
+            station_id=str(data["station_id"])[:64],
+            signing_public_key=unb64(data["signing_public_key"], "signing_public_key", max_len=100),
+            api_public_key=unb64(data["api_public_key"], "api_public_key", max_len=100),
             source=request.remote_addr or "unknown")
-    except ProtocolError as exc:
-        return _error(400, "bad_request", exc)
-    except EnrolmentThrottled as exc:
-        return _error(429, "throttled", exc)
-    except EnrolmentRefused as exc:
-        return _error(403, "refused", exc)
-    except ValidationFailed as exc:
-        return _error(400, "bad_request", exc)
+    except (ProtocolError, ValidationFailed) as exc:
+        raise ProblemError(problems.INVALID_ENROLMENT, exc) from None
     return jsonify(statement)
 
 
-def _station(pending: int | None = None) -> Any:
-    names = ("X-TS-Station", "X-TS-Counter", "X-TS-Timestamp", "X-TS-Signature")
-    headers = {name: request.headers.get(name, "") for name in names}
-    return station_auth.authenticate(request.method, request.path, headers,
-                                     request.get_data(cache=True), pending)
-
-
-def _refusal(exc: StationRefused) -> Any:
-    status = {"replayed": 409, "busy": 503}.get(exc.code, 401)
-    return _error(status, exc.code, exc)
-
-
-class _Refused(Exception):
-    def __init__(self, response: Any) -> None:
-        self.response = response
-
-
-def _signed_batch(limit: int, parse: Callable[[int, dict[str, Any]], T], shape: str) -> tuple[Any, list[T]]:
-    """Check a station's batch request: a JSON object with at most ``limit`` records, each
-    read by ``parse`` (ValueError: a clear message), then the station's signature.
-    Returns (station, parsed items); raises _Refused with the error response to send."""
-    data = _json_object()
-    items = data.get("records") if data is not None else None
-    pending = data.get("pending", 0) if data is not None else 0
-    if not isinstance(items, list) or not isinstance(pending, int) or isinstance(pending, bool):
-        raise _Refused(_error(400, "bad_request", f"Send a JSON object with a list of records ({shape})."))
-    if len(items) > limit:
-        raise _Refused(_error(413, "too_large", f"At most {limit} records per request."))
+def _batch(operation_id: str, parse: Callable[[int, dict[str, Any]], T]) -> tuple[int, list[T]]:
+    """A station's batch as documented for the operation: (pending, each record read by
+    ``parse``; a ValueError or ProtocolError there is INVALID_REQUEST)."""
+    data = validate(operation_id, request.get_json(silent=True))
     parsed: list[T] = []
-    for n, item in enumerate(items):
+    for n, item in enumerate(data["records"]):
         try:
-            if not isinstance(item, dict):
-                raise ValueError(f"needs {shape}")
             parsed.append(parse(n, item))
-        except ValueError as exc:
-            raise _Refused(_error(400, "bad_request", f"records[{n}]: {exc}")) from None
-    try:
-        return _station(pending), parsed
-    except StationRefused as exc:
-        raise _Refused(_refusal(exc)) from None
+        except (ValueError, ProtocolError) as exc:
+            raise ProblemError(problems.INVALID_REQUEST, f"records[{n}]: {exc}") from None
+    return int(data.get("pending", 0)), parsed
 
 
 def _record_id(item: dict[str, Any]) -> str:
-    if not isinstance(item.get("id"), str):
-        raise ValueError("needs an 'id'")
     return str(uuid.UUID(item["id"]))
 
 
 def _envelope_item(n: int, item: dict[str, Any]) -> tuple[str, bytes]:
-    return _record_id(item), unb64(item.get("envelope"), f"records[{n}].envelope")
+    return _record_id(item), unb64(item["envelope"], f"records[{n}].envelope")
 
 
 def _hash_item(n: int, item: dict[str, Any]) -> tuple[str, str]:
-    sha = item.get("sha256")
-    if not isinstance(sha, str) or len(sha) != 64:
-        raise ValueError("needs a 64-character 'sha256'")
-    return _record_id(item), sha.lower()
+    return _record_id(item), str(item["sha256"]).lower()
 
 
 @bp.post("/records")
-@allow(STATION)
-def push() -> Any:
-    try:
-        station, items = _signed_batch(ingest.MAX_BATCH, _envelope_item, "id and envelope")
-    except _Refused as refused:
-        return refused.response
-    return _answer(station, ingest.ingest(station, items))
+@station_signed
+def push(signed: SignedRequest) -> Any:
+    pending, items = _batch("pushRecords", _envelope_item)
+    signed.note_pending(pending)
+    return _answer(signed, ingest.ingest(signed.station, items))
 
 
 @bp.post("/records/known")
-@allow(STATION)
-def known() -> Any:
-    try:
-        station, pairs = _signed_batch(ingest.MAX_KNOWN, _hash_item, "id and sha256")
-    except _Refused as refused:
-        return refused.response
-    return _answer(station, ingest.known(station, pairs))
+@station_signed
+def known(signed: SignedRequest) -> Any:
+    pending, pairs = _batch("knownRecords", _hash_item)
+    signed.note_pending(pending)
+    return _answer(signed, ingest.known(signed.station, pairs))
 
 
-def _answer(station: Any, results: list[ingest.ItemResult]) -> Any:
+def _answer(signed: SignedRequest, results: list[ingest.ItemResult]) -> Any:
     return jsonify(
-        results=[{"id": r.id, "status": r.status, "reason": r.reason,
+        results=[{"id": r.id, "status": r.status.value,
+                  "reason": r.problem.name if r.problem else None,
+                  "problem": r.problem.code if r.problem else None,
+                  "detail": r.detail,
                   "receipt": b64(r.receipt) if r.receipt else None} for r in results],
         receipts_statement=ingest.receipts_statement(results),
-        clock_skew_seconds=station.clock_skew_seconds,
+        clock_skew_seconds=signed.station.clock_skew_seconds,
     )
 
 
 @bp.get("/updates")
-@allow(STATION)
-def pull() -> Any:
-    try:
-        _station()
-    except StationRefused as exc:
-        return _refusal(exc)
+@station_signed
+def pull(signed: SignedRequest) -> Any:
     try:
         return jsonify(updates.signed_updates())
     except ServiceError as exc:
         current_app.logger.error("updates unavailable: %s", type(exc).__name__)
-        return _error(503, "unavailable", exc)
+        raise ProblemError(problems.UNAVAILABLE, exc) from None

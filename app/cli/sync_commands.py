@@ -11,11 +11,12 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from app.cli.common import cli_actor
+from app.protocol.problems import Result
 from app.services import installation
 from app.services.central import enrolment, received, stations
 from app.services.errors import ServiceError
 from app.services.sync import client as sync_client
-from app.services.sync import ingest
+from app.services.sync import ingest, problems
 
 
 def _role(wanted: str) -> None:
@@ -109,8 +110,10 @@ def sync_command() -> None:
                f"Marked synced: {summary.marked_synced}. Still pending: {summary.pending_after}.")
     if summary.clock_skew_seconds:
         click.echo(f"Note: this computer's clock differs from central's by {summary.clock_skew_seconds} s.")
-    for problem in summary.problems[:20]:
-        click.echo(f"  {problem}", err=True)
+    for record_id, problem in summary.not_accepted[:20]:
+        click.echo(f"  {record_id}: {problems.describe(problem)} (problem {problem.code})", err=True)
+    for record_id in summary.bad_receipts[:20]:
+        click.echo(f"  {record_id}: receipt not valid (still pending)", err=True)
 
 
 bundle_group = AppGroup("bundle", help="USB bundles: carry records to central without a connection.")
@@ -137,7 +140,8 @@ def bundle_import(path: Path) -> None:
         imported = received.import_bundle(path.read_bytes(), username=cli_actor())
     except ServiceError as exc:
         raise click.ClickException(str(exc)) from None
-    summary = ", ".join(f"{v} {k}" for k, v in sorted(imported.counts.items())) or "nothing"
+    counts = {status: imported.counts.get(status.value, 0) for status in Result}
+    summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n) or "nothing"
     click.echo(f"Bundle from {imported.station_name}: {summary}.")
 
 

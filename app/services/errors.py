@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from app.protocol.problems import Problem
+
 
 class ServiceError(Exception):
     """Base: ``str(exc)`` is a translated, user-facing message (built with lazy_gettext)."""
@@ -83,26 +85,36 @@ class AnswersRejected(ValidationFailed):
 
 
 class SyncFailed(ServiceError):
-    """Sync could not complete; the message says why in plain words. Nothing was lost."""
+    """Sync could not complete; the message says why in plain words. Nothing was lost.
+    ``problem``: central's numbered refusal, when central refused the request."""
+
+    def __init__(self, message: object, problem: Problem | None = None) -> None:
+        super().__init__(message)
+        self.problem = problem
 
 
 class SyncBusy(ServiceError):
     pass
 
 
-class StationRefused(ServiceError):
-    """Central will not serve this signed request; ``code`` names why, for the API answer."""
+class Refused(ServiceError):
+    """Central refuses a request with a numbered problem (``app/protocol/problems.py``);
+    the API answers it as JSON with the problem's status, name and code."""
 
-    def __init__(self, message: object, code: str) -> None:
-        super().__init__(message)
-        self.code = code
+    def __init__(self, problem: Problem, message: object | None = None) -> None:
+        super().__init__(message if message is not None else problem.text)
+        self.problem = problem
 
 
-class EnrolmentRefused(ServiceError):
+class StationRefused(Refused):
+    """A station's signed request is not accepted (unsigned, unknown, revoked, replayed...)."""
+
+
+class EnrolmentRefused(Refused):
     pass
 
 
-class EnrolmentThrottled(ServiceError):
+class EnrolmentThrottled(Refused):
     pass
 
 

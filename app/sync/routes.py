@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from app.roles import Role
 from app.services.errors import ServiceError
+from app.services.sync import problems
 from app.services.sync.client import page as station_sync
 from app.sync import bp
 from app.sync.forms import ConfirmForm, EnrolForm
@@ -25,22 +26,10 @@ def _format_time(at: datetime | None) -> str:
     return f"{format_date(at.date(), str(get_locale() or 'en'))} {at:%H:%M} UTC"
 
 
-def _problem_text(code: str) -> str:
-    """Central's reason code, in plain words (codes: app/services/ingest.py)."""
-    kind, _sep, reason = code.partition(": ")
-    if kind == "conflict":
-        return _("Central already holds a different record with the same number.")
-    if reason == "deleted_at_central":
-        return _("Central deleted this record earlier.")
-    if reason == "bad_signature":
-        return _("Central could not confirm that this station signed it.")
-    return _("Central could not read the sealed record.")
-
-
 def _page(form: EnrolForm | None = None, status: int = 200) -> Any:
     info = station_sync.overview()
     return render_template("sync/index.html", info=info, confirm=ConfirmForm(), format_time=_format_time,
-                           problem_text=_problem_text, form=form or EnrolForm(formdata=None)), status
+                           problem_text=problems.describe, form=form or EnrolForm(formdata=None)), status
 
 
 @bp.get("")

@@ -1,7 +1,8 @@
 """Every route declares who may use it; anything undeclared is refused.
 
 ``@allow(Role.OFFICER, ...)`` names roles, ``@allow(ANY_USER)`` any logged-in
-user, ``@public`` no login at all. A test walks every route with every role.
+user, ``@public`` no login at all, ``@station_signed`` a station's signed request
+(the only way to declare a machine route). A test walks every route with every role.
 
 Pages ask the same rule: ``{% if can('admin.users') %}`` shows a link or a button
 only to someone the route would let in, and only where the route exists (a
@@ -10,6 +11,7 @@ station has no central pages). Templates never compare roles themselves.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -20,17 +22,22 @@ from flask_babel import gettext as _
 from app.roles import Role
 from app.services import installation
 from app.services.accounts import sessions
+from app.services.sync import station_auth
 
 F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC = "public"
 ANY_USER = "any-user"
-# Machine-to-machine: no user login; the route itself checks the station's signature.
+# Machine-to-machine: no user login; @station_signed checks the station's signature.
 STATION = "station"
+SIGNED_MARK = "_tip_station_signed"
 # Pages that work before first-run setup is complete.
 SETUP_ENDPOINTS = {"setup.index", "static", "main.healthz", "main.language"}
 
 
 def allow(*who: Role | str) -> Callable[[F], F]:
+    if STATION in who:
+        raise TypeError("declare a station's route with @station_signed, which checks the signature")
+
     def mark(view: F) -> F:
         view._tip_access = frozenset(who)  # type: ignore[attr-defined]
         return view
@@ -39,6 +46,28 @@ def allow(*who: Role | str) -> Callable[[F], F]:
 
 
 public = allow(PUBLIC)
+
+
+def station_signed(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A route for stations: the request's signature and counter are verified before
+    anything reads the body (``station_auth``; a refusal is raised as StationRefused,
+    which the API answers with its numbered problem), and the route receives the
+    :class:`~app.services.sync.station_auth.SignedRequest` as its first argument."""
+
+    @functools.wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        headers = {name: request.headers.get(name, "") for name in station_auth.HEADERS}
+        signed = station_auth.authenticate(request.method, request.path, headers,
+                                           request.get_data(cache=True))
+        return view(signed, *args, **kwargs)
+
+    checked._tip_access = frozenset({STATION})  # type: ignore[attr-defined]
+    setattr(checked, SIGNED_MARK, True)
+    return checked
+
+
+def is_station_signed(app: Flask, endpoint: str) -> bool:
+    return bool(getattr(app.view_functions.get(endpoint), SIGNED_MARK, False))
 
 
 def access_rule(app: Flask, endpoint: str) -> frozenset[str] | None:
@@ -117,6 +146,9 @@ def _enforce() -> Any:
     rule = access_rule(current_app, endpoint)
     if rule is None:
         current_app.logger.error("route %s declares no roles; refused", endpoint)
+        abort(403)
+    if STATION in rule and not is_station_signed(current_app, endpoint):
+        current_app.logger.error("station route %s is not @station_signed; refused", endpoint)
         abort(403)
     if PUBLIC in rule or STATION in rule:
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from werkzeug.routing import Rule
 
+from app.protocol import problems
 from app.roles import Role
 from app.web.access import PUBLIC, STATION, access_rule, is_allowed
 from tests.support.web import login
@@ -66,8 +67,10 @@ def test_every_route_with_every_role(any_role_app, role):
         response = client.open(url, method=method)
         declared = access_rule(app, rule.endpoint)
         if STATION in declared:
-            # Machine routes: no user may pass; only a station's signed request does.
-            assert response.status_code in (400, 401), f"{method} {url}"
+            # Machine routes: no user may pass; only a station's signed request does. The
+            # signature is checked first, so the refusal is the auth problem, never a 400.
+            assert response.status_code in (401, 403), f"{method} {url}"
+            assert response.json["code"] in {p.code for p in problems.AUTH_PROBLEMS}, f"{method} {url}"
             checked += 1
             continue
         allowed = is_allowed(declared, role)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from app.crypto import encrypt_body, new_data_key, parse_envelope, seal_envelope
 from app.extensions import db
 from app.models import Record, RecordState
+from app.protocol import problems
 from app.protocol.messages import b64, check_receipt
 from app.services import installation, records
 from app.services.accounts import keyring
@@ -105,7 +106,7 @@ def test_other_content_under_the_same_id_is_a_conflict_and_the_original_is_kept(
     assert any(third in p and "conflict" in p for p in summary.problems)
     assert station.records()[third].state is RecordState.FINAL
     assert station.records()[third].receipt is None
-    assert station.records()[third].sync_problem == "conflict: different_content_same_id"
+    assert station.records()[third].sync_problem == problems.SAME_ID_OTHER_CONTENT.stored
     kept = central.received()[third]
     assert kept.envelope == theirs and kept.envelope_sha256 != mine.envelope_sha256
     assert len(central.received()) == 3
@@ -142,10 +143,10 @@ def test_a_record_central_deleted_is_refused(enrolled, monkeypatch):
     assert summary.pending_after == 0
     now = station.records()
     assert all(now[rid].state is RecordState.FINAL and now[rid].receipt is None for rid in early)
-    assert {now[rid].sync_problem for rid in early} == {"refused: deleted_at_central"}
+    assert {now[rid].sync_problem for rid in early} == {problems.DELETED_AT_CENTRAL.stored}
     assert all(now[rid].envelope and now[rid].local_wrap for rid in early), "kept, and readable here"
     with station.ctx():
-        assert records.sync_problems() == {"refused: deleted_at_central": 3}
+        assert records.sync_problems() == {problems.DELETED_AT_CENTRAL: 3}
         assert sync_client.status()["counts"]["not_accepted"] == 3
         # The next sync does not ask about them again.
         again = sync_client.sync()

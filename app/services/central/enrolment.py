@@ -17,6 +17,7 @@ from app.crypto import fingerprint
 from app.extensions import db
 from app.models import EnrolmentCode, FailedAttempt, Station
 from app.models.types import utcnow
+from app.protocol import problems
 from app.protocol.messages import b64, sign_statement
 from app.services import installation
 from app.services.central import keys as central_keys
@@ -78,7 +79,7 @@ def redeem(code: str, *, station_id: str, signing_public_key: bytes, api_public_
            source: str) -> dict[str, Any]:
     """Register the station that holds a valid code; answer with central's signed keys."""
     if _throttled(source):
-        raise EnrolmentThrottled(_l("Too many wrong enrolment codes. Wait 15 minutes."))
+        raise EnrolmentThrottled(problems.THROTTLED, _l("Too many wrong enrolment codes. Wait 15 minutes."))
     try:
         canonical_id = str(uuid.UUID(station_id))
     except ValueError:
@@ -91,20 +92,22 @@ def redeem(code: str, *, station_id: str, signing_public_key: bytes, api_public_
     row = db.session.scalar(sa.select(EnrolmentCode).where(EnrolmentCode.code_hash == _hash(code)))
     if row is None or row.used_at is not None or row.expires_at < now:
         _fail(source)
-        raise EnrolmentRefused(_l("This enrolment code is not valid, already used or expired."))
+        raise EnrolmentRefused(problems.CODE_NOT_VALID,
+                               _l("This enrolment code is not valid, already used or expired."))
     existing = db.session.get(Station, station_id)
     # A station that never made a signed request may enrol again with a new code (for
     # example after refusing a fingerprint it was told to expect); an active one may not.
     if existing is not None and (existing.last_counter > 0 or existing.revoked_at is not None):
         _fail(source)
-        raise EnrolmentRefused(_l("This station is already enrolled."))
+        raise EnrolmentRefused(problems.ALREADY_ENROLLED, _l("This station is already enrolled."))
     # Single use even when two requests race: only one UPDATE matches.
     used = db.session.execute(sa.update(EnrolmentCode)
                               .where(EnrolmentCode.id == row.id, EnrolmentCode.used_at.is_(None))
                               .values(used_at=now).execution_options(synchronize_session=False))
     if used.rowcount != 1:  # type: ignore[attr-defined]
         _fail(source)
-        raise EnrolmentRefused(_l("This enrolment code is not valid, already used or expired."))
+        raise EnrolmentRefused(problems.CODE_NOT_VALID,
+                               _l("This enrolment code is not valid, already used or expired."))
     if existing is not None:
         existing.name = row.station_name
         existing.signing_public_key = signing_public_key

@@ -170,7 +170,7 @@ def import_bundle(data: bytes, *, username: str) -> ImportSummary:
     station, results = ingest.import_bundle(data)
     counts: dict[str, int] = {}
     for result in results:
-        counts[result.status] = counts.get(result.status, 0) + 1
+        counts[result.status.value] = counts.get(result.status.value, 0) + 1
     detail = f"station {station.id}: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     audit.record(username, audit.IMPORT, detail=detail)
     return ImportSummary(station.name, counts)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Record, RecordState
 from app.models.types import utcnow
+from app.protocol.problems import Problem, stored_problem
 from app.services.records.retention import purge_expired
 
 
@@ -36,9 +37,9 @@ def record_receipts(receipts: list[tuple[str, str, bytes]], at: datetime | None 
                     problems: Sequence[tuple[str, str]] = ()) -> int:
     """Mark a batch synced in one durable commit: (record id, envelope sha256, receipt) each,
     only for the exact envelope each receipt names. ``problems``: (record id, central's
-    reason) for records central will not take, kept here but out of the outbox.
-    Right after the commit, records whose retention has passed (every one just marked,
-    with ``retention_days = 0``) are shredded: nothing waits for a login.
+    problem as ``Problem.stored``) for records central will not take, kept here but out
+    of the outbox. Right after the commit, records whose retention has passed (every one
+    just marked, with ``retention_days = 0``) are shredded: nothing waits for a login.
     Returns how many were marked synced."""
     if not receipts and not problems:
         return 0
@@ -65,11 +66,16 @@ def record_receipts(receipts: list[tuple[str, str, bytes]], at: datetime | None 
     return marked
 
 
-def sync_problems() -> dict[str, int]:
-    """How many records central would not take, by reason (the Sync page)."""
+def sync_problems() -> dict[Problem, int]:
+    """How many records central would not take, by problem (the Sync page). Rows stored by
+    older versions read as the same problems (``stored_problem``)."""
     rows = db.session.execute(sa.select(Record.sync_problem, sa.func.count()).where(
         Record.state == RecordState.FINAL, Record.sync_problem.is_not(None)).group_by(Record.sync_problem))
-    return {str(why): int(n) for why, n in rows.tuples()}
+    counts: dict[Problem, int] = {}
+    for stored, n in rows.tuples():
+        problem = stored_problem(str(stored))
+        counts[problem] = counts.get(problem, 0) + int(n)
+    return counts
 
 
 def retry_sync_problems() -> int:

@@ -4,4 +4,5 @@
 - :mod:`.station_auth`  central: who signed this request, and is its counter fresh
 - :mod:`.ingest`        central: take in envelopes, answer with receipts
 - :mod:`.updates`       central: what stations pull, signed
+- :mod:`.problems`      both: the numbered sync problems in the reader's language
 """

@@ -20,9 +20,8 @@ from app.crypto import BadSignature, Envelope, EnvelopeError, parse_envelope, si
 from app.extensions import db
 from app.models import ReceivedRecord, Station
 from app.models.types import utcnow
+from app.protocol import problems
 from app.protocol.messages import (
-    MAX_RECORDS_PER_KNOWN,
-    MAX_RECORDS_PER_PUSH,
     ProtocolError,
     make_receipt,
     open_statement,
@@ -30,19 +29,19 @@ from app.protocol.messages import (
     unb64,
 )
 from app.protocol.messages import receipts_statement as messages_receipts_statement
+from app.protocol.problems import Problem, Result
 from app.services import installation
 from app.services.central import keys as central_keys
 from app.services.errors import ValidationFailed
-
-MAX_BATCH = MAX_RECORDS_PER_PUSH
 
 
 @dataclass(frozen=True)
 class ItemResult:
     id: str
-    status: str  # accepted | duplicate | conflict | refused
-    reason: str | None = None
+    status: Result
+    problem: Problem | None = None  # why, for a conflict or a refusal
     receipt: bytes | None = None
+    detail: str | None = None  # English, for logs: what was wrong with the envelope
 
 
 def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]:
@@ -58,7 +57,7 @@ def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]
         if (old is not None and old.station_id == station.id and old.deleted_at is None
                 and old.envelope_sha256 == hashlib.sha256(blob).hexdigest()):
             # The very bytes this station sent before, verified then: same answer, same receipt.
-            results[record_id] = ItemResult(record_id, "duplicate", None, old.receipt)
+            results[record_id] = ItemResult(record_id, Result.DUPLICATE, None, old.receipt)
             continue
         try:
             envelope = parse_envelope(blob)
@@ -70,10 +69,11 @@ def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]
             if envelope.header.central_key_id not in known_keys:
                 raise EnvelopeError("sealed to a key this central does not hold")
         except BadSignature:
-            results[record_id] = ItemResult(record_id, "refused", "bad_signature")
+            results[record_id] = ItemResult(record_id, Result.REFUSED, problems.ENVELOPE_SIGNATURE)
             continue
         except EnvelopeError as exc:
-            results[record_id] = ItemResult(record_id, "refused", f"bad_envelope: {exc.reason}")
+            results[record_id] = ItemResult(record_id, Result.REFUSED, problems.BAD_ENVELOPE,
+                                            detail=str(exc.reason)[:200])
             continue
         fresh[record_id] = (blob, envelope)
     if fresh:
@@ -98,7 +98,7 @@ def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]
                 questionnaire_version=header.questionnaire_version,
                 central_key_id=header.central_key_id, created_day=header.created_day,
                 envelope=blob, envelope_sha256=sha, receipt=receipt, received_at=now))
-            results[record_id] = ItemResult(record_id, "accepted", None, receipt)
+            results[record_id] = ItemResult(record_id, Result.ACCEPTED, None, receipt)
         if new_rows:
             try:
                 db.session.execute(sa.insert(ReceivedRecord), new_rows)
@@ -111,7 +111,6 @@ def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]
     return [results[rid] for rid, _ in items if rid in results]
 
 
-MAX_KNOWN = MAX_RECORDS_PER_KNOWN
 
 
 def receipts_statement(results: list[ItemResult]) -> dict[str, object] | None:
@@ -125,15 +124,15 @@ def receipts_statement(results: list[ItemResult]) -> dict[str, object] | None:
 def known(station: Station, pairs: list[tuple[str, str]]) -> list[ItemResult]:
     """What central already holds of these (record id, envelope sha256) pairs, without the
     envelopes: a station asks first, so a re-send costs ids and hashes, not 11 KB a record.
-    "unknown" means: send the envelope."""
+    UNKNOWN means: send the envelope."""
     rows = _held([rid for rid, _ in pairs])
     out = []
     for record_id, sha in pairs:
         old = rows.get(record_id)
         if old is None:
-            out.append(ItemResult(record_id, "unknown"))
+            out.append(ItemResult(record_id, Result.UNKNOWN))
         elif old.station_id != station.id:
-            out.append(ItemResult(record_id, "conflict", "different_content_same_id"))
+            out.append(ItemResult(record_id, Result.CONFLICT, problems.SAME_ID_OTHER_CONTENT))
         else:
             out.append(_against(old, sha))
     return out
@@ -150,10 +149,10 @@ def _held(ids: list[str]) -> dict[str, Any]:
 def _against(old: Any, sha: str) -> ItemResult:
     """``old``: a row from _held, or a ReceivedRecord."""
     if old.deleted_at is not None:
-        return ItemResult(old.id, "refused", "deleted_at_central")
+        return ItemResult(old.id, Result.REFUSED, problems.DELETED_AT_CENTRAL)
     if old.envelope_sha256 == sha:
-        return ItemResult(old.id, "duplicate", None, old.receipt)
-    return ItemResult(old.id, "conflict", "different_content_same_id")
+        return ItemResult(old.id, Result.DUPLICATE, None, old.receipt)
+    return ItemResult(old.id, Result.CONFLICT, problems.SAME_ID_OTHER_CONTENT)
 
 
 def _insert_one(row: dict[str, object]) -> ItemResult:
@@ -161,7 +160,8 @@ def _insert_one(row: dict[str, object]) -> ItemResult:
         db.session.execute(sa.insert(ReceivedRecord), [row])
         db.session.commit()
         receipt = row["receipt"]
-        return ItemResult(str(row["id"]), "accepted", None, receipt if isinstance(receipt, bytes) else None)
+        return ItemResult(str(row["id"]), Result.ACCEPTED, None,
+                          receipt if isinstance(receipt, bytes) else None)
     except IntegrityError:
         db.session.rollback()
         old = db.session.get(ReceivedRecord, row["id"])

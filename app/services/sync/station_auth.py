@@ -7,16 +7,19 @@ recorded and flagged, nothing is refused for it."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 
 from app.crypto import BadSignature, verify
 from app.extensions import db
 from app.models import Station
 from app.models.types import utcnow
+from app.protocol import problems
 from app.protocol.messages import ProtocolError, request_message, unb64
-from app.services.errors import StationRefused
+from app.services.sync.problems import refused
+
+HEADERS = ("X-TS-Station", "X-TS-Counter", "X-TS-Timestamp", "X-TS-Signature")
 
 SKEW_FLAG_SECONDS = 600
 MAX_COUNTER = 2**63 - 1  # BIGINT
@@ -26,29 +29,44 @@ _WINDOW_MASK = (1 << WINDOW) - 1
 _ATTEMPTS = 20  # compare-and-set rounds when several workers serve one station at once
 
 
+@dataclass(frozen=True)
+class SignedRequest:
+    """A request whose signature verified and whose counter was fresh."""
+
+    station: Station
+    counter: int
+
+    def note_pending(self, pending: int) -> None:
+        """The station's outbox as this request tells it, kept only if no newer request of
+        the station has arrived meanwhile (the newest request speaks for the outbox)."""
+        db.session.execute(
+            sa.update(Station).where(Station.id == self.station.id, Station.last_counter == self.counter)
+            .values(pending=max(0, min(MAX_INT, pending))).execution_options(synchronize_session=False))
+        db.session.commit()
 
 
-def authenticate(method: str, path: str, headers: dict[str, str], body: bytes,
-                 pending: int | None = None) -> Station:
+def authenticate(method: str, path: str, headers: dict[str, str], body: bytes) -> SignedRequest:
+    """Who signed this request (``headers``: the X-TS-* headers), with its counter accepted
+    once; or :class:`StationRefused` with the problem. Called before the body is read."""
     station_id = headers.get("X-TS-Station", "")
     try:
         counter = int(headers.get("X-TS-Counter", ""))
         timestamp = int(headers.get("X-TS-Timestamp", ""))
         signature = unb64(headers.get("X-TS-Signature", ""), "signature", max_len=200)
     except (ValueError, ProtocolError):
-        raise StationRefused(_l("The request is not signed."), "unsigned") from None
+        raise refused(problems.UNSIGNED) from None
     if not 0 < counter <= MAX_COUNTER:
-        raise StationRefused(_l("The request counter is out of range."), "bad_counter")
+        raise refused(problems.BAD_COUNTER)
     station = db.session.get(Station, station_id) if len(station_id) <= 36 else None
     if station is None:
-        raise StationRefused(_l("This station is not enrolled here."), "unknown_station")
+        raise refused(problems.UNKNOWN_STATION)
     if station.revoked_at is not None:
-        raise StationRefused(_l("This station's enrolment was revoked."), "revoked")
+        raise refused(problems.REVOKED)
     try:
         verify(station.api_public_key, request_message(method, path, station_id, counter, timestamp, body),
                signature)
     except BadSignature:
-        raise StationRefused(_l("The request signature does not verify."), "bad_signature") from None
+        raise refused(problems.BAD_REQUEST_SIGNATURE) from None
     skew = max(-MAX_INT, min(MAX_INT, int(time.time()) - timestamp))
     for _attempt in range(_ATTEMPTS):
         # PostgreSQL locks the row until the commit below; SQLite (a trial central) has no
@@ -58,13 +76,11 @@ def authenticate(method: str, path: str, headers: dict[str, str], body: bytes,
         moved = advance(last, seen, counter)
         if moved is None:
             db.session.rollback()
-            raise StationRefused(_l("This request was already used (replay)."), "replayed")
+            raise refused(problems.REPLAYED)
         values: dict[str, object] = {"last_counter": moved[0], "counter_window": moved[1],
                                      "last_contact_at": utcnow()}
-        if counter > last:  # the newest request speaks for the station's clock and outbox
+        if counter > last:  # the newest request speaks for the station's clock
             values["clock_skew_seconds"] = skew if abs(skew) > SKEW_FLAG_SECONDS else 0
-            if pending is not None:
-                values["pending"] = max(0, min(MAX_INT, pending))
         # Compare and set: if another worker moved the window meanwhile, read it again.
         result = db.session.execute(
             sa.update(Station).where(Station.id == station_id, Station.last_counter == last,
@@ -73,9 +89,9 @@ def authenticate(method: str, path: str, headers: dict[str, str], body: bytes,
         if result.rowcount == 1:  # type: ignore[attr-defined]
             db.session.commit()
             db.session.refresh(station)
-            return station
+            return SignedRequest(station, counter)
         db.session.rollback()
-    raise StationRefused(_l("Central is busy. Try again in a moment."), "busy")
+    raise refused(problems.BUSY)
 
 
 def advance(last: int, seen: int, counter: int) -> tuple[int, int] | None:

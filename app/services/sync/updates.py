@@ -1,12 +1,11 @@
-"""Central: what stations pull, signed by central: questionnaire versions, the referral
-directory and the current key."""
+"""Central: what stations pull, signed by central: questionnaire versions and the current key.
+
+(The station keeps a questionnaire version it does not have yet and that validates; it
+needs nothing else, so nothing else is sent: docs/sync.md, "Pull".)"""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
-
-from flask import current_app
 
 from app.crypto import fingerprint
 from app.protocol.messages import b64, sign_statement
@@ -21,13 +20,10 @@ def signed_updates() -> dict[str, Any]:
     for definition in questionnaires.all_definitions():
         if definition.path is None:
             continue
-        text = definition.path.read_text(encoding="utf-8")
         items.append({"id": definition.id, "version": definition.version,
-                      "sha256": hashlib.sha256(text.encode()).hexdigest(), "yaml": text})
+                      "yaml": definition.path.read_text(encoding="utf-8")})
     payload = {
         "questionnaires": items,
-        "referral_directory": [{"name": k, "phone": k, "label": v}
-                               for k, v in current_app.config["TIP"].hotlines.items()],
         "keys": {"central_public_key": b64(inst.central_public_key),
                  "central_key_id": inst.central_key_id,
                  "fingerprint": fingerprint(inst.central_public_key)},

@@ -9,6 +9,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app.crypto import fingerprint
+from app.protocol.problems import Problem
 from app.services import installation, records
 from app.services.errors import SyncBusy
 from app.services.sync.client import background, bundles, enrolment, push, report
@@ -21,7 +22,7 @@ class SyncOverview:
     central_fingerprint: str | None
     pending: int
     waiting_for_key: int
-    not_accepted: dict[str, int]  # central's reason -> how many records
+    not_accepted: dict[Problem, int]  # central's problem -> how many records
     last_sync_at: datetime | None
     last_error: str | None
     auto_interval_seconds: int  # 0: automatic sync is off

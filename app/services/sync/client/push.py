@@ -31,6 +31,7 @@ from app.protocol.messages import (
     unb64,
     vouched_receipts,
 )
+from app.protocol.problems import Problem, Result, record_problem
 from app.services import installation
 from app.services.errors import SyncFailed
 from app.services.records import in_outbox, pending_count, record_receipts
@@ -53,7 +54,9 @@ class SyncSummary:
     marked_synced: int = 0
     pending_after: int = 0
     clock_skew_seconds: int = 0
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # one line per record not settled, for logs
+    not_accepted: list[tuple[str, Problem]] = field(default_factory=list)  # central's final "no"s
+    bad_receipts: list[str] = field(default_factory=list)  # record ids: still pending
 
 
 def sync(progress: Callable[[int, int], None] | None = None, *, pull: bool = True) -> SyncSummary:
@@ -220,7 +223,7 @@ def _read_results(inst: Installation, answer: Any, summary: SyncSummary) -> tupl
 def _settle(inst: Installation, sent: dict[str, str], answer: tuple[list[Any], dict[str, str]],
             summary: SyncSummary) -> set[str]:
     """Count central's answers; mark synced what a valid receipt covers. Returns the ids
-    central gave a final answer for ("unknown" ones still need their envelope)."""
+    central gave a final answer for (UNKNOWN ones still need their envelope)."""
     results, vouched = answer
     settled: list[tuple[str, str, bytes]] = []
     problems: list[tuple[str, str]] = []
@@ -228,27 +231,29 @@ def _settle(inst: Installation, sent: dict[str, str], answer: tuple[list[Any], d
     for item in results:
         if not isinstance(item, dict) or item.get("id") not in sent:
             continue
-        status = item.get("status")
+        status = Result.read(item.get("status"))
         record_id = str(item["id"])
-        if status == "unknown":
+        if status is Result.UNKNOWN:
             continue
         handled.add(record_id)
-        if status in ("accepted", "duplicate"):
-            summary.accepted += status == "accepted"
-            summary.duplicate += status == "duplicate"
+        if status.has_receipt:
+            summary.accepted += status is Result.ACCEPTED
+            summary.duplicate += status is Result.DUPLICATE
             raw = _valid_receipt(inst, record_id, sent[record_id], item.get("receipt"),
                                  vouched.get(record_id))
             if raw is not None:
                 settled.append((record_id, sent[record_id], raw))
             else:
                 summary.problems.append(f"{record_id}: receipt not valid")
+                summary.bad_receipts.append(record_id)
         else:
-            # Central's final "no": kept here with the reason, out of the outbox until retried.
-            kind = "conflict" if status == "conflict" else "refused"
-            summary.conflict += kind == "conflict"
-            summary.refused += kind == "refused"
-            problems.append((record_id, f"{kind}: {str(item.get('reason') or '')[:60]}"))
-            summary.problems.append(f"{record_id}: {kind} ({item.get('reason')})")
+            # Central's final "no": kept here with the problem, out of the outbox until retried.
+            problem = record_problem(status, item.get("problem"), item.get("reason"))
+            summary.conflict += status is Result.CONFLICT
+            summary.refused += status is Result.REFUSED
+            problems.append((record_id, problem.stored))
+            summary.not_accepted.append((record_id, problem))
+            summary.problems.append(f"{record_id}: {status} ({problem.name}, {problem.code})")
     # One durable commit per answer; a crash before it only means a re-send, answered "duplicate".
     summary.marked_synced += record_receipts(settled, problems=problems)
     return handled

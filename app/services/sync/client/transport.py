@@ -1,7 +1,8 @@
 """Station to central over HTTP(S): the connection, TLS pinning, signed request headers.
 
 The transport moves bytes and decodes JSON; it knows nothing of records or the
-push protocol. Every failure becomes :class:`SyncFailed` with a plain message.
+push protocol. Every failure becomes :class:`SyncFailed` with a plain message; a 4xx
+answer carries central's numbered problem, shown in this station's language.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from app.crypto import sign
 from app.extensions import db
 from app.models import Installation
 from app.protocol.messages import b64, request_message
+from app.protocol.problems import by_code
 from app.services.errors import SyncFailed
+from app.services.sync.problems import TEXTS
 
 TIMEOUT = 20.0
 MAX_RESPONSE = 64 * 1024 * 1024
@@ -98,9 +101,18 @@ def exchange(url: str, pin: str | None, method: str, full_path: str, payload: by
     if response.status >= 500:
         raise SyncFailed(_l("Central had an internal error. Nothing was marked as synced; try later."))
     if response.status >= 400:
-        message = data.get("message") if isinstance(data, dict) else None
-        raise SyncFailed(_l("Central refused the request: %(why)s", why=str(message or response.status)))
+        raise refusal(response.status, data)
     return data
+
+
+def refusal(status: int, data: object) -> SyncFailed:
+    """Central's 4xx answer as an error: its problem in this station's words when the code
+    is one this station knows, else the message central sent."""
+    answer = data if isinstance(data, dict) else {}
+    problem = by_code(answer.get("code"))
+    text = TEXTS.get(problem) if problem is not None else None
+    why = text if text is not None else answer.get("message") or status
+    return SyncFailed(_l("Central refused the request: %(why)s", why=str(why)), problem)
 
 
 def signature_headers(inst: Installation, method: str, path: str, body: bytes) -> dict[str, str]:
