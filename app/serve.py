@@ -75,8 +75,9 @@ def supervise(sock: socket.socket, *, threads: int, announce: str) -> int:
             if generation == 0:
                 command += ["--announce", announce]
             # Its own session: Ctrl+C reaches this process, which forwards it exactly once.
-            child = subprocess.Popen(command, pass_fds=(sock.fileno(), parent_alive), env=env,
-                                     start_new_session=True)
+            # No shell: this interpreter, this module, and plain arguments.
+            child = subprocess.Popen(command, pass_fds=(sock.fileno(), parent_alive),  # noqa: S603
+                                     env=env, start_new_session=True)
             if stopping:
                 child.send_signal(stopping[0])
             code = child.wait()

@@ -197,8 +197,9 @@ def test_lock_all_leaves_no_plaintext_in_the_serving_process(station):
     assert station.replacements() == 1
     # The fresh process serves the pages (and has served the login page after the lock) ...
     assert browser.get("/login").status == 200
-    # ... and never saw the name or the passphrase.
+    # ... and never saw the name or the passphrase; nor did run.py itself, which serves nothing.
     assert memory_hits(new, secrets_) == set()
+    assert memory_hits(station.proc.pid, secrets_) == set()
     # The old session is locked; logging in again works on the new process.
     assert "/login" in browser.get("/").url
     assert browser.login("admin", station.passphrase).status == 200
@@ -281,9 +282,43 @@ def test_killing_run_py_ends_the_serving_process(station):
     _until("the orphaned serving process to exit", lambda: not _alive(pid))
 
 
+def test_ctrl_c_stops_both_processes(station):
+    pid = station.serving()
+    os.kill(station.proc.pid, signal.SIGINT)
+    assert station.proc.wait(timeout=WAIT) == 0
+    _until("the serving process to exit", lambda: not _alive(pid))
+    assert "Traceback" not in station.log.read_text(errors="replace")
+
+
 def _alive(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return False
     return re.split(r"\)\s+", stat, maxsplit=1)[1][0] != "Z"
+
+
+def test_the_key_ring_tells_once_when_its_last_key_goes():
+    """The signal the serving process waits for: the last key dropped, by any path, once."""
+    from app.services.accounts.keyring import UnlockedKeys
+
+    told: list[int] = []
+    keys = UnlockedKeys(idle_seconds=3600)
+    keys.when_emptied(lambda: told.append(len(keys)))
+    keys.drop("nobody")
+    keys.drop_all()
+    keys.sweep()
+    assert told == []  # already empty: nothing to tell (an idle station is not replaced in a loop)
+    keys.put("a", b"k" * 32)
+    keys.put("b", b"k" * 32)
+    keys.drop("a")
+    assert told == []  # one is still unlocked
+    keys.drop("b")
+    assert told == [0]
+    keys.put("c", b"k" * 32)
+    keys.drop_all()  # lock all
+    assert told == [0, 0]
+    keys.put("d", b"k" * 32)
+    keys.idle_seconds = -1.0  # every key is past its idle timeout
+    keys.sweep()  # what the 30-second sweeper and each request do
+    assert told == [0, 0, 0] and len(keys) == 0
