@@ -21,7 +21,6 @@ is stopped. See docs/keys.md.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import signal
 import socket
@@ -40,8 +39,6 @@ DRAIN_SECONDS = 30.0  # at most this long for the requests in hand before the ch
 QUIET_SECONDS = 0.5
 SYNC_WAIT_SECONDS = 60.0  # and this long for a background sync round to end
 FORWARDED = (signal.SIGINT, signal.SIGTERM) + ((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ())
-
-log = logging.getLogger("tip_screen.serve")
 
 
 def can_replace() -> bool:

@@ -290,6 +290,34 @@ def test_ctrl_c_stops_both_processes(station):
     assert "Traceback" not in station.log.read_text(errors="replace")
 
 
+def test_one_process_mode_still_serves(tmp_path):
+    """The Windows path (no replacement) on this machine: run.py serves by itself, no child."""
+    port = _free_port()
+    env = dict(os.environ, TIP_SCREEN_INSTANCE=str(tmp_path / "instance"))
+    one_process = ("import runpy, sys; import app.serve; app.serve.can_replace = lambda: False; "
+                   f"sys.argv = ['run.py', '--port', '{port}']; "
+                   f"runpy.run_path({str(PROJECT / 'run.py')!r}, run_name='__main__')")
+    log = tmp_path / "station.log"
+    with log.open("ab") as out:
+        proc = subprocess.Popen([sys.executable, "-c", one_process], env=env, cwd=PROJECT,
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        def answers() -> bool:
+            assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as reply:  # noqa: S310
+                    return reply.status == 200
+            except OSError:
+                return False
+
+        _until("the one-process station", answers)
+        assert children(proc.pid) == []
+        assert "running at" in log.read_text(errors="replace")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def _alive(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
