@@ -37,10 +37,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
 
-    from flask_migrate import upgrade
-    from waitress import serve
-
-    from app import create_app
+    from app import serve
     from app.config import ConfigError, default_instance_path, is_loopback, load_config, set_role
 
     try:
@@ -54,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
 
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
+    if serve.can_replace():
+        # A restarted station may bind while old connections linger in TIME_WAIT; a running one
+        # still cannot be bound twice. (On Windows this option would let two servers share a port.)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((args.host, args.port))
     except OSError as exc:
@@ -66,26 +67,17 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
         return 1
 
-    app = create_app(config)
-    with app.app_context():
-        upgrade()
-
-    from app.services import housekeeping
-    from app.services.sync.client import background as background_sync
-
-    # Every 30 s, logged in or not: sweep dead sessions, shred records past retention.
-    housekeeping.start(app)
-    # Station with sync_interval_seconds > 0: sync in the background (never started by create_app).
-    background_sync.start(app)
-
     if not is_loopback(args.host):
         print("WARNING: listening on the local network. Phones and other computers on this "
               "network can reach the login page. Use only on a network you trust.",
               file=sys.stderr)
-    print(f"tip-screen {config.role} running at http://{args.host}:{args.port}/ "
-          "(Ctrl+C to stop)", flush=True)
-    serve(app, sockets=[sock], threads=args.threads, ident="tip-screen")
-    return 0
+    announce = (f"tip-screen {config.role} running at http://{args.host}:{args.port}/ "
+                "(Ctrl+C to stop)")
+    # POSIX: this process only holds the socket; a serving child (replaced by a fresh one each
+    # time every key is locked) does the rest. Windows: one process. See app/serve.py.
+    if serve.can_replace():
+        return serve.supervise(sock, threads=args.threads, announce=announce)
+    return serve.serve_here(sock, threads=args.threads, announce=announce)
 
 
 if __name__ == "__main__":

@@ -71,3 +71,5 @@ sessions_ended  # housekeeping.Round: what one sweep did (tests, and the timer's
 records_shredded
 request_schema  # api/openapi.py: a documented request's schema, for tests (fuzzing, the description test)
 AUTH_PROBLEMS  # protocol/problems.py: the problems that mean "not authenticated"; the route-walk test
+_.accepting  # waitress: the server and channel flags app/serve.py sets to drain a serving process
+_.will_close

@@ -182,22 +182,14 @@ def test_create_app_starts_no_housekeeping_thread_and_the_round_never_raises(mak
     assert swept.records_shredded is None and swept.sessions_ended == 0  # the other part still ran
 
 
-def test_run_py_starts_the_timer(tmp_path, monkeypatch):
-    import run
+def test_the_serving_process_starts_the_timer(tmp_path, monkeypatch):
+    """What run.py's serving process does before it serves (app/serve.py)."""
+    from app import serve as serving
     from app.services.sync.client import background as background_sync
 
     monkeypatch.setenv("TIP_SCREEN_INSTANCE", str(tmp_path / "instance"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    served: list[Flask] = []
-
-    def serve_once(app: Flask, *, sockets, **kwargs) -> None:  # returns at once, as after Ctrl+C
-        served.append(app)
-        for sock in sockets:
-            sock.close()
-
-    monkeypatch.setattr("waitress.serve", serve_once)
-    assert run.main(["--port", "0"]) == 0
-    (app,) = served
+    app = serving._start_app()
     worker = app.extensions[housekeeping.EXTENSION]
     sync_worker = app.extensions.get(background_sync.EXTENSION)
     try:

@@ -7,7 +7,9 @@ the first of: logout, the Lock button, an administrator's "lock all", or
 ``idle_timeout_minutes`` after the session's last request (swept at every
 request and by a background timer every 30 seconds). It never reaches the
 disk, the session cookie or a log. The session rows themselves are swept by
-``sessions.sweep``. See docs/keys.md.
+``sessions.sweep``. When the last key is dropped, listeners registered with
+:meth:`UnlockedKeys.when_emptied` are told (run.py's serving process then hands
+over to a fresh one: app/serve.py). See docs/keys.md.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -52,6 +55,11 @@ class UnlockedKeys:
         self._keys: dict[str, tuple[bytearray, float]] = {}
         self._lock = threading.Lock()
         self._timer: threading.Thread | None = None
+        self._emptied: list[Callable[[], None]] = []
+
+    def when_emptied(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` each time the last unlocked key is dropped (not while already empty)."""
+        self._emptied.append(listener)
 
     def put(self, session_id: str, secret: bytes) -> None:
         with self._lock:
@@ -75,8 +83,10 @@ class UnlockedKeys:
     def drop(self, session_id: str) -> None:
         with self._lock:
             entry = self._keys.pop(session_id, None)
+            emptied = entry is not None and not self._keys
         if entry:
             _wipe(entry[0])
+        self._tell(emptied)
 
     def drop_all(self) -> None:
         with self._lock:
@@ -84,14 +94,22 @@ class UnlockedKeys:
             self._keys.clear()
         for secret, _ in entries:
             _wipe(secret)
+        self._tell(bool(entries))
 
     def sweep(self) -> None:
         cutoff = time.monotonic() - self.idle_seconds
         with self._lock:
             stale = [sid for sid, (_, seen) in self._keys.items() if seen < cutoff]
             dropped = [self._keys.pop(sid)[0] for sid in stale]
+            emptied = bool(dropped) and not self._keys
         for secret in dropped:
             _wipe(secret)
+        self._tell(emptied)
+
+    def _tell(self, emptied: bool) -> None:
+        if emptied:
+            for listener in self._emptied:
+                listener()
 
     def __len__(self) -> int:
         return len(self._keys)
