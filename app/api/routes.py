@@ -52,7 +52,9 @@ def enrol() -> Any:
             station_id=str(data.get("station_id", ""))[:64],
             signing_public_key=unb64(data.get("signing_public_key"), "signing_public_key", max_len=100),
             api_public_key=unb64(data.get("api_public_key"), "api_public_key", max_len=100),
-            source=request.remote_addr or "unknown")
+            source=request.remote_addr or "unknown",
+            expected_fingerprint=(str(data["expected_fingerprint"])[:64]
+                                  if data.get("expected_fingerprint") is not None else None))
     except ProtocolError as exc:
         return _error(400, "bad_request", exc)
     except EnrolmentThrottled as exc:

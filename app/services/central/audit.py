@@ -40,6 +40,7 @@ OPEN = "open"
 IMPORT = "import"
 ENROL_CODE = "enrol_code"
 REVOKE = "revoke"
+STATION_REKEY = "station_rekey"
 
 
 

@@ -31,6 +31,7 @@ from app.protocol.messages import (
 )
 from app.protocol.messages import receipts_statement as messages_receipts_statement
 from app.services import installation
+from app.services.central import enrolment
 from app.services.central import keys as central_keys
 from app.services.errors import ValidationFailed
 
@@ -51,6 +52,7 @@ def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]
     results: dict[str, ItemResult] = {}
     fresh: dict[str, tuple[bytes, Envelope]] = {}
     existing = _held([rid for rid, _ in items])
+    earlier: list[tuple[bytes, datetime]] | None = None  # the station's key history, read if needed
     for record_id, blob in items:
         if record_id in results or record_id in fresh:
             continue  # the same id twice in one batch: the first one counts
@@ -66,7 +68,12 @@ def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]
                 raise EnvelopeError("the envelope names another record id")
             if envelope.header.station_id != station.id:
                 raise EnvelopeError("the envelope belongs to another station")
-            verify_envelope(envelope, station.signing_public_key)
+            try:
+                verify_envelope(envelope, station.signing_public_key)
+            except BadSignature:
+                if earlier is None:
+                    earlier = enrolment.signing_keys(station.id)
+                verify_earlier(envelope, earlier, created_by_replacement=True)
             if envelope.header.central_key_id not in known_keys:
                 raise EnvelopeError("sealed to a key this central does not hold")
         except BadSignature:
@@ -109,6 +116,23 @@ def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]
                 for row in new_rows:
                     results[str(row["id"])] = _insert_one(row)
     return [results[rid] for rid, _ in items if rid in results]
+
+
+def verify_earlier(envelope: Envelope, earlier: list[tuple[bytes, datetime]], *,
+                   created_by_replacement: bool) -> None:
+    """Verify with one of the station's earlier signing keys (its key history), or raise
+    BadSignature. ``created_by_replacement``: only a key still in use on the day the
+    envelope says it was created (ingest: a key replaced before is not taken for new
+    records); otherwise any earlier key (a record central already verified and stored)."""
+    for key, until in earlier:
+        if created_by_replacement and envelope.header.created_day > until.date().isoformat():
+            continue
+        try:
+            verify_envelope(envelope, key)
+            return
+        except BadSignature:
+            continue
+    raise BadSignature("no key of this station verifies the envelope")
 
 
 MAX_KNOWN = MAX_RECORDS_PER_KNOWN
