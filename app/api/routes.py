@@ -6,11 +6,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app, jsonify, request
+from flask import abort, current_app, jsonify, make_response, request
 
 from app.api import bp
 from app.api.openapi import document
-from app.protocol.messages import ProtocolError, b64, unb64
+from app.protocol.messages import ProtocolError, b64, check_depth, unb64
 from app.services.central import enrolment
 from app.services.errors import (
     EnrolmentRefused,
@@ -30,7 +30,11 @@ def _error(status: int, code: str, message: object) -> Any:
 
 
 def _json_object() -> dict[str, Any] | None:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+        check_depth(data)
+    except (RecursionError, ProtocolError):  # deeper than the parser goes, or than any message of ours
+        abort(make_response(_error(400, "bad_request", "The JSON is nested too deeply. Nothing was stored.")))
     return data if isinstance(data, dict) else None
 
 

@@ -171,15 +171,13 @@ def redeem(code: str, *, station_id: str, signing_public_key: bytes, api_public_
 
 def _rekey(station: Station, signing_public_key: bytes, api_public_key: bytes, now: datetime) -> None:
     """Keep the station's keys in its history, then take the new ones. The request counter
-    starts again: nothing signed with the earlier API key verifies any more."""
+    carries on (the station's own counter only grows)."""
     since = db.session.scalar(sa.select(sa.func.max(StationKey.valid_until))
                               .where(StationKey.station_id == station.id)) or station.enrolled_at
     db.session.add(StationKey(station_id=station.id, signing_public_key=station.signing_public_key,
                               api_public_key=station.api_public_key, valid_from=since, valid_until=now))
     station.signing_public_key = signing_public_key
     station.api_public_key = api_public_key
-    station.last_counter = 0
-    station.counter_window = 0
     station.last_contact_at = now
 
 

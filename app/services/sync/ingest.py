@@ -96,8 +96,8 @@ def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]
                 results[record_id] = _against(old, sha)
                 continue
             assert sign_receipt is not None  # noqa: S101 - there is a new record, so it was loaded
-            receipt = make_receipt(record_id, sha, now.astimezone(UTC).isoformat(timespec="seconds"),
-                                   sign_receipt)
+            # The receipt is kept in clear on the station: it names the day of receipt only.
+            receipt = make_receipt(record_id, sha, now.astimezone(UTC).date().isoformat(), sign_receipt)
             header = envelope.header
             new_rows.append(dict(
                 id=record_id, station_id=station.id, seq=header.seq,
@@ -149,15 +149,14 @@ def receipts_statement(results: list[ItemResult]) -> dict[str, object] | None:
 def known(station: Station, pairs: list[tuple[str, str]]) -> list[ItemResult]:
     """What central already holds of these (record id, envelope sha256) pairs, without the
     envelopes: a station asks first, so a re-send costs ids and hashes, not 11 KB a record.
-    "unknown" means: send the envelope."""
+    "unknown" means: send the envelope. Another station's record ids are "unknown" too: the
+    answer says nothing about records this station did not send (not even that they exist)."""
     rows = _held([rid for rid, _ in pairs])
     out = []
     for record_id, sha in pairs:
         old = rows.get(record_id)
-        if old is None:
+        if old is None or old.station_id != station.id:
             out.append(ItemResult(record_id, "unknown"))
-        elif old.station_id != station.id:
-            out.append(ItemResult(record_id, "conflict", "different_content_same_id"))
         else:
             out.append(_against(old, sha))
     return out

@@ -21,6 +21,11 @@ from app.services.errors import StationRefused
 SKEW_FLAG_SECONDS = 600
 MAX_COUNTER = 2**63 - 1  # BIGINT
 MAX_INT = 2**31 - 1  # INTEGER columns (skew, pending): clamped, never an overflow
+# How far ahead of the highest counter accepted a request may jump. A station's counter grows
+# by a few per sync (and by one per attempt that never reached central), so a million is
+# decades of use; a far bigger jump could only come from someone holding the station's API
+# key, who could otherwise push the counter to the top and lock the station out for good.
+MAX_JUMP = 1_000_000
 WINDOW = 63  # counters below the newest that may still arrive once (a bitmap in a signed BIGINT)
 _WINDOW_MASK = (1 << WINDOW) - 1
 _ATTEMPTS = 20  # compare-and-set rounds when several workers serve one station at once
@@ -55,6 +60,10 @@ def authenticate(method: str, path: str, headers: dict[str, str], body: bytes,
         # row locks, and the compare-and-set catches a concurrent move instead.
         last, seen = db.session.execute(sa.select(Station.last_counter, Station.counter_window)
                                         .where(Station.id == station_id).with_for_update()).one()
+        if counter - last > MAX_JUMP:
+            db.session.rollback()
+            raise StationRefused(_l("The request counter jumped too far ahead of the last one central "
+                                    "accepted."), "bad_counter")
         moved = advance(last, seen, counter)
         if moved is None:
             db.session.rollback()

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.crypto import aead_encrypt, fingerprint, generate_signing_key, key_id
 from app.extensions import db
-from app.models.types import utcnow
+from app.models.types import utcday
 from app.protocol.messages import ProtocolError, b64, open_statement, unb64
 from app.services import installation
 from app.services.accounts import keyring
@@ -67,7 +67,7 @@ def enrol(url: str, code: str, *, expected_fingerprint: str | None = None,
     inst.central_url = url
     inst.central_signing_public_key = central_signing_public
     inst.api_private_key = api_private
-    inst.enrolled_at = utcnow()
+    inst.enrolled_at = utcday()  # the day only
     db.session.commit()
     set_central_key(central_public, key_id(central_public))
     return found
