@@ -62,8 +62,7 @@ example  # FieldType.example: one valid definition per type; the registry test v
 ACCOUNT_CREATED  # audit actions written through accounts/events.py by name; tests/central/test_pages.py
 ACCOUNT_SWITCHED_OFF
 ACCOUNT_SWITCHED_ON
-REKEY  # audit actions reserved for station re-keying, key rotation and exports (issue 11, 14)
-KEY_ROTATED
+KEY_ROTATED  # audit actions reserved for key rotation and exports (issue 11, 14)
 EXPORT
 entry_at  # Checkpoint fields, written to and read from the checkpoint file
 checkpoint_id
@@ -73,3 +72,4 @@ request_schema  # api/openapi.py: a documented request's schema, for tests (fuzz
 AUTH_PROBLEMS  # protocol/problems.py: the problems that mean "not authenticated"; the route-walk test
 _.accepting  # waitress: the server and channel flags app/serve.py sets to drain a serving process
 _.will_close
+valid_from  # StationKey.valid_from: when the key came into use; the key history in docs/keys.md and its tests

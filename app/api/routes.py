@@ -17,7 +17,7 @@ from flask import current_app, jsonify, request
 from app.api import bp
 from app.api.openapi import document, validate
 from app.protocol import problems
-from app.protocol.messages import ProtocolError, b64, unb64
+from app.protocol.messages import ProtocolError, b64, check_depth, unb64
 from app.protocol.problems import Problem, ProblemError
 from app.services.central import enrolment
 from app.services.errors import Refused, ServiceError, ValidationFailed
@@ -39,6 +39,18 @@ def refused(exc: ProblemError | Refused) -> Any:
     return _problem(exc.problem, exc.message)
 
 
+def _json_body() -> Any:
+    """The request's JSON (None if there is none); nesting deeper than any of our messages,
+    or than the parser goes, is INVALID_REQUEST with its own message."""
+    try:
+        data = request.get_json(silent=True)
+        check_depth(data)
+    except (RecursionError, ProtocolError):
+        raise ProblemError(problems.INVALID_REQUEST,
+                           "The JSON is nested too deeply. Nothing was stored.") from None
+    return data
+
+
 @bp.get("/openapi.json")
 @public
 def openapi() -> Any:
@@ -48,14 +60,16 @@ def openapi() -> Any:
 @bp.post("/enrol")
 @public
 def enrol() -> Any:
-    data = validate("enrol", request.get_json(silent=True))
+    data = validate("enrol", _json_body())
     try:
         statement = enrolment.redeem(
             str(data["code"])[:64],
             station_id=str(data["station_id"])[:64],
             signing_public_key=unb64(data["signing_public_key"], "signing_public_key", max_len=100),
             api_public_key=unb64(data["api_public_key"], "api_public_key", max_len=100),
-            source=request.remote_addr or "unknown")
+            source=request.remote_addr or "unknown",
+            expected_fingerprint=(str(data["expected_fingerprint"])[:64]
+                                  if data.get("expected_fingerprint") is not None else None))
     except (ProtocolError, ValidationFailed) as exc:
         raise ProblemError(problems.INVALID_ENROLMENT, exc) from None
     return jsonify(statement)
@@ -64,7 +78,7 @@ def enrol() -> Any:
 def _batch(operation_id: str, parse: Callable[[int, dict[str, Any]], T]) -> tuple[int, list[T]]:
     """A station's batch as documented for the operation: (pending, each record read by
     ``parse``; a ValueError or ProtocolError there is INVALID_REQUEST)."""
-    data = validate(operation_id, request.get_json(silent=True))
+    data = validate(operation_id, _json_body())
     parsed: list[T] = []
     for n, item in enumerate(data["records"]):
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import segno
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from app.cli.common import cli_actor
+from app.cli.common import cli_actor, unlock_as_admin
 from app.protocol.problems import Result
 from app.services import installation
 from app.services.central import enrolment, received, stations
@@ -51,6 +52,31 @@ def create_station(name: str, url: str | None) -> None:
     segno.make(issued.qr_payload, error="m").terminal(compact=True)
 
 
+@stations_group.command("rekey")
+@click.argument("station_id")
+@click.option("--url", default=None, help="Central's address as stations reach it (default: public_url).")
+def rekey_station(station_id: str, url: str | None) -> None:
+    """Issue a single-use code (valid 24 hours) with which STATION_ID enrols again with new keys.
+
+    Only that station id can redeem it; its earlier keys are kept, so what it signed
+    before still verifies. Recorded in the audit log (station_rekey)."""
+    _role("central")
+    url = url or current_app.config["TIP"].public_url
+    if not url:
+        raise click.UsageError("Give --url https://... (or set public_url in instance/config.toml).")
+    try:
+        issued = stations.issue_rekey_code(station_id, url, username=f"cli:{getpass.getuser()}")
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Station:     {issued.station_name} ({station_id})")
+    click.echo(f"Central:     {issued.central_url}")
+    click.echo(f"Code:        {issued.code}   (single use, this station only, "
+               f"expires {issued.expires_at:%Y-%m-%d %H:%M} UTC)")
+    click.echo(f"Fingerprint: {issued.fingerprint}")
+    click.echo(f"On the station: flask --app app enrol --rekey --user ADMIN {issued.central_url} "
+               f"{issued.code}")
+
+
 @stations_group.command("list")
 def list_stations() -> None:
     """Stations with last contact and pending count."""
@@ -76,12 +102,20 @@ def revoke_station(station_id: str) -> None:
 @click.argument("code")
 @click.option("--fingerprint", "expected", default=None, help="Central's key fingerprint, to check.")
 @click.option("--pin", default=None, help="SHA-256 of central's self-signed TLS certificate.")
+@click.option("--rekey", is_flag=True, help="An enrolled station redeems a re-key code: new keys.")
+@click.option("--user", "username", default=None,
+              help="With --rekey: an administrator whose passphrase unlocks the station key, so the "
+                   "envelope-signing key is renewed too (else only the API key is).")
+@click.option("--password-stdin", is_flag=True, help="Read that passphrase from stdin.")
 @with_appcontext
-def enrol_command(url: str, code: str, expected: str | None, pin: str | None) -> None:
-    """Station: register with central at URL using a single-use CODE."""
+def enrol_command(url: str, code: str, expected: str | None, pin: str | None, rekey: bool,
+                  username: str | None, password_stdin: bool) -> None:
+    """Station: register with central at URL using a single-use CODE (or, --rekey, a re-key code)."""
     _role("station")
+    secret = unlock_as_admin(username, password_stdin) if rekey and username else None
     try:
-        found = sync_client.enrol(url, code, expected_fingerprint=expected, tls_pin=pin)
+        found = sync_client.enrol(url, code, expected_fingerprint=expected, tls_pin=pin, rekey=rekey,
+                                  secret=secret)
     except ServiceError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Enrolled. Central's key fingerprint: {found}")

@@ -55,12 +55,15 @@ PRODUCTION_KDF = KdfParams(memory_kib=64 * 1024, iterations=14, lanes=2)
 TEST_KDF = KdfParams(memory_kib=8, iterations=1, lanes=1)
 
 MIN_MEMORY_KIB = 8 * 1024  # 8 MiB; TEST_KDF is the single exception
-MAX_MEMORY_KIB = 4 * 1024 * 1024  # 4 GiB
-MAX_ITERATIONS = 64
-MAX_LANES = 16
-# Upper bound on memory x passes, so a forged slot or hash cannot pin a CPU
-# for minutes: 16 GiB-passes is about 18 times PRODUCTION_KDF.
-MAX_WORK_KIB = 16 * 1024 * 1024
+# The ceiling is tied to PRODUCTION_KDF: no parameter, and not memory x passes, may exceed
+# CEILING times the production value, so a forged slot or hash costs at most about CEILING
+# production derivations (about 2 s on the reference machine) and never more memory than
+# the station's budget allows. Raising PRODUCTION_KDF raises the ceiling with it.
+CEILING = 4
+MAX_MEMORY_KIB = CEILING * PRODUCTION_KDF.memory_kib  # 256 MiB
+MAX_ITERATIONS = CEILING * PRODUCTION_KDF.iterations  # 56
+MAX_LANES = CEILING * PRODUCTION_KDF.lanes  # 8
+MAX_WORK_KIB = CEILING * PRODUCTION_KDF.memory_kib * PRODUCTION_KDF.iterations  # 3.5 GiB-passes
 
 SALT_SIZE = 16
 KEY_SIZE = 32

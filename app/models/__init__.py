@@ -1,6 +1,6 @@
 """SQLAlchemy models: plain tables, no crypto and no request handling."""
 
-from app.models.central import AuditEntry, EnrolmentCode, FailedAttempt, ReceivedRecord, Station
+from app.models.central import AuditEntry, EnrolmentCode, FailedAttempt, ReceivedRecord, Station, StationKey
 from app.models.record import Record, RecordState
 from app.models.session import AuthSession
 from app.models.station import Installation, KeySlot
@@ -17,5 +17,6 @@ __all__ = [
     "Record",
     "RecordState",
     "Station",
+    "StationKey",
     "User",
 ]

@@ -18,6 +18,9 @@ class EnrolmentCode(db.Model):  # type: ignore[name-defined]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     station_name: Mapped[str] = mapped_column(sa.String(120))
+    # Set for a re-key code: only this (existing) station may redeem it. Unset: a code for a
+    # new station, which can never replace the keys of a station id central already has.
+    station_id: Mapped[str | None] = mapped_column(sa.ForeignKey("stations.id"))
     code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -49,6 +52,20 @@ class Station(db.Model):  # type: ignore[name-defined]
     counter_window: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default=sa.text("0"))
     pending: Mapped[int] = mapped_column(sa.Integer, default=0, server_default=sa.text("0"))
     clock_skew_seconds: Mapped[int] = mapped_column(sa.Integer, default=0, server_default=sa.text("0"))
+
+
+class StationKey(db.Model):  # type: ignore[name-defined]
+    """A station's earlier public keys, kept at each re-key so that envelopes it signed
+    before still verify (at ingest and when a coordinator opens them)."""
+
+    __tablename__ = "station_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[str] = mapped_column(sa.ForeignKey("stations.id"), index=True)
+    signing_public_key: Mapped[bytes] = mapped_column(sa.LargeBinary(32))
+    api_public_key: Mapped[bytes] = mapped_column(sa.LargeBinary(32))
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime())
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ReceivedRecord(db.Model):  # type: ignore[name-defined]

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.types import UTCDateTime, utcnow
+from app.models.types import UTCDateTime, utcday
 
 
 class Installation(db.Model):  # type: ignore[name-defined]
@@ -21,7 +21,7 @@ class Installation(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120))
     role: Mapped[str] = mapped_column(sa.String(16))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcday)  # the day only
     # Random id chosen at setup; it names this station in every record header.
     station_id: Mapped[str | None] = mapped_column(sa.String(36))
     local_key_id: Mapped[str | None] = mapped_column(sa.String(32))
@@ -51,4 +51,4 @@ class KeySlot(db.Model):  # type: ignore[name-defined]
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True)
     key_id: Mapped[str] = mapped_column(sa.String(32))
     slot: Mapped[bytes] = mapped_column(sa.LargeBinary(512))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcday)  # the day only

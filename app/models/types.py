@@ -13,6 +13,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def day_of(moment: datetime) -> datetime:
+    """Midnight UTC of that moment's day: clear metadata DESIGN.md keeps to the day."""
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def utcday() -> datetime:
+    """Today, midnight UTC (the default of creation times kept to the day)."""
+    return day_of(utcnow())
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Stored as naive UTC (SQLite has no time zones); always returned time-zone aware."""
 

@@ -42,6 +42,8 @@ def encode(body: Mapping[str, Any]) -> bytes:
 def _load(data: bytes) -> dict[str, Any]:
     try:
         value = json.loads(data)
+    except RecursionError:
+        raise BodyError("nested too deeply") from None
     except ValueError:
         raise BodyError("not JSON") from None
     if not isinstance(value, dict):

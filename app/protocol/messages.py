@@ -21,8 +21,43 @@ BUNDLE_FORMAT = "tip-screen-bundle"
 BUNDLE_VERSION = 1
 
 
+MAX_JSON_DEPTH = 32  # our messages nest 5 levels at most; a deeper one is refused, never parsed on
+
+
 class ProtocolError(ValueError):
     """A message that is malformed or whose signature does not verify."""
+
+
+def check_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> None:
+    """Raise ProtocolError if parsed JSON nests deeper than ``limit`` (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            raise ProtocolError(f"the JSON is nested more than {limit} levels deep")
+        stack.extend((child, depth + 1) for child in children)
+
+
+def load_json(data: bytes | str, what: str) -> Any:
+    """json.loads that answers ProtocolError for anything that is not plain, shallow JSON
+    (Python's parser raises RecursionError, not ValueError, for very deep nesting)."""
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        raise ProtocolError(f"{what}: the JSON is nested too deeply") from None
+    except (ValueError, UnicodeDecodeError):
+        raise ProtocolError(f"{what} is not JSON") from None
+    try:
+        check_depth(value)
+    except ProtocolError as exc:
+        raise ProtocolError(f"{what}: {exc}") from None
+    return value
 
 
 def b64(data: bytes) -> str:
@@ -107,10 +142,7 @@ def check_receipt(raw: bytes, central_signing_public_key: bytes, *, vouched: str
             verify(central_signing_public_key, body, signature)
         except BadSignature:
             raise ProtocolError("receipt signature does not verify") from None
-    try:
-        data = json.loads(body)
-    except ValueError:
-        raise ProtocolError("receipt is not JSON") from None
+    data = load_json(body, "receipt")
     if not isinstance(data, dict) or data.get("v") != RECEIPT_VERSION:
         raise ProtocolError("unknown receipt version")
     fields = ("record_id", "sha256", "received_at")
@@ -151,9 +183,11 @@ def make_bundle(station_id: str, created_at: str, envelopes: list[tuple[str, byt
 def read_bundle_header(data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     """(message, unverified payload): the caller looks up the station, then verifies."""
     try:
-        message = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        raise ProtocolError("this file is not a tip-screen bundle") from None
+        message = load_json(data, "bundle")
+    except ProtocolError as exc:
+        deep = "nested" in str(exc)
+        raise ProtocolError("this file is nested too deeply to be a tip-screen bundle" if deep
+                            else "this file is not a tip-screen bundle") from None
     if not isinstance(message, dict) or not isinstance(message.get("payload"), dict):
         raise ProtocolError("this file is not a tip-screen bundle")
     payload = message["payload"]

@@ -84,8 +84,12 @@ BAD_COUNTER = Problem(401.2, "bad_counter", "The request counter is out of range
 UNKNOWN_STATION = Problem(401.3, "unknown_station", "This station is not enrolled here.")
 REVOKED = Problem(401.4, "revoked", "This station's enrolment was revoked.")
 BAD_REQUEST_SIGNATURE = Problem(401.5, "bad_signature", "The request signature does not verify.")
+COUNTER_TOO_FAR = Problem(401.6, "bad_counter",
+                          "The request counter jumped too far ahead of the last one central accepted.")
 CODE_NOT_VALID = Problem(403.1, "refused", "This enrolment code is not valid, already used or expired.")
 ALREADY_ENROLLED = Problem(403.2, "refused", "This station is already enrolled.")
+FINGERPRINT_MISMATCH = Problem(403.3, "refused", "Central's key fingerprint does not match the one the "
+                               "station was given. Nothing was registered.")
 REPLAYED = Problem(409.1, "replayed", "This request was already used (replay).")
 TOO_MANY_RECORDS = Problem(413.1, "too_large", "Too many records in one request.")
 THROTTLED = Problem(429.1, "throttled", "Too many wrong enrolment codes. Wait 15 minutes.")
@@ -104,8 +108,8 @@ ENVELOPE_SIGNATURE = Problem(422.1, "bad_signature",
 BAD_ENVELOPE = Problem(422.2, "bad_envelope", "Central could not read the sealed record.", Result.REFUSED)
 
 REQUEST_PROBLEMS = (NOT_JSON, INVALID_REQUEST, INVALID_ENROLMENT, UNSIGNED, BAD_COUNTER, UNKNOWN_STATION,
-                    REVOKED, BAD_REQUEST_SIGNATURE, CODE_NOT_VALID, ALREADY_ENROLLED, REPLAYED,
-                    TOO_MANY_RECORDS, THROTTLED, BUSY, UNAVAILABLE)
+                    REVOKED, BAD_REQUEST_SIGNATURE, COUNTER_TOO_FAR, CODE_NOT_VALID, ALREADY_ENROLLED,
+                    FINGERPRINT_MISMATCH, REPLAYED, TOO_MANY_RECORDS, THROTTLED, BUSY, UNAVAILABLE)
 RECORD_PROBLEMS = (SAME_ID_OTHER_CONTENT, DELETED_AT_CENTRAL, ENVELOPE_SIGNATURE, BAD_ENVELOPE)
 ALL = REQUEST_PROBLEMS + RECORD_PROBLEMS
 AUTH_PROBLEMS = frozenset({UNSIGNED, BAD_COUNTER, UNKNOWN_STATION, REVOKED, BAD_REQUEST_SIGNATURE})

@@ -395,3 +395,15 @@ def test_revoked_station_bundle_is_refused(central_app, as_role, fake_station):
         enrolment.revoke(fake_station.id)
     response = _import(as_role(Role.ADMIN), bundle)
     assert response.status_code == 400 and "revoked" in response.get_data(as_text=True)
+
+
+def test_import_page_refuses_a_deeply_nested_file_with_a_message(central_app, as_role):
+    client = as_role(Role.ADMIN)
+    for deep in (b"[" * 100_000 + b"]" * 100_000, b'{"payload": ' + b"[" * 50 + b"]" * 50 + b"}"):
+        response = _import(client, deep)
+        assert response.status_code == 400
+        html = response.get_data(as_text=True)
+        assert "nested too deeply" in html and "Nothing was imported" in html
+        assert "Traceback" not in html
+    with central_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ReceivedRecord)) == 0

@@ -245,3 +245,33 @@ def test_known_phc_string_verifies() -> None:
     )
     assert verify_passphrase(encoded, "pw")
     assert not verify_passphrase(encoded, "px")
+
+
+def test_a_slot_crafted_above_the_ceiling_is_refused_before_any_work(monkeypatch) -> None:
+    """The ceiling is CEILING x PRODUCTION_KDF (each parameter and memory x passes)."""
+    from app.crypto import kdf
+
+    p = PRODUCTION_KDF
+    assert kdf.MAX_MEMORY_KIB == kdf.CEILING * p.memory_kib
+    assert kdf.MAX_ITERATIONS == kdf.CEILING * p.iterations
+    assert kdf.MAX_WORK_KIB == kdf.CEILING * p.memory_kib * p.iterations
+    check_params(KdfParams(memory_kib=kdf.MAX_MEMORY_KIB, iterations=p.iterations, lanes=p.lanes))  # at the line
+
+    def no_work(*args, **kwargs):  # any derivation at all fails the test
+        raise AssertionError("derived before checking the parameters")
+
+    monkeypatch.setattr(kdf, "_argon2", no_work)
+    crafted = [
+        (kdf.MAX_MEMORY_KIB + 1, 1, 1),  # memory just above 4 x production
+        (p.memory_kib, kdf.MAX_ITERATIONS + 1, p.lanes),  # passes just above
+        (2 * p.memory_kib, 2 * p.iterations + 1, p.lanes),  # each under, memory x passes above
+        (p.memory_kib, p.iterations, kdf.MAX_LANES + 1),
+        (4 * 1024 * 1024, 64, 16),  # the old bounds' corner: 4 GiB, 64 passes
+    ]
+    for m, t, lanes in crafted:
+        slot = _with(KAT_SLOT, 6, struct.pack(">IIB", m, t, lanes))
+        with pytest.raises(SlotError):
+            open_slot(slot, "correct horse")
+        encoded = f"$argon2id$v=19$m={m},t={t},p={lanes}$MDAwMDAwMDAwMDAwMDAwMA$" + "A" * 43
+        with pytest.raises(SlotError):
+            verify_passphrase(encoded, "pw")

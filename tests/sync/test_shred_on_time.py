@@ -159,9 +159,10 @@ def test_the_timer_shreds_a_record_whose_retention_passes_with_nobody_logged_in(
     with station.ctx():
         assert records.open_record(rid, accounts.find_user("admin"), station.secret).answers[
             "q_respondent_name"] == f"{NAME} 0"
-    late = housekeeping.sweep_round(station.app, now=received + timedelta(days=7, seconds=1))
+    # receipt_at keeps the day only: the window ends with the last day of it (one day more at most).
+    late = housekeeping.sweep_round(station.app, now=received + timedelta(days=8, seconds=1))
     assert late.records_shredded == 1
-    assert housekeeping.sweep_round(station.app, now=received + timedelta(days=8)).records_shredded == 0
+    assert housekeeping.sweep_round(station.app, now=received + timedelta(days=9)).records_shredded == 0
     assert _sessions(station.app) == 0
     _stop(station.app)
 

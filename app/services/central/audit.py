@@ -74,8 +74,9 @@ ACCOUNT_SWITCHED_OFF = account_events.SWITCHED_OFF
 ACCOUNT_SWITCHED_ON = account_events.SWITCHED_ON
 PASSPHRASE_RESET = account_events.PASSPHRASE_RESET
 LOCK_ALL = account_events.LOCK_ALL
-# Named for actions that do not exist yet (a station re-keyed, central's key rotated, an export):
-REKEY = "station_rekey"
+# Keys: a station re-keyed by an administrator (code issued, then redeemed).
+STATION_REKEY = "station_rekey"
+# Named for actions that do not exist yet (central's key rotated, an export):
 KEY_ROTATED = "key_rotate"
 EXPORT = "export"
 # The log itself: entries from before MACs authenticated (flask audit seal-legacy).

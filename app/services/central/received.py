@@ -30,7 +30,7 @@ from app.models import ReceivedRecord, Station
 from app.protocol import body as record_body
 from app.questionnaire import Definition
 from app.services import questionnaires
-from app.services.central import audit
+from app.services.central import audit, enrolment
 from app.services.errors import Locked, RecordNotFound, RecordUnreadable
 from app.services.sync import ingest
 
@@ -135,7 +135,10 @@ def open_received(record_id: str, *, username: str, secret: bytes | None) -> Ope
         if str(envelope.record_id) != row.id or envelope.header.station_id != station.id \
                 or envelope.sha256 != row.envelope_sha256:
             raise EnvelopeError("the stored envelope does not match its record")
-        verify_envelope(envelope, station.signing_public_key)
+        try:
+            verify_envelope(envelope, station.signing_public_key)
+        except BadSignature:  # signed before the station was re-keyed: its key history
+            ingest.verify_earlier(envelope, enrolment.signing_keys(station.id), created_by_replacement=False)
     except BadSignature:
         raise RecordUnreadable(_l("This record's signature does not verify against its station's key: "
                                   "it was changed after it was received. It was not opened.")) from None

@@ -1,4 +1,4 @@
-"""Central: the stations overview, and enrolment codes and revocations recorded in the audit log."""
+"""Central: the stations overview; enrolment and re-key codes and revocations, in the audit log."""
 
 from __future__ import annotations
 
@@ -42,6 +42,14 @@ def central_fingerprint() -> str:
 def issue_code(station_name: str, central_url: str, *, username: str) -> enrolment.IssuedCode:
     issued = enrolment.create_code(station_name, central_url)
     audit.record(username, audit.ENROL_CODE, detail=f"for station {issued.station_name}")
+    return issued
+
+
+def issue_rekey_code(station_id: str, central_url: str, *, username: str) -> enrolment.IssuedCode:
+    """A code bound to this station: redeeming it gives the station new keys (the earlier ones
+    stay in its key history, so what it signed before still verifies). Recorded in the audit log."""
+    issued = enrolment.create_rekey_code(station_id, central_url)
+    audit.record(username, audit.STATION_REKEY, detail=f"re-key code for station {station_id}")
     return issued
 
 

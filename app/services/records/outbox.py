@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Record, RecordState
-from app.models.types import utcnow
+from app.models.types import day_of, utcnow
 from app.protocol.problems import Problem, stored_problem
 from app.services.records.retention import purge_expired
 
@@ -50,7 +50,7 @@ def record_receipts(receipts: list[tuple[str, str, bytes]], at: datetime | None 
                      .where(table.c.id == sa.bindparam("rid"), table.c.envelope_sha256 == sa.bindparam("sha"),
                             table.c.state == RecordState.FINAL.value)
                      .values(state=RecordState.SYNCED.value, receipt=sa.bindparam("raw"),
-                             receipt_at=at or utcnow(), sync_problem=None))
+                             receipt_at=day_of(at or utcnow()), sync_problem=None))
         result = db.session.connection().execute(
             statement, [{"rid": rid, "sha": sha, "raw": raw} for rid, sha, raw in receipts])
         marked = int(result.rowcount)  # executemany: the total over every receipt

@@ -30,7 +30,10 @@ def purge_expired(now: datetime | None = None) -> int:
 
     Returns how many records were shredded. Needs no key and no login."""
     days = current_app.config["TIP"].retention_days
-    cutoff = (now or utcnow()) - timedelta(days=days)
+    # receipt_at keeps only the day (midnight UTC), so the window is counted from the end of
+    # that day: a record stays readable here at least ``days`` full days, at most one more.
+    # 0 means at once.
+    cutoff = (now or utcnow()) - timedelta(days=days + 1 if days else 0)
     result = db.session.execute(
         sa.update(Record).where(Record.state == RecordState.SYNCED, Record.receipt_at <= cutoff,
                                 Record.local_wrap.is_not(None))

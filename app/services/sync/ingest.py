@@ -31,6 +31,7 @@ from app.protocol.messages import (
 from app.protocol.messages import receipts_statement as messages_receipts_statement
 from app.protocol.problems import Problem, Result
 from app.services import installation
+from app.services.central import enrolment
 from app.services.central import keys as central_keys
 from app.services.errors import ValidationFailed
 
@@ -50,6 +51,7 @@ def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]
     results: dict[str, ItemResult] = {}
     fresh: dict[str, tuple[bytes, Envelope]] = {}
     existing = _held([rid for rid, _ in items])
+    earlier: list[tuple[bytes, datetime]] | None = None  # the station's key history, read if needed
     for record_id, blob in items:
         if record_id in results or record_id in fresh:
             continue  # the same id twice in one batch: the first one counts
@@ -65,7 +67,12 @@ def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]
                 raise EnvelopeError("the envelope names another record id")
             if envelope.header.station_id != station.id:
                 raise EnvelopeError("the envelope belongs to another station")
-            verify_envelope(envelope, station.signing_public_key)
+            try:
+                verify_envelope(envelope, station.signing_public_key)
+            except BadSignature:
+                if earlier is None:
+                    earlier = enrolment.signing_keys(station.id)
+                verify_earlier(envelope, earlier, created_by_replacement=True)
             if envelope.header.central_key_id not in known_keys:
                 raise EnvelopeError("sealed to a key this central does not hold")
         except BadSignature:
@@ -89,8 +96,8 @@ def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]
                 results[record_id] = _against(old, sha)
                 continue
             assert sign_receipt is not None  # noqa: S101 - there is a new record, so it was loaded
-            receipt = make_receipt(record_id, sha, now.astimezone(UTC).isoformat(timespec="seconds"),
-                                   sign_receipt)
+            # The receipt is kept in clear on the station: it names the day of receipt only.
+            receipt = make_receipt(record_id, sha, now.astimezone(UTC).date().isoformat(), sign_receipt)
             header = envelope.header
             new_rows.append(dict(
                 id=record_id, station_id=station.id, seq=header.seq,
@@ -111,6 +118,22 @@ def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]
     return [results[rid] for rid, _ in items if rid in results]
 
 
+def verify_earlier(envelope: Envelope, earlier: list[tuple[bytes, datetime]], *,
+                   created_by_replacement: bool) -> None:
+    """Verify with one of the station's earlier signing keys (its key history), or raise
+    BadSignature. ``created_by_replacement``: only a key still in use on the day the
+    envelope says it was created (ingest: a key replaced before is not taken for new
+    records); otherwise any earlier key (a record central already verified and stored)."""
+    for key, until in earlier:
+        if created_by_replacement and envelope.header.created_day > until.date().isoformat():
+            continue
+        try:
+            verify_envelope(envelope, key)
+            return
+        except BadSignature:
+            continue
+    raise BadSignature("no key of this station verifies the envelope")
+
 
 
 def receipts_statement(results: list[ItemResult]) -> dict[str, object] | None:
@@ -124,15 +147,14 @@ def receipts_statement(results: list[ItemResult]) -> dict[str, object] | None:
 def known(station: Station, pairs: list[tuple[str, str]]) -> list[ItemResult]:
     """What central already holds of these (record id, envelope sha256) pairs, without the
     envelopes: a station asks first, so a re-send costs ids and hashes, not 11 KB a record.
-    UNKNOWN means: send the envelope."""
+    UNKNOWN means: send the envelope. Another station's record ids are UNKNOWN too: the
+    answer says nothing about records this station did not send (not even that they exist)."""
     rows = _held([rid for rid, _ in pairs])
     out = []
     for record_id, sha in pairs:
         old = rows.get(record_id)
-        if old is None:
+        if old is None or old.station_id != station.id:
             out.append(ItemResult(record_id, Result.UNKNOWN))
-        elif old.station_id != station.id:
-            out.append(ItemResult(record_id, Result.CONFLICT, problems.SAME_ID_OTHER_CONTENT))
         else:
             out.append(_against(old, sha))
     return out

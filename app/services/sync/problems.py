@@ -16,11 +16,14 @@ from app.services.errors import StationRefused
 TEXTS = {
     p.UNSIGNED: _l("The request is not signed."),
     p.BAD_COUNTER: _l("The request counter is out of range."),
+    p.COUNTER_TOO_FAR: _l("The request counter jumped too far ahead of the last one central accepted."),
     p.UNKNOWN_STATION: _l("This station is not enrolled here."),
     p.REVOKED: _l("This station's enrolment was revoked."),
     p.BAD_REQUEST_SIGNATURE: _l("The request signature does not verify."),
     p.CODE_NOT_VALID: _l("This enrolment code is not valid, already used or expired."),
     p.ALREADY_ENROLLED: _l("This station is already enrolled."),
+    p.FINGERPRINT_MISMATCH: _l("Central's key fingerprint does not match the one you were given. "
+                               "Nothing was changed."),
     p.REPLAYED: _l("This request was already used (replay)."),
     p.THROTTLED: _l("Too many wrong enrolment codes. Wait 15 minutes."),
     p.BUSY: _l("Central is busy. Try again in a moment."),

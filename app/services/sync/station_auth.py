@@ -24,6 +24,11 @@ HEADERS = ("X-TS-Station", "X-TS-Counter", "X-TS-Timestamp", "X-TS-Signature")
 SKEW_FLAG_SECONDS = 600
 MAX_COUNTER = 2**63 - 1  # BIGINT
 MAX_INT = 2**31 - 1  # INTEGER columns (skew, pending): clamped, never an overflow
+# How far ahead of the highest counter accepted a request may jump. A station's counter grows
+# by a few per sync (and by one per attempt that never reached central), so a million is
+# decades of use; a far bigger jump could only come from someone holding the station's API
+# key, who could otherwise push the counter to the top and lock the station out for good.
+MAX_JUMP = 1_000_000
 WINDOW = 63  # counters below the newest that may still arrive once (a bitmap in a signed BIGINT)
 _WINDOW_MASK = (1 << WINDOW) - 1
 _ATTEMPTS = 20  # compare-and-set rounds when several workers serve one station at once
@@ -73,6 +78,9 @@ def authenticate(method: str, path: str, headers: dict[str, str], body: bytes) -
         # row locks, and the compare-and-set catches a concurrent move instead.
         last, seen = db.session.execute(sa.select(Station.last_counter, Station.counter_window)
                                         .where(Station.id == station_id).with_for_update()).one()
+        if counter - last > MAX_JUMP:
+            db.session.rollback()
+            raise refused(problems.COUNTER_TOO_FAR)
         moved = advance(last, seen, counter)
         if moved is None:
             db.session.rollback()

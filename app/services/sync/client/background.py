@@ -64,6 +64,9 @@ class SyncState:
     failures: int = 0
     last_attempt_at: datetime | None = None
     last_error_type: str | None = None
+    # When this thread last synced: kept here, in memory, because the database keeps only the
+    # day (installation.last_sync_at); None after a start, so the first round is due.
+    last_success_at: datetime | None = None
     next_at: datetime | None = None
     rounds: int = 0
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -104,7 +107,7 @@ class BackgroundSync(threading.Thread):
     def _round(self) -> bool | None:
         inst = installation.get()
         if not is_due(enrolled=inst.enrolled_at is not None, pending=pending_count(),
-                      last_sync_at=inst.last_sync_at, now=utcnow(), interval=self.state.interval):
+                      last_sync_at=self.state.last_success_at, now=utcnow(), interval=self.state.interval):
             return None
         self.state.last_attempt_at = utcnow()
         summary = run_sync(wait=False)
@@ -112,6 +115,7 @@ class BackgroundSync(threading.Thread):
             return None  # someone is syncing from the Sync page right now
         self.state.failures = 0
         self.state.last_error_type = None
+        self.state.last_success_at = utcnow()
         if summary.problems:
             log.info("background sync: %d sent, %d marked synced, %d not settled",
                      summary.sent, summary.marked_synced, len(summary.problems))

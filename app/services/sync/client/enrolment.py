@@ -6,34 +6,46 @@ import json
 
 from flask_babel import lazy_gettext as _l
 
-from app.crypto import fingerprint, generate_signing_key, key_id
+from app.crypto import aead_encrypt, fingerprint, generate_signing_key, key_id
 from app.extensions import db
-from app.models.types import utcnow
+from app.models.types import utcday
 from app.protocol.messages import ProtocolError, b64, open_statement, unb64
 from app.services import installation
+from app.services.accounts import keyring
 from app.services.errors import SyncFailed
 from app.services.records import set_central_key
 from app.services.sync.client.transport import check_url, request
 
 
 def enrol(url: str, code: str, *, expected_fingerprint: str | None = None,
-          tls_pin: str | None = None) -> str:
-    """Register this station with central; returns central's key fingerprint to compare."""
+          tls_pin: str | None = None, rekey: bool = False, secret: bytes | None = None) -> str:
+    """Register this station with central; returns central's key fingerprint to compare.
+
+    ``rekey``: an enrolled station redeems a re-key code its central administrator issued
+    (``flask --app app stations rekey``): it sends a new API key and, given the unlocked
+    station data key ``secret``, a new envelope-signing key too."""
     inst = installation.get()
-    if inst.enrolled_at is not None:
+    if inst.enrolled_at is not None and not rekey:
         raise SyncFailed(_l("This station is already enrolled."))
     url = check_url(url)
     if tls_pin:
         inst.central_tls_pin = tls_pin.lower().replace(":", "")
     api_private, api_public = generate_signing_key()
-    body = json.dumps({"code": code.strip(), "station_id": inst.station_id,
-                       "signing_public_key": b64(inst.signing_public_key or b""),
-                       "api_public_key": b64(api_public)}).encode()
+    signing_public = inst.signing_public_key or b""
+    new_signing_wrapped = None
+    if rekey and secret is not None:
+        signing_private, signing_public = generate_signing_key()
+        new_signing_wrapped = aead_encrypt(secret, signing_private, keyring.SIGNING_KEY_AAD)
+    fields = {"code": code.strip(), "station_id": inst.station_id,
+              "signing_public_key": b64(signing_public), "api_public_key": b64(api_public)}
+    if expected_fingerprint:  # central compares it too, and registers nothing if it differs
+        fields["expected_fingerprint"] = expected_fingerprint.strip()
+    body = json.dumps(fields).encode()
     answer = request(inst, url, "POST", "/api/v1/enrol", body)
     try:
         offered = answer.get("payload", {}).get("central_signing_public_key")
-        signing_public = unb64(offered, "key", max_len=100)
-        payload = open_statement(answer, signing_public)
+        central_signing_public = unb64(offered, "key", max_len=100)
+        payload = open_statement(answer, central_signing_public)
         central_public = unb64(payload.get("central_public_key"), "central key", max_len=100)
     except (ProtocolError, AttributeError):
         db.session.rollback()
@@ -49,10 +61,13 @@ def enrol(url: str, code: str, *, expected_fingerprint: str | None = None,
         db.session.rollback()
         raise SyncFailed(_l("Central's key fingerprint does not match the one you were given. "
                             "Nothing was changed."))
+    if new_signing_wrapped is not None:  # envelopes already signed keep the earlier key (central has it)
+        inst.signing_public_key = signing_public
+        inst.signing_key_wrapped = new_signing_wrapped
     inst.central_url = url
-    inst.central_signing_public_key = signing_public
+    inst.central_signing_public_key = central_signing_public
     inst.api_private_key = api_private
-    inst.enrolled_at = utcnow()
+    inst.enrolled_at = utcday()  # the day only
     db.session.commit()
     set_central_key(central_public, key_id(central_public))
     return found

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Record, RecordState
-from app.models.types import utcnow
+from app.models.types import utcday
 from app.services import installation
 from app.services.records import pending_count, sync_problems
 
@@ -16,7 +16,7 @@ from app.services.records import pending_count, sync_problems
 def remember(error: str | None) -> None:
     inst = installation.get()
     if error is None:
-        inst.last_sync_at = utcnow()
+        inst.last_sync_at = utcday()  # the day only (docs/keys.md, "Every clear column")
     inst.last_sync_error = error[:300] if error else None
     db.session.commit()
 

@@ -96,7 +96,7 @@ def exchange(url: str, pin: str | None, method: str, full_path: str, payload: by
                             "page). Nothing was marked as synced."))
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise SyncFailed(_l("Central's answer was damaged. Nothing was marked as synced.")) from None
     if response.status >= 500:
         raise SyncFailed(_l("Central had an internal error. Nothing was marked as synced; try later."))
