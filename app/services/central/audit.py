@@ -29,6 +29,10 @@ an audited change and its entry are one transaction.
 
 On PostgreSQL the web tier's role may only INSERT and SELECT this table
 (:func:`grants_sql`, ``flask audit grants``).
+
+One module of about 400 lines on purpose: appending, checking, checkpoints and the
+legacy seal all depend on the exact bytes an entry's hash and MAC cover; kept
+together, a change to that format cannot miss one of them.
 """
 
 from __future__ import annotations
