@@ -45,8 +45,9 @@ def create_user(username: str, role: Role | str, passphrase: str, *, secret: byt
                 commit: bool = True) -> User:
     """Create an account and, where the role needs one, its key slot.
 
-    ``secret`` is the installation's unlocked key (from the administrator's
-    session, or fresh at setup): a slot can only be made by someone who holds it.
+    ``secret`` is the unlocked secret of the administrator's session (or fresh at setup):
+    on a station their key set, which gives the new user's key set the signing key (and,
+    to a new administrator, the administrators' key); on central, central's private key.
     """
     username = normalize_username(username)
     try:
@@ -67,7 +68,10 @@ def create_user(username: str, role: Role | str, passphrase: str, *, secret: byt
             db.session.rollback()
             raise Locked(_l("Unlock the key first: log in again as an administrator."))
         db.session.flush()
-        keyring.put_slot(user, passphrase, secret, inst.local_key_id or "")
+        if inst.role == "station":
+            keyring.make_station_slot(user, passphrase, secret)
+        else:
+            keyring.put_slot(user, passphrase, secret, inst.local_key_id or "")
     if commit:
         db.session.commit()
     return user
@@ -141,7 +145,11 @@ def authenticate(username: str, passphrase: str, *, source: str) -> User:
 
 
 def reset_passphrase(user: User, new_passphrase: str, *, secret: bytes | None) -> None:
-    """A forgotten passphrase: an administrator holding the key re-wraps a new slot."""
+    """A forgotten passphrase: an administrator holding the key re-wraps a new slot.
+
+    On a station the user keeps their key pair (opened from its escrow with the
+    administrators' key), so their records stay theirs; this is also how an account that
+    was switched off gets a slot again."""
     found = passphrase_policy.problems(new_passphrase, username=user.username)
     if found:
         raise ValidationFailed(found[0])
@@ -149,7 +157,10 @@ def reset_passphrase(user: User, new_passphrase: str, *, secret: bytes | None) -
     if inst is not None and keyring.needs_slot(user.role, inst.role):
         if secret is None:
             raise Locked(_l("Unlock the key first: log in again as an administrator."))
-        keyring.put_slot(user, new_passphrase, secret, inst.local_key_id or "")
+        if inst.role == "station":
+            keyring.make_station_slot(user, new_passphrase, secret)
+        else:
+            keyring.put_slot(user, new_passphrase, secret, inst.local_key_id or "")
     user.passphrase_hash = hash_passphrase(new_passphrase, kdf_params())
     throttle.clear_subject(ACCOUNT_GUESSES, user.username)  # a new passphrase lifts every lock
     # A new passphrase ends every open session of that account.
@@ -158,9 +169,12 @@ def reset_passphrase(user: User, new_passphrase: str, *, secret: bytes | None) -
 
 
 def set_active(user: User, active: bool) -> None:
+    """Switching an account off ends its sessions and deletes its key slot, so its passphrase
+    opens nothing; switching it on again needs a new passphrase (:func:`reset_passphrase`)."""
     user.active = active
     if not active:
         sessions.end_for_user(user.id)
+        keyring.delete_slot(user)
     db.session.commit()
 
 

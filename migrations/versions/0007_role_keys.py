@@ -1,0 +1,46 @@
+"""Role keys: each user's X25519 public key and escrow, the administrators' public key, wider wraps
+
+A record's data key is now wrapped to its creator's and the administrators' X25519 keys
+(records.local_wrap holds the wrap set, about 200 bytes), not under the one station
+data key. Nothing is re-encrypted here (that needs a passphrase): rows and slots from
+before keep working and are converted at the next logins (see docs/keys.md, "Upgrading
+a station from one station key").
+
+Revision ID: 0007_role_keys
+Revises: 0006
+Create Date: 2026-12-05 10:00:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0007_role_keys'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('public_key', sa.LargeBinary(length=32), nullable=True))
+        batch_op.add_column(sa.Column('key_escrow', sa.LargeBinary(length=128), nullable=True))
+    with op.batch_alter_table('installation', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('admins_public_key', sa.LargeBinary(length=32), nullable=True))
+        batch_op.add_column(sa.Column('upgrade_stash', sa.LargeBinary(length=128), nullable=True))
+    with op.batch_alter_table('records', schema=None) as batch_op:
+        batch_op.alter_column('local_wrap', existing_type=sa.LargeBinary(length=128),
+                              type_=sa.LargeBinary(length=1024), existing_nullable=True)
+
+
+def downgrade():
+    with op.batch_alter_table('records', schema=None) as batch_op:
+        batch_op.alter_column('local_wrap', existing_type=sa.LargeBinary(length=1024),
+                              type_=sa.LargeBinary(length=128), existing_nullable=True)
+    with op.batch_alter_table('installation', schema=None) as batch_op:
+        batch_op.drop_column('upgrade_stash')
+        batch_op.drop_column('admins_public_key')
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('key_escrow')
+        batch_op.drop_column('public_key')
