@@ -22,8 +22,8 @@ class Record(db.Model):  # type: ignore[name-defined]
     ``body`` is the AES-256-GCM ciphertext of the record (answers, names,
     outcome, flags, languages), ``local_wrap`` its data key wrapped to its
     creator's and the administrators' X25519 keys (a wrap set, docs/envelope.md;
-    60 bytes under the old station data key in rows from before 0007). After a receipt and the retention window both are
-    deleted; only the receipt line stays.
+    60 bytes under the old station data key in rows from before 0007). After a
+    receipt and the retention window both are deleted; only the receipt line stays.
     """
 
     __tablename__ = "records"

@@ -59,7 +59,7 @@ class Central:
 @dataclass
 class StationSide:
     app: Flask
-    secret: bytes
+    secret: keyring.KeySet  # the administrator's key set
 
     def ctx(self) -> Any:
         return self.app.app_context()
@@ -169,7 +169,7 @@ def new_station(make_app: Callable[..., Flask]) -> StationSide:
         admin = accounts.find_user("admin")
         secret = keyring.open_user_slot(admin, PASSPHRASE)
     assert secret is not None
-    return StationSide(app, secret)
+    return StationSide(app, keyring.station_keys(secret))
 
 
 @pytest.fixture

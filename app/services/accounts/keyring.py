@@ -279,6 +279,7 @@ def _convert_legacy_slot(inst: Installation, user: User, passphrase: str, statio
     keys = KeySet(own=own, signing=signing,
                   admins=admins_private if user.role is Role.ADMIN else None)
     put_slot(user, passphrase, keys.pack(), inst.local_key_id or "")
+    finish_upgrade()
     db.session.commit()
     return KeySet(own=keys.own, signing=keys.signing, admins=keys.admins, legacy=station_key)
 

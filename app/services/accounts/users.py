@@ -69,7 +69,11 @@ def create_user(username: str, role: Role | str, passphrase: str, *, secret: byt
             raise Locked(_l("Unlock the key first: log in again as an administrator."))
         db.session.flush()
         if inst.role == "station":
-            keyring.make_station_slot(user, passphrase, secret)
+            try:
+                keyring.make_station_slot(user, passphrase, secret)
+            except Locked:
+                db.session.rollback()
+                raise
         else:
             keyring.put_slot(user, passphrase, secret, inst.local_key_id or "")
     if commit:
