@@ -4,7 +4,7 @@ A record's data key is now wrapped to its creator's and the administrators' X255
 (records.local_wrap holds the wrap set, about 200 bytes), not under the one station
 data key. Nothing is re-encrypted here (that needs a passphrase): rows and slots from
 before keep working and are converted at the next logins (see docs/keys.md, "Upgrading
-a station from one station key").
+a station from one station key"). Slots of accounts that are switched off are deleted.
 
 Revision ID: 0007_role_keys
 Revises: 0006
@@ -23,6 +23,9 @@ depends_on = None
 
 
 def upgrade():
+    # A switched-off account keeps no key slot (the slot of one from before held the
+    # station key, which would open the conversion's stash).
+    op.execute("DELETE FROM key_slots WHERE user_id IN (SELECT id FROM users WHERE NOT active)")
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('public_key', sa.LargeBinary(length=32), nullable=True))
         batch_op.add_column(sa.Column('key_escrow', sa.LargeBinary(length=128), nullable=True))

@@ -173,8 +173,9 @@ def open_user_slot(user: User, passphrase: str) -> bytes | None:
     inst = installation.find()
     if row is None:
         if inst is not None and needs_slot(user.role, inst.role):
-            raise ServiceError(_l("Your account has no key on this station (it was switched off). "
-                                  "Ask an administrator to set a new passphrase for you."))
+            # Switched off, then on again: the slot was deleted; a new passphrase makes one.
+            raise ServiceError(_l("Your key could not be unlocked. Ask an administrator to set a "
+                                  "new passphrase for you."))
         return None
     try:
         with kdf_turn():
@@ -190,11 +191,11 @@ def open_user_slot(user: User, passphrase: str) -> bytes | None:
 def station_keys(secret: bytes | None) -> KeySet:
     """The key set a station session holds; :class:`Locked` if it holds none."""
     if secret is None:
-        raise Locked(_l("Unlock the key first: log in again."))
+        raise Locked(_l("Unlock the key first: log in again as an administrator."))
     try:
         return KeySet.unpack(secret)
     except CryptoError:
-        raise Locked(_l("Unlock the key first: log in again.")) from None
+        raise Locked(_l("Unlock the key first: log in again as an administrator.")) from None
 
 
 def key_set(secret: bytes | None) -> KeySet | None:
@@ -262,8 +263,10 @@ def bootstrap_secret(inst: Installation) -> bytes:
 
 def _convert_legacy_slot(inst: Installation, user: User, passphrase: str, station_key: bytes) -> KeySet:
     """A slot from before 0007: make the user's key set from what the old key opens."""
+    if inst.signing_key_wrapped is None:  # every other old slot is converted: this one is stale
+        raise ServiceError(_l("This station has no signing key."))
     try:
-        signing = aead_decrypt(station_key, inst.signing_key_wrapped or b"", SIGNING_KEY_AAD)
+        signing = aead_decrypt(station_key, inst.signing_key_wrapped, SIGNING_KEY_AAD)
         if inst.admins_public_key is None:
             admins_private, inst.admins_public_key = generate_x25519()
             inst.upgrade_stash = aead_encrypt(station_key, admins_private, STASH_AAD)
