@@ -8,6 +8,7 @@ The package is the API (``records.create(...)``); each module holds one part:
 - :mod:`.outbox`     what waits for central, receipts, what central would not take
 - :mod:`.retention`  after receipt and retention, unreadable here
 - :mod:`.listing`    the officer's list
+- :mod:`.rewrap`     upgrading from one station key: old rows re-wrapped to their people
 """
 
 from app.services.records.drafts import (
