@@ -63,8 +63,7 @@ def in_process(station: Station, runs: int, unlock_runs: int) -> dict[str, objec
         user = accounts.find_user(ADMIN)
         assert user is not None
         unlock = timed(lambda: keyring.open_user_slot(user, ADMIN_PASSPHRASE), unlock_runs, "unlock")
-        key = keyring.open_user_slot(user, ADMIN_PASSPHRASE)
-        assert key is not None
+        key = keyring.station_keys(keyring.open_user_slot(user, ADMIN_PASSPHRASE))
         items = records.list_for(user, key)
         readable = sum(1 for s in items if s.readable and s.name)
         listing = timed(lambda: records.list_for(user, key), runs, "list_for")

@@ -277,7 +277,7 @@ class StationSide:
             sa.event.listen(db.engine, "connect", fast)
             start = time.perf_counter()
             try:
-                demo.generate(count, "BENCH", admin, secret, seed=1)
+                demo.generate(count, "BENCH", admin, keyring.station_keys(secret), seed=1)
             finally:
                 sa.event.remove(db.engine, "connect", fast)
                 db.session.remove()

@@ -101,6 +101,11 @@ def admin_secret(app: Flask) -> bytes | None:
         return keyring.open_user_slot(admin, PASSPHRASE) if admin else None
 
 
+def admin_keys(app: Flask) -> keyring.KeySet:
+    """The test administrator's key set (opens every record on the station)."""
+    return keyring.station_keys(admin_secret(app))
+
+
 @pytest.fixture
 def make_user(app: Flask, installed: dict[str, str]) -> Callable[[Role | str], dict[str, str]]:
     def factory(role: Role | str, username: str | None = None) -> dict[str, str]:

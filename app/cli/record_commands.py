@@ -9,7 +9,7 @@ from app.services.accounts import keyring
 from app.services.errors import ServiceError
 
 
-def _unlock(username: str | None, from_stdin: bool) -> tuple[object, bytes]:
+def _unlock(username: str | None, from_stdin: bool) -> tuple[object, keyring.KeySet]:
     if not installation.is_set_up():
         raise click.ClickException("Run 'flask --app app init' first.")
     name = username or accounts.first_admin_name()
@@ -21,7 +21,7 @@ def _unlock(username: str | None, from_stdin: bool) -> tuple[object, bytes]:
         raise click.ClickException(f"{exc} Nothing was changed.") from None
     if secret is None:
         raise click.ClickException(f"'{name}' has no key on this station.")
-    return user, secret
+    return user, keyring.station_keys(secret)
 
 
 @click.command("demo-data")

@@ -104,7 +104,7 @@ def revoke_station(station_id: str) -> None:
 @click.option("--pin", default=None, help="SHA-256 of central's self-signed TLS certificate.")
 @click.option("--rekey", is_flag=True, help="An enrolled station redeems a re-key code: new keys.")
 @click.option("--user", "username", default=None,
-              help="With --rekey: an administrator whose passphrase unlocks the station key, so the "
+              help="With --rekey: an administrator whose passphrase unlocks their key set, so the "
                    "envelope-signing key is renewed too (else only the API key is).")
 @click.option("--password-stdin", is_flag=True, help="Read that passphrase from stdin.")
 @with_appcontext

@@ -31,8 +31,10 @@ from app.crypto.kdf import (
     verify_passphrase,
 )
 from app.crypto.keys import fingerprint, generate_x25519, hkdf_sha256, key_id, new_data_key, x25519_public_key
+from app.crypto.keyset import KeySet, is_legacy_secret
 from app.crypto.signing import generate_signing_key, sign, signer, signing_public_key, verify
 from app.crypto.slots import make_slot, open_slot, slot_params
+from app.crypto.wraps import recipient_id, unwrap_data_key, wrap_data_key, wrap_recipients
 
 __all__ = [
     "PRODUCTION_KDF",
@@ -42,6 +44,7 @@ __all__ = [
     "Envelope",
     "EnvelopeError",
     "KdfParams",
+    "KeySet",
     "RecordHeader",
     "SlotError",
     "WrongPassphrase",
@@ -56,6 +59,7 @@ __all__ = [
     "hkdf_sha256",
     "hpke_open",
     "hpke_seal",
+    "is_legacy_secret",
     "key_id",
     "make_slot",
     "new_data_key",
@@ -64,15 +68,19 @@ __all__ = [
     "open_slot",
     "padded_length",
     "parse_envelope",
+    "recipient_id",
     "seal_envelope",
     "sign",
     "signer",
     "signing_public_key",
     "slot_params",
+    "unwrap_data_key",
     "unwrap_local",
     "verify",
     "verify_envelope",
     "verify_passphrase",
+    "wrap_data_key",
     "wrap_local",
+    "wrap_recipients",
     "x25519_public_key",
 ]

@@ -20,9 +20,10 @@ class Record(db.Model):  # type: ignore[name-defined]
     """A screening. Only the metadata DESIGN.md allows is plaintext; the rest is ciphertext.
 
     ``body`` is the AES-256-GCM ciphertext of the record (answers, names,
-    outcome, flags, languages), ``local_wrap`` its data key wrapped with the
-    station data key. After a receipt and the retention window both are
-    deleted; only the receipt line stays.
+    outcome, flags, languages), ``local_wrap`` its data key wrapped to its
+    creator's and the administrators' X25519 keys (a wrap set, docs/envelope.md;
+    60 bytes under the old station data key in rows from before 0009). After a
+    receipt and the retention window both are deleted; only the receipt line stays.
     """
 
     __tablename__ = "records"
@@ -43,7 +44,7 @@ class Record(db.Model):  # type: ignore[name-defined]
     created_day: Mapped[str] = mapped_column(sa.String(10))
     padded_size: Mapped[int] = mapped_column(sa.Integer)
     body: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
-    local_wrap: Mapped[bytes | None] = mapped_column(sa.LargeBinary(128))
+    local_wrap: Mapped[bytes | None] = mapped_column(sa.LargeBinary(1024))
     # The sealed, signed envelope (final records, once central's key is known).
     envelope: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     envelope_sha256: Mapped[str | None] = mapped_column(sa.String(64))

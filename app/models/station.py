@@ -12,8 +12,8 @@ from app.models.types import UTCDateTime, utcday
 class Installation(db.Model):  # type: ignore[name-defined]
     """One row: who this installation is. Its presence means first-run setup is done.
 
-    Keys here are public or wrapped: the station data key itself exists only
-    inside users' key slots (see docs/keys.md).
+    Keys here are public or wrapped: private keys exist only inside users' key
+    slots (see docs/keys.md).
     """
 
     __tablename__ = "installation"
@@ -28,6 +28,11 @@ class Installation(db.Model):  # type: ignore[name-defined]
     signing_public_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary(32))
     signing_key_wrapped: Mapped[bytes | None] = mapped_column(sa.LargeBinary(128))
     central_public_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary(32))
+    # Station: the administrators' X25519 public key (every record is also wrapped to it).
+    admins_public_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary(32))
+    # Only while slots from before migration 0009 remain: the administrators' private key
+    # wrapped under the old station data key, for those slots' conversion (docs/keys.md).
+    upgrade_stash: Mapped[bytes | None] = mapped_column(sa.LargeBinary(128))
     central_key_id: Mapped[str | None] = mapped_column(sa.String(32))
     next_seq: Mapped[int] = mapped_column(sa.BigInteger, default=1, server_default=sa.text("1"))
     # Station side of sync (filled at enrolment). The API key signs requests; unlike the
@@ -43,7 +48,8 @@ class Installation(db.Model):  # type: ignore[name-defined]
 
 
 class KeySlot(db.Model):  # type: ignore[name-defined]
-    """One user's passphrase-wrapped copy of the installation's secret key."""
+    """One user's passphrase-wrapped keys: on a station a key set (docs/keys.md), on central
+    central's private key. Switching the account off deletes it."""
 
     __tablename__ = "key_slots"
 

@@ -22,3 +22,10 @@ class User(db.Model):  # type: ignore[name-defined]
     locale: Mapped[str | None] = mapped_column(sa.String(8))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcday)  # the day only
+    # Station: the user's X25519 public key (records they create are wrapped to it) and its
+    # private half sealed to the administrators' key, so a reset keeps the same key. Both stay
+    # when the account is switched off; only the passphrase-protected slot goes.
+    public_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary(32))
+    key_escrow: Mapped[bytes | None] = mapped_column(sa.LargeBinary(128))
+    # Station, after a re-key: the new signing key sealed to public_key, until the slot has it.
+    signing_update: Mapped[bytes | None] = mapped_column(sa.LargeBinary(128))

@@ -37,7 +37,7 @@ def _ui_lang() -> str:
 
 def _open(record_id: str) -> records.OpenRecord:
     try:
-        return records.open_record(record_id, g.user, g.secret)
+        return records.open_record(record_id, g.user, g.keys)
     except RecordNotFound:
         abort(404)
     except NotAllowed as exc:
@@ -62,7 +62,7 @@ def index() -> Any:
     state = records.ListState(wanted) if wanted in STATE_FILTERS else None
     since = _day(request.args.get("since"))
     until = _day(request.args.get("until"))
-    items = records.list_for(g.user, g.secret, state=state, since=since, until=until)
+    items = records.list_for(g.user, g.keys, state=state, since=since, until=until)
     return render_template("screening/list.html", items=items, state=state, since=since,
                            until=until, states=STATE_FILTERS, confirm=ConfirmForm())
 
@@ -86,9 +86,9 @@ def _day(text: str | None) -> date | None:
 def new() -> Any:
     form = StartForm()
     if form.validate_on_submit():
-        rec = records.create(g.user, g.secret, respondent_lang=form.respondent_lang.data or "en",
+        rec = records.create(g.user, g.keys, respondent_lang=form.respondent_lang.data or "en",
                              interview_lang=_ui_lang())
-        first = records.open_record(rec.id, g.user, g.secret)
+        first = records.open_record(rec.id, g.user, g.keys)
         return redirect(url_for("screening.section", record_id=rec.id,
                                 section_id=_sections(first)[0].id))
     return render_template("screening/new.html", form=form), 400 if form.is_submitted() else 200
@@ -132,7 +132,7 @@ def section(record_id: str, section_id: str) -> Any:
                 changed[question.id] = raw
         try:
             if changed:
-                records.save_answers(record_id, g.user, g.secret, changed, lang=opened.respondent_lang)
+                records.save_answers(record_id, g.user, g.keys, changed, lang=opened.respondent_lang)
         except AnswersRejected as exc:
             errors = exc.errors
         except ServiceError as exc:
@@ -209,7 +209,7 @@ def answer(record_id: str) -> Any:
     if not raw:
         return jsonify(ok=False, errors={}, message=_("Nothing to save.")), 400
     try:
-        result = records.save_answers(record_id, g.user, g.secret, raw)
+        result = records.save_answers(record_id, g.user, g.keys, raw)
     except AnswersRejected as exc:
         return jsonify(ok=False, errors=exc.errors, message=str(exc)), 400
     except NotAllowed as exc:
@@ -233,7 +233,7 @@ def language(record_id: str) -> Any:
     back = request.form.get("back") or url_for("screening.resume", record_id=record_id)
     if ConfirmForm().validate_on_submit() and chosen:
         try:
-            records.set_languages(record_id, g.user, g.secret, respondent_lang=chosen)
+            records.set_languages(record_id, g.user, g.keys, respondent_lang=chosen)
         except ServiceError as exc:
             flash(str(exc), "error")
     return redirect(safe_next(back) or url_for("screening.index"))
@@ -258,7 +258,7 @@ def outcome(record_id: str) -> Any:
     if request.method == "POST" and opened.is_draft:
         if form.validate_on_submit():
             try:
-                records.finalise(record_id, g.user, g.secret,
+                records.finalise(record_id, g.user, g.keys,
                                  override_tier=form.override_tier.data or None,
                                  override_reason=form.override_reason.data or "")
             except ValidationFailed as exc:

@@ -12,6 +12,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from app.crypto import KeySet
 from app.extensions import db
 from app.languages import DEFAULT, TRANSLATED
 from app.models import Record, User
@@ -63,31 +64,31 @@ def _answers(definition: Definition, rng: random.Random, marker: str) -> dict[st
     return raw_given
 
 
-def generate(count: int, marker: str, owner: User, station_key: bytes, seed: int | None = None,
+def generate(count: int, marker: str, owner: User, keys: KeySet, seed: int | None = None,
              definition: Definition | None = None) -> list[str]:
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
     definition = definition or questionnaires.latest()
     made = []
     for _ in range(count):
         lang = rng.choice(LANGS)
-        rec = records.create(owner, station_key, respondent_lang=lang, interview_lang="th",
+        rec = records.create(owner, keys, respondent_lang=lang, interview_lang="th",
                              definition=definition)
         raw = _answers(definition, rng, marker)
-        records.save_answers(rec.id, owner, station_key, raw, lang=lang)
-        records.mark_demo(rec.id, owner, station_key)
-        records.finalise(rec.id, owner, station_key)
+        records.save_answers(rec.id, owner, keys, raw, lang=lang)
+        records.mark_demo(rec.id, owner, keys)
+        records.finalise(rec.id, owner, keys)
         made.append(rec.id)
     return made
 
 
-def purge(station_key: bytes) -> int:
-    """Delete every demo record this key can open."""
+def purge(keys: KeySet) -> int:
+    """Delete every demo record these keys open: a user's own, an administrator's every one."""
     removed = 0
     for rec in list(db.session.scalars(sa.select(Record))):
-        if rec.local_wrap is None:
+        if not records.can_open(rec, keys):
             continue
         try:
-            _, body = records.decrypt_record(rec, station_key)
+            _, body = records.decrypt_record(rec, keys)
         except RecordDamaged:
             continue
         if body.get("demo"):

@@ -7,7 +7,7 @@ import uuid
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from app.crypto import aead_encrypt, generate_signing_key, generate_x25519, key_id, new_data_key
+from app.crypto import generate_x25519, key_id
 from app.extensions import db
 from app.models import Installation
 from app.roles import Role
@@ -18,7 +18,10 @@ from app.services.errors import AlreadySetUp, ValidationFailed
 
 
 def _create_keys(inst: Installation) -> bytes:
-    """The installation's secret (returned, for the first slot) and its public parts."""
+    """The installation's secret (returned, for the first slot) and its public parts.
+
+    On a station: the administrators' key pair and the signing key, as the key set that
+    makes the first administrator's slot (see :func:`keyring.bootstrap_secret`)."""
     if inst.role == "central":
         private, public = generate_x25519()
         inst.central_public_key = public
@@ -26,13 +29,8 @@ def _create_keys(inst: Installation) -> bytes:
         inst.local_key_id = key_id(public)
         central_keys.create_signing_key(inst)
         return private
-    secret = new_data_key()
-    signing_private, signing_public = generate_signing_key()
     inst.station_id = str(uuid.uuid4())
-    inst.local_key_id = keyring.local_key_id(secret)
-    inst.signing_public_key = signing_public
-    inst.signing_key_wrapped = aead_encrypt(secret, signing_private, keyring.SIGNING_KEY_AAD)
-    return secret
+    return keyring.bootstrap_secret(inst)
 
 
 def initialise(name: str, admin_username: str, admin_passphrase: str) -> Installation:

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 
 from app.roles import Role
 from app.services import installation
-from app.services.accounts import sessions
+from app.services.accounts import keyring, sessions
 from app.services.sync import station_auth
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -115,6 +115,7 @@ def _wants_json() -> bool:
 def load_user() -> None:
     g.user = None
     g.secret = None
+    g.keys = None  # on a station: the session's key set (app.crypto.KeySet)
     token = session.get("sid")
     if not token:
         return
@@ -126,6 +127,7 @@ def load_user() -> None:
         return
     g.user = resumed.user
     g.secret = resumed.secret
+    g.keys = keyring.key_set(resumed.secret)
 
 
 def _setup_done() -> bool:

@@ -73,7 +73,7 @@ def _station_client(station, role=Role.ADMIN):
     if role is not Role.ADMIN:
         name = f"{role.value}1"
         with station.ctx():
-            accounts.create_user(name, role, PASSPHRASE, secret=station.secret)
+            accounts.create_user(name, role, PASSPHRASE, secret=station.slot_secret)
     assert login(client, name, PASSPHRASE).status_code == 302
     return client
 

@@ -15,6 +15,7 @@ from app.crypto import generate_x25519, key_id
 from app.extensions import db
 from app.models import Record, User
 from app.services import accounts, records
+from app.services.accounts import keyring
 from tests.conftest import PASSPHRASE, admin_secret
 
 
@@ -34,7 +35,7 @@ def central() -> Central:
 @dataclass
 class Station:
     app: Flask
-    secret: bytes
+    secret: keyring.KeySet  # the administrator's key set
 
     def admin(self) -> User:
         user = accounts.find_user("admin")
@@ -79,7 +80,7 @@ class Station:
 def station(app: Flask, installed: dict[str, str]) -> Station:
     secret = admin_secret(app)
     assert secret is not None
-    return Station(app, secret)
+    return Station(app, keyring.station_keys(secret))
 
 
 @pytest.fixture

@@ -134,9 +134,7 @@ def _admin():
     return accounts.find_user("admin")
 
 
-def _secret(app) -> bytes:
-    from tests.conftest import admin_secret
+def _secret(app):
+    from tests.conftest import admin_keys
 
-    secret = admin_secret(app)
-    assert secret is not None
-    return secret
+    return admin_keys(app)

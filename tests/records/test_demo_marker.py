@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Record
 from app.services import records
-from tests.conftest import PASSPHRASE, admin_secret
+from tests.conftest import PASSPHRASE, admin_keys
 from tests.records.scan import files_under, labels, scan_files, temp_files_since
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -36,8 +36,7 @@ def test_demo_data_marker_is_nowhere_on_disk(app, installed):
     with app.app_context():
         rows = list(db.session.scalars(sa.select(Record)))
         assert len(rows) == 50 and all(r.state.value == "final" for r in rows)
-        secret = admin_secret(app)
-        assert secret is not None
+        secret = admin_keys(app)
         names = [records.decrypt_record(r, secret)[1]["answers"].get("q_respondent_name", {}).get("value", "")
                  for r in rows]
         assert sum(marker in n for n in names) >= 40

@@ -206,8 +206,7 @@ def test_sigkill_during_concurrent_saves_loses_no_acknowledged_answer(tmp_path):
             assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             admin = accounts.find_user("admin")
-            secret = keyring.open_user_slot(admin, PASSPHRASE)
-            assert secret is not None
+            secret = keyring.station_keys(keyring.open_user_slot(admin, PASSPHRASE))
             stored = {r.id: r for r in db.session.scalars(sa.select(Record))}
             assert ledger.records_acked <= set(stored), "an acknowledged new screening is gone"
             answers = {rid: records.open_record(rid, admin, secret).answers for rid in stored}

@@ -29,12 +29,12 @@ from tests.support.web import login, post_form
 PASSPHRASE = "long enough test phrase"
 
 
-def _all_slot_secrets(passphrases: dict[str, str]) -> list[bytes]:
+def _all_slot_secrets(passphrases: dict[str, str]) -> list[keyring.KeySet]:
     secrets = []
     for user in db.session.scalars(sa.select(User).join(KeySlot, KeySlot.user_id == User.id)):
         secret = keyring.open_user_slot(user, passphrases[user.username])
         assert secret is not None
-        secrets.append(secret)
+        secrets.append(keyring.station_keys(secret))
     return secrets
 
 
@@ -55,12 +55,13 @@ def test_synced_record_is_unreadable_here_after_retention_but_opens_at_central(
         secret = keyring.open_user_slot(admin, PASSPHRASE)
         assert secret is not None
         accounts.create_user("officer1", Role.OFFICER, PASSPHRASE, secret=secret)
-        station = Station(app, secret)
+        keys = keyring.station_keys(secret)
+        station = Station(app, keys)
         station.enrol(central)
         rid = station.make({"q_respondent_name": "Retained Name", "q_handover_note": "retained note"})
         draft_wrap = station.row(rid)["local_wrap"]
         draft_body = station.row(rid)["body"]
-        records.finalise(rid, admin, secret)
+        records.finalise(rid, admin, keys)
         kept = station.make({"q_respondent_name": "Not yet synced"}, final=True)
         row = station.row(rid)
         assert row["state"] == "final" and row["body"] is None
@@ -93,7 +94,7 @@ def test_synced_record_is_unreadable_here_after_retention_but_opens_at_central(
         for each in secrets:
             with pytest.raises(RecordDamaged, match=rid):
                 records.decrypt_record(rec, each)
-        summary = {s.id: s for s in records.list_for(admin, secret)}
+        summary = {s.id: s for s in records.list_for(admin, keys)}
         assert not summary[rid].readable and summary[kept].readable
         assert station.answers(kept)["q_respondent_name"] == "Not yet synced"
         signing_public = db.session.scalar(sa.select(Installation.signing_public_key))

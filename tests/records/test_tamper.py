@@ -100,7 +100,7 @@ def test_flipped_local_wrap_is_refused(station, four):
     before = station.rows()
     for rid in (list(four)[0], list(four)[2]):  # a draft's wrap and a sealed record's wrap
         wrap = before[rid]["local_wrap"]
-        assert len(wrap) == 60
+        assert len(wrap) == 198  # a wrap set: to the creator and to the administrators
         for pos in range(len(wrap)):
             station.set(rid, local_wrap=flip(wrap, pos))
             with pytest.raises(RecordDamaged, match=rid):
@@ -309,7 +309,7 @@ def test_bad_blobs_where_ciphertext_belongs_are_refused_by_id(station, four):
     assert_refused(station, {d1}, four, before)
     station.set(d1, body=body)
 
-    for bad in (b"", wrap[:59], wrap + b"\x00", bytes(60), slot_like, envelope[:60]):
+    for bad in (b"", wrap[:-1], wrap + b"\x00", bytes(60), bytes(len(wrap)), slot_like, envelope[:60]):
         station.set(d1, local_wrap=bad)
         with pytest.raises(RecordDamaged, match=d1):
             station.answers(d1)

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.config import SQLITE_NAME, Config, load_config, write_initial_config
-from app.crypto import PRODUCTION_KDF, TEST_KDF, SlotError, WrongPassphrase, open_slot, slot_params
+from app.crypto import PRODUCTION_KDF, TEST_KDF, KeySet, SlotError, WrongPassphrase, open_slot, slot_params
 from app.extensions import db
 from app.models import AuthSession, KeySlot, Record, User
 from app.roles import Role
@@ -81,7 +81,7 @@ def test_wrong_passphrase_does_not_open_the_slot(app, installed):
         open_slot(slot, WRONG)
     with pytest.raises(WrongPassphrase):
         open_slot(slot, installed["passphrase"] + " ")
-    assert len(open_slot(slot, installed["passphrase"])) == 32
+    assert KeySet.unpack(open_slot(slot, installed["passphrase"])).admins is not None
 
 
 def _set_params(slot: bytes, memory: int, iterations: int, lanes: int) -> bytes:
@@ -101,7 +101,10 @@ def _set_params(slot: bytes, memory: int, iterations: int, lanes: int) -> bytes:
 def test_slot_with_tampered_parameters_is_refused(app, client, make_user, station, edit, error):
     officer = make_user(Role.OFFICER)
     with app.app_context():
-        rid = station.make({"q_respondent_name": "Kept safe"})
+        user = accounts.find_user(officer["username"])
+        officer_keys = keyring.station_keys(keyring.open_user_slot(user, officer["passphrase"]))
+        rid = records.create(user, officer_keys, respondent_lang="en", interview_lang="en").id
+        records.save_answers(rid, user, officer_keys, {"q_respondent_name": "Kept safe"}, lang="en")
         admin_id = accounts.find_user("admin").id
         row = db.session.scalar(sa.select(KeySlot).where(KeySlot.user_id == admin_id))
         assert slot_params(row.slot) == TEST_KDF
@@ -117,13 +120,13 @@ def test_slot_with_tampered_parameters_is_refused(app, client, make_user, statio
     assert response.status_code == 403
     assert "could not be unlocked" in response.get_data(as_text=True)
     assert len(app.extensions["tip_keys"]) == 0 and _sessions(app) == 0
-    # The rest is unaffected: another user's slot opens the same station key and the records.
+    # The rest is unaffected: another user's slot opens the same keys as before, and their records.
     assert login(app.test_client(), officer["username"], officer["passphrase"]).status_code == 302
     with app.app_context():
         secret = keyring.open_user_slot(accounts.find_user(officer["username"]), officer["passphrase"])
-        assert secret == station.secret
+        assert keyring.station_keys(secret) == officer_keys
         rec = db.session.get(Record, rid)
-        assert records.decrypt_record(rec, secret)[1]["answers"]["q_respondent_name"]["value"] == "Kept safe"
+        assert records.decrypt_record(rec, officer_keys)[1]["answers"]["q_respondent_name"]["value"] == "Kept safe"
         assert db.session.scalar(sa.select(KeySlot.slot).where(KeySlot.user_id == admin_id)) == tampered
 
 

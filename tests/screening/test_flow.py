@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Record
-from tests.conftest import PASSPHRASE, admin_secret
+from tests.conftest import PASSPHRASE, admin_keys
 from tests.support.interview import stored_answers as _answers
 from tests.support.web import csrf_from, login
 
@@ -180,7 +180,7 @@ def test_outcome_lists_indicators_and_finalise_keeps_an_override_reason(app, cli
 
     with app.app_context():
         rec = db.session.get(Record, interview.id)
-        body = records.open_record(interview.id, accounts.get_user(rec.created_by), admin_secret(app)).body
+        body = records.open_record(interview.id, accounts.get_user(rec.created_by), admin_keys(app)).body
     assert body["override"]["tier"] == "no_indicators"
     assert body["override"]["reason"] == "Interpreter doubted; re-interview planned"
     assert body["outcome"]["tier"] != "no_indicators"  # the computed tier is kept beside it
@@ -293,7 +293,7 @@ def test_demo_data_count_and_purge(app, runner, installed):
 
     with app.app_context():
         admin = accounts.find_user("admin")
-        items = records.list_for(admin, admin_secret(app))
+        items = records.list_for(admin, admin_keys(app))
     assert all(i.name.startswith("DEMOMARK") for i in items)
     assert len({i.respondent_lang for i in items}) >= 3
     purged = runner.invoke(args=["demo-data", "--purge", "--password-stdin"], input=PASSPHRASE + "\n")

@@ -48,10 +48,10 @@ def stored_answers(app: Flask, interview: Interview) -> dict[str, Any]:
     from app.extensions import db
     from app.models import Record
     from app.services import accounts, records
-    from tests.conftest import admin_secret
+    from tests.conftest import admin_keys
 
     with app.app_context():
         rec = db.session.get(Record, interview.id)
         owner = accounts.get_user(rec.created_by)
-        answers: dict[str, Any] = records.open_record(interview.id, owner, admin_secret(app)).body["answers"]
+        answers: dict[str, Any] = records.open_record(interview.id, owner, admin_keys(app)).body["answers"]
         return answers

@@ -59,7 +59,8 @@ class Central:
 @dataclass
 class StationSide:
     app: Flask
-    secret: bytes
+    secret: keyring.KeySet  # the administrator's key set
+    slot_secret: bytes  # what the administrator's slot opened (the key set, packed)
 
     def ctx(self) -> Any:
         return self.app.app_context()
@@ -169,7 +170,7 @@ def new_station(make_app: Callable[..., Flask]) -> StationSide:
         admin = accounts.find_user("admin")
         secret = keyring.open_user_slot(admin, PASSPHRASE)
     assert secret is not None
-    return StationSide(app, secret)
+    return StationSide(app, keyring.station_keys(secret), secret)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from app.models import Record, RecordState
 from app.protocol import problems
 from app.protocol.messages import b64, check_receipt
 from app.services import installation, records
-from app.services.accounts import keyring
 from app.services.records import store
 from app.services.sync import client as sync_client
 from app.services.sync import ingest
@@ -34,7 +33,7 @@ def other_envelope(station, record_id: str) -> bytes:
                             data_key)
         assert inst.central_public_key is not None
         return seal_envelope(header, body, data_key, inst.central_public_key,
-                             keyring.signing_key(inst, station.secret))
+                             station.secret.signing)
 
 
 def push(central, station, envelopes: list[tuple[str, bytes]]) -> list[dict]:

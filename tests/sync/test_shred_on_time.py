@@ -20,11 +20,12 @@ from flask import Flask
 from app.config import SQLITE_NAME
 from app.crypto import (
     CryptoError,
+    KeySet,
     RecordHeader,
     decrypt_body,
     open_slot,
     parse_envelope,
-    unwrap_local,
+    unwrap_data_key,
 )
 from app.extensions import db
 from app.models import AuthSession
@@ -51,7 +52,7 @@ def _station(make_app, retention_days: int) -> StationSide:
         secret = keyring.open_user_slot(accounts.find_user("admin"), PASSPHRASE)
         assert secret is not None
         accounts.create_user("officer1", Role.OFFICER, PASSPHRASES["officer1"], secret=secret)
-    return StationSide(app, secret)
+    return StationSide(app, keyring.station_keys(secret), secret)
 
 
 def _stop(app: Flask) -> None:
@@ -78,14 +79,14 @@ def _open_offline(path: Path) -> set[str]:
     finally:
         conn.close()
     assert len(slots) == len(PASSPHRASES)
-    keys = set()
+    keys: list[KeySet] = []
     for slot in slots:
         for passphrase in PASSPHRASES.values():
             try:
-                keys.add(open_slot(slot, passphrase))
+                keys.append(KeySet.unpack(open_slot(slot, passphrase)))
             except CryptoError:
                 continue
-    assert len(keys) == 1  # every slot wraps the one station data key, and we hold it
+    assert len(keys) == len(slots)  # every slot opened: the officer's and the administrators' keys
     opened = set()
     for rid, station_id, seq, qid, qver, day, local_kid, central_kid, wrap, body, envelope in rows:
         header = RecordHeader(record_id=uuid.UUID(rid), station_id=station_id, seq=seq,
@@ -95,7 +96,7 @@ def _open_offline(path: Path) -> set[str]:
         for key in keys:
             for ciphertext in ciphertexts:
                 try:
-                    decrypt_body(header, ciphertext, unwrap_local(wrap, key, header))
+                    decrypt_body(header, ciphertext, unwrap_data_key(wrap, header, key.private_keys()))
                 except (CryptoError, ValueError, TypeError):
                     continue
                 opened.add(rid)

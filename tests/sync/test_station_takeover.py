@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from app.crypto import generate_signing_key
+from app.crypto import generate_signing_key, parse_envelope, signing_public_key, verify_envelope
 from app.extensions import db
 from app.models import AuditEntry, EnrolmentCode, RecordState, Station, StationKey
 from app.protocol.messages import b64
-from app.services import accounts, installation
+from app.services import accounts, installation, records
 from app.services.accounts import keyring
 from app.services.central import audit, enrolment, received
 from app.services.sync import client as sync_client
@@ -181,3 +181,41 @@ def test_rekey_is_an_audited_admin_action_and_old_records_still_open(enrolled, m
         "code": code, "station_id": victim, "signing_public_key": b64(generate_signing_key()[1]),
         "api_public_key": b64(generate_signing_key()[1])}).encode())
     assert again.status == 403 and keys_at_central(central, victim)[:2] == new_keys[:2]
+
+
+def test_after_a_rekey_every_user_signs_with_the_new_key(enrolled):
+    """Role keys: the signing key lives in each user's key set. A re-key reaches an officer
+    whose slot predates it: an open session signs with the new key at once, and the next
+    login puts the new key into the slot."""
+    central, station = enrolled
+    officer_phrase = "an officer's own long test phrase"
+    with station.ctx():
+        accounts.create_user("officer1", "officer", officer_phrase, secret=station.slot_secret)
+        officer = accounts.find_user("officer1")
+        assert officer is not None
+        stale = keyring.station_keys(keyring.open_user_slot(officer, officer_phrase))
+    result = central.app.test_cli_runner().invoke(
+        args=["stations", "rekey", station_id(station), "--url", central.url])
+    found = re.search(r"Code:\s+(\S+)", result.output)
+    assert result.exit_code == 0 and found, result.output
+    done = station.app.test_cli_runner().invoke(
+        args=["enrol", "--rekey", "--user", "admin", "--password-stdin", central.url, found.group(1)],
+        input=PASSPHRASE + "\n")
+    assert done.exit_code == 0, done.output
+    with station.ctx():
+        new_public = installation.get().signing_public_key
+        assert new_public is not None and signing_public_key(stale.signing) != new_public
+        officer = accounts.find_user("officer1")
+        assert officer is not None and officer.signing_update is not None
+        # A session opened before the re-key: its record is signed with the new key.
+        rid = records.create(officer, stale, respondent_lang="th", interview_lang="th").id
+        records.save_answers(rid, officer, stale, {"q_respondent_name": "After rekey"}, lang="th")
+        records.finalise(rid, officer, stale)
+        envelope = station.records()[rid].envelope
+        assert envelope is not None
+        verify_envelope(parse_envelope(envelope), new_public)
+        # The next login: the slot now holds the new key.
+        fresh = keyring.station_keys(keyring.open_user_slot(officer, officer_phrase))
+        assert signing_public_key(fresh.signing) == new_public and fresh.own == stale.own
+        assert sync_client.sync().accepted == 1
+    assert [a["q_respondent_name"]["value"] for a in open_all(central, [rid])] == ["After rekey"]

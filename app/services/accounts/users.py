@@ -45,8 +45,9 @@ def create_user(username: str, role: Role | str, passphrase: str, *, secret: byt
                 commit: bool = True, actor: str | None = None) -> User:
     """Create an account and, where the role needs one, its key slot.
 
-    ``secret`` is the installation's unlocked key (from the administrator's
-    session, or fresh at setup): a slot can only be made by someone who holds it.
+    ``secret`` is the unlocked secret of the administrator's session (or fresh at setup):
+    on a station their key set, which gives the new user's key set the signing key (and,
+    to a new administrator, the administrators' key); on central, central's private key.
     ``actor`` is who creates it, for the audit log (:mod:`.events`).
     """
     username = normalize_username(username)
@@ -68,7 +69,14 @@ def create_user(username: str, role: Role | str, passphrase: str, *, secret: byt
             db.session.rollback()
             raise Locked(_l("Unlock the key first: log in again as an administrator."))
         db.session.flush()
-        keyring.put_slot(user, passphrase, secret, inst.local_key_id or "")
+        if inst.role == "station":
+            try:
+                keyring.make_station_slot(user, passphrase, secret)
+            except Locked:
+                db.session.rollback()
+                raise
+        else:
+            keyring.put_slot(user, passphrase, secret, inst.local_key_id or "")
     db.session.flush()
     events.announce(events.CREATED, actor=actor, subject=username, detail=f"role {role.value}")
     if commit:
@@ -145,7 +153,11 @@ def authenticate(username: str, passphrase: str, *, source: str) -> User:
 
 def reset_passphrase(user: User, new_passphrase: str, *, secret: bytes | None,
                      actor: str | None = None) -> None:
-    """A forgotten passphrase: an administrator holding the key re-wraps a new slot."""
+    """A forgotten passphrase: an administrator holding the key re-wraps a new slot.
+
+    On a station the user keeps their key pair (opened from its escrow with the
+    administrators' key), so their records stay theirs; this is also how an account that
+    was switched off gets a slot again."""
     found = passphrase_policy.problems(new_passphrase, username=user.username)
     if found:
         raise ValidationFailed(found[0])
@@ -153,7 +165,10 @@ def reset_passphrase(user: User, new_passphrase: str, *, secret: bytes | None,
     if inst is not None and keyring.needs_slot(user.role, inst.role):
         if secret is None:
             raise Locked(_l("Unlock the key first: log in again as an administrator."))
-        keyring.put_slot(user, new_passphrase, secret, inst.local_key_id or "")
+        if inst.role == "station":
+            keyring.make_station_slot(user, new_passphrase, secret)
+        else:
+            keyring.put_slot(user, new_passphrase, secret, inst.local_key_id or "")
     user.passphrase_hash = hash_passphrase(new_passphrase, kdf_params())
     throttle.clear_subject(ACCOUNT_GUESSES, user.username)  # a new passphrase lifts every lock
     # A new passphrase ends every open session of that account.
@@ -163,9 +178,12 @@ def reset_passphrase(user: User, new_passphrase: str, *, secret: bytes | None,
 
 
 def set_active(user: User, active: bool, *, actor: str | None = None) -> None:
+    """Switching an account off ends its sessions and deletes its key slot, so its passphrase
+    opens nothing; switching it on again needs a new passphrase (:func:`reset_passphrase`)."""
     user.active = active
     if not active:
         sessions.end_for_user(user.id)
+        keyring.delete_slot(user)
     events.announce(events.SWITCHED_ON if active else events.SWITCHED_OFF, actor=actor,
                     subject=user.username)
     db.session.commit()

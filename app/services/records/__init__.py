@@ -8,6 +8,7 @@ The package is the API (``records.create(...)``); each module holds one part:
 - :mod:`.outbox`     what waits for central, receipts, what central would not take
 - :mod:`.retention`  after receipt and retention, unreadable here
 - :mod:`.listing`    the officer's list
+- :mod:`.rewrap`     upgrading from one station key: old rows re-wrapped to their people
 """
 
 from app.services.records.drafts import (
@@ -40,12 +41,12 @@ from app.services.records.sealing import (
     seal_waiting,
     set_central_key,
 )
-from app.services.records.store import BODY_FORMAT, OpenRecord, decrypt_record
+from app.services.records.store import BODY_FORMAT, OpenRecord, can_open, decrypt_record
 
 __all__ = [
     "BODY_FORMAT", "MIN_OVERRIDE_REASON", "TEXT_TYPES", "ListState", "OpenRecord", "SaveResult", "Summary",
-    "after_unlock", "checkpoint", "create", "decrypt_record", "definition_for", "discard", "finalise",
-    "in_outbox", "list_for", "mark_demo", "open_record", "outbox", "outcome_dict", "pending_count",
-    "purge_expired", "record_receipt", "record_receipts", "retry_sync_problems", "save_answers",
-    "seal_waiting", "set_central_key", "set_languages", "sync_problems",
+    "after_unlock", "can_open", "checkpoint", "create", "decrypt_record", "definition_for", "discard",
+    "finalise", "in_outbox", "list_for", "mark_demo", "open_record", "outbox", "outcome_dict",
+    "pending_count", "purge_expired", "record_receipt", "record_receipts", "retry_sync_problems",
+    "save_answers", "seal_waiting", "set_central_key", "set_languages", "sync_problems",
 ]

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from app.crypto import encrypt_body, new_data_key, padded_length, wrap_local
+from app.crypto import KeySet, encrypt_body, new_data_key, padded_length, wrap_data_key
 from app.extensions import db
 from app.models import Installation, Record, RecordState, User
 from app.questionnaire import FREE_TEXT_TYPES, AnswerError, Definition, FlagHit, active_flags, check_answer
@@ -52,7 +52,7 @@ def _next_seq() -> int:
     return int(new) - 1
 
 
-def create(user: User, station_key: bytes, *, respondent_lang: str, interview_lang: str,
+def create(user: User, keys: KeySet, *, respondent_lang: str, interview_lang: str,
            definition: Definition | None = None, today: date | None = None) -> Record:
     inst = installation.get()
     definition = definition or questionnaires.latest()
@@ -82,15 +82,19 @@ def create(user: User, station_key: bytes, *, respondent_lang: str, interview_la
     data_key = new_data_key()
     header = header_of(rec)
     rec.body = encrypt_body(header, encoded, data_key)
-    rec.local_wrap = wrap_local(data_key, station_key, header)
+    # The creator is the one whose keys these are; the administrators' key is public.
+    recipients = [keys.public]
+    if inst.admins_public_key is not None and inst.admins_public_key != keys.public:
+        recipients.append(inst.admins_public_key)
+    rec.local_wrap = wrap_data_key(data_key, header, recipients)
     db.session.add(rec)
     db.session.commit()
     return rec
 
 
-def open_record(record_id: str, user: User, station_key: bytes) -> OpenRecord:
+def open_record(record_id: str, user: User, keys: KeySet) -> OpenRecord:
     rec = load(record_id, user)
-    _, body = decrypt(rec, station_key)
+    _, body = decrypt(rec, keys)
     return OpenRecord(rec, body, definition_of(rec))
 
 
@@ -99,7 +103,7 @@ def definition_for(record_id: str, user: User) -> Definition:
     return definition_of(load(record_id, user))
 
 
-def save_answers(record_id: str, user: User, station_key: bytes, raw: Mapping[str, object],
+def save_answers(record_id: str, user: User, keys: KeySet, raw: Mapping[str, object],
                  *, lang: str | None = None) -> SaveResult:
     """Validate every answer first; store all of them, or none. Each answer records the
     language on screen (``lang``; by default the record's respondent language)."""
@@ -137,20 +141,20 @@ def save_answers(record_id: str, user: User, station_key: bytes, raw: Mapping[st
         result.saved = list(values)
         result.converted = originals
 
-    opened = modify(record_id, user, station_key, change)
+    opened = modify(record_id, user, keys, change)
     result.answers = opened.answers
     result.flags = active_flags(opened.definition, result.answers)
     return result
 
 
-def mark_demo(record_id: str, user: User, station_key: bytes) -> None:
+def mark_demo(record_id: str, user: User, keys: KeySet) -> None:
     def change(opened: OpenRecord) -> None:
         opened.body["demo"] = True
 
-    modify(record_id, user, station_key, change)
+    modify(record_id, user, keys, change)
 
 
-def set_languages(record_id: str, user: User, station_key: bytes, *,
+def set_languages(record_id: str, user: User, keys: KeySet, *,
                   respondent_lang: str | None = None, interview_lang: str | None = None) -> None:
     def change(opened: OpenRecord) -> None:
         if respondent_lang:
@@ -158,7 +162,7 @@ def set_languages(record_id: str, user: User, station_key: bytes, *,
         if interview_lang:
             opened.body["interview_lang"] = interview_lang
 
-    modify(record_id, user, station_key, change)
+    modify(record_id, user, keys, change)
 
 
 

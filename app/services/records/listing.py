@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from app.crypto import KeySet
 from app.extensions import db
 from app.models import Record, RecordState, User
 from app.protocol import body as record_body
@@ -49,7 +50,7 @@ class Summary:
         return ListState.WAITING if self.waiting else ListState(self.state.value)
 
 
-def list_for(user: User, station_key: bytes, *, state: ListState | None = None,
+def list_for(user: User, keys: KeySet, *, state: ListState | None = None,
              since: date | None = None, until: date | None = None) -> list[Summary]:
     query = sa.select(Record).where(Record.created_by == user.id)
     if state is ListState.WAITING:
@@ -62,11 +63,11 @@ def list_for(user: User, station_key: bytes, *, state: ListState | None = None,
         query = query.where(Record.created_day <= until.isoformat())
     out = []
     for rec in db.session.scalars(query.order_by(Record.seq.desc())):
-        out.append(_summary(rec, station_key))
+        out.append(_summary(rec, keys))
     return out
 
 
-def _summary(rec: Record, station_key: bytes) -> Summary:
+def _summary(rec: Record, keys: KeySet) -> Summary:
     waiting = rec.state is RecordState.FINAL and rec.envelope is None
     base: dict[str, Any] = {"id": rec.id, "seq": rec.seq, "state": rec.state, "waiting": waiting,
             "created_day": rec.created_day}
@@ -74,7 +75,7 @@ def _summary(rec: Record, station_key: bytes) -> Summary:
         return Summary(**base, name="", tier=None, flags=(), respondent_lang=None, readable=False)
     try:
         # Only the body's summary line is decoded: listing stays fast with many records.
-        summary = record_body.decode_summary(plaintext(rec, station_key)[1])
+        summary = record_body.decode_summary(plaintext(rec, keys)[1])
     except (RecordDamaged, record_body.BodyError):
         return Summary(**base, name="", tier=None, flags=(), respondent_lang=None, readable=False,
                        damaged=True)

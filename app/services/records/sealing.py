@@ -1,8 +1,11 @@
 """Finalise a screening: score it, keep an override with its reason, seal it to central.
 
 Sealing re-encrypts the body under the sealed header, seals the data key to
-central (HPKE) and signs the envelope with the station key, in the same
-transaction that puts the record in the outbox.
+central (HPKE), signs the envelope with the station's signing key (every
+user's key set holds it) and re-wraps the local copy for the sealed header,
+in the same transaction that puts the record in the outbox. Sealing needs the
+record's data key, so a record that waited for central's key is sealed at the
+next login of its creator or of an administrator (:func:`seal_waiting`).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from app.crypto import encrypt_body, parse_envelope, seal_envelope, wrap_local
+from app.crypto import KeySet, encrypt_body, parse_envelope, seal_envelope
 from app.extensions import db
 from app.models import Installation, Record, RecordState, User
 from app.questionnaire import Outcome, Tier, score
@@ -22,7 +25,18 @@ from app.services import installation
 from app.services.accounts import keyring
 from app.services.errors import RecordDamaged, ValidationFailed
 from app.services.records.retention import purge_expired
-from app.services.records.store import OpenRecord, decrypt, encode, header_of, load, modify, now_iso
+from app.services.records.rewrap import rewrap_legacy
+from app.services.records.store import (
+    OpenRecord,
+    can_open,
+    decrypt,
+    encode,
+    header_of,
+    load,
+    modify,
+    now_iso,
+    wrap_for,
+)
 
 MIN_OVERRIDE_REASON = 10
 
@@ -45,7 +59,7 @@ def outcome_dict(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def finalise(record_id: str, user: User, station_key: bytes, *, override_tier: str | None = None,
+def finalise(record_id: str, user: User, keys: KeySet, *, override_tier: str | None = None,
              override_reason: str = "") -> Record:
     """Score, keep any override with its reason, and seal to central if its key is known."""
     override_reason = override_reason.strip()
@@ -65,7 +79,7 @@ def finalise(record_id: str, user: User, station_key: bytes, *, override_tier: s
             opened.body["override"] = None
         opened.body["finalised_at"] = now_iso()
 
-    opened = modify(record_id, user, station_key, change)
+    opened = modify(record_id, user, keys, change)
     rec = opened.record
     db.session.execute(sa.update(Record).where(Record.id == rec.id, Record.state == RecordState.DRAFT)
                        .values(state=RecordState.FINAL).execution_options(synchronize_session=False))
@@ -73,26 +87,31 @@ def finalise(record_id: str, user: User, station_key: bytes, *, override_tier: s
     rec = load(record_id, user)
     inst = installation.get()
     if inst.central_public_key is not None:
-        seal(rec, inst, station_key)
+        seal(rec, inst, keys)
     return rec
 
 
-def seal(rec: Record, inst: Installation, station_key: bytes) -> None:
-    """Re-encrypt under the sealed header, seal to central, sign: one transaction with the outbox."""
+def seal(rec: Record, inst: Installation, keys: KeySet) -> None:
+    """Re-encrypt under the sealed header, seal to central, sign: one transaction with the outbox.
+
+    Signed with the station's current signing key only (:func:`keyring.current_signing_key`):
+    a key set from before a re-key that cannot reach the new key leaves the record waiting."""
     assert inst.central_public_key is not None and inst.central_key_id is not None  # noqa: S101
+    signing = keyring.current_signing_key(keys)
+    if signing is None:
+        return
     old_ct = rec.body
-    data_key, body = decrypt(rec, station_key)
+    data_key, body = decrypt(rec, keys)
     header = replace(header_of(rec), central_key_id=inst.central_key_id)
     body_ct = encrypt_body(header, encode(body), data_key)
-    envelope = seal_envelope(header, body_ct, data_key, inst.central_public_key,
-                             keyring.signing_key(inst, station_key))
+    envelope = seal_envelope(header, body_ct, data_key, inst.central_public_key, signing)
     parsed = parse_envelope(envelope)
     result = db.session.execute(
         sa.update(Record).where(Record.id == rec.id, Record.body == old_ct,
                                 Record.envelope.is_(None))
         .values(central_key_id=inst.central_key_id, body=None, envelope=envelope,
                 envelope_sha256=parsed.sha256, padded_size=parsed.padded_size,
-                local_wrap=wrap_local(data_key, station_key, header))
+                local_wrap=wrap_for(rec, header, data_key, inst))
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -101,17 +120,19 @@ def seal(rec: Record, inst: Installation, station_key: bytes) -> None:
     db.session.commit()
 
 
-def seal_waiting(station_key: bytes) -> int:
-    """Seal every final record that waited for central's key. Returns how many."""
+def seal_waiting(keys: KeySet) -> int:
+    """Seal every final record that waited for central's key and that ``keys`` open (a
+    user's own; an administrator's: all). Returns how many were tried."""
     inst = installation.get()
-    if inst.central_public_key is None:
+    if inst.central_public_key is None or keyring.current_signing_key(keys) is None:
         return 0
     waiting = list(db.session.scalars(
         sa.select(Record).where(Record.state == RecordState.FINAL, Record.envelope.is_(None),
                                 Record.local_key_id == inst.local_key_id)))
+    waiting = [rec for rec in waiting if can_open(rec, keys)]
     for rec in waiting:
         try:
-            seal(rec, inst, station_key)
+            seal(rec, inst, keys)
         except RecordDamaged:
             current_app.logger.error("record %s could not be sealed: damaged", rec.id)
     return len(waiting)
@@ -125,12 +146,16 @@ def set_central_key(public_key: bytes, central_key_id: str) -> None:
     db.session.commit()
 
 
-def after_unlock(station_key: bytes) -> None:
-    """At login: sealing (needs the key, so it waits for a login), then a shred of what
+def after_unlock(secret: bytes) -> None:
+    """At login (``secret``: what the login's slot opened): re-wrapping rows from before
+    role keys, sealing (both need the keys, so they wait for a login), then a shred of what
     expired (needs no key: it also runs after receipts and from the housekeeping timer)."""
     if current_app.config["TIP"].role != "station":
         return
-    seal_waiting(station_key)
+    keys = keyring.station_keys(secret)
+    if keys.legacy is not None:
+        rewrap_legacy(keys)
+    seal_waiting(keys)
     purge_expired()
 
 

@@ -2,8 +2,12 @@
 
 Plaintext columns hold the metadata DESIGN.md allows and nothing else. The
 record body (JSON) is encrypted with a per-record data key; that key is
-wrapped with the station data key (local copy) and, at finalisation, sealed
-to central and signed by the station (see :mod:`.sealing`).
+wrapped to the record's creator and to the station's administrators (the
+local copy, ``local_wrap``: a passphrase opens its owner's records, an
+administrator's every record) and, at finalisation, sealed to central and
+signed by the station (see :mod:`.sealing`). Rows from before migration 0009
+are wrapped under the old station data key until the first login re-wraps
+them (:mod:`.rewrap`).
 
 Saves are compare-and-swap on the ciphertext, so two taps or two tabs never
 lose or duplicate an answer: each save re-reads, applies its change and
@@ -23,16 +27,23 @@ from flask_babel import lazy_gettext as _l
 
 from app.crypto import (
     CryptoError,
+    EnvelopeError,
+    KeySet,
     RecordHeader,
     decrypt_body,
     encrypt_body,
     padded_length,
     parse_envelope,
+    recipient_id,
+    unwrap_data_key,
     unwrap_local,
     verify_envelope,
+    wrap_data_key,
+    wrap_recipients,
+    x25519_public_key,
 )
 from app.extensions import db
-from app.models import Record, RecordState, User
+from app.models import Installation, Record, RecordState, User
 from app.protocol import body as record_body
 from app.questionnaire import Definition
 from app.services import installation, questionnaires
@@ -40,6 +51,7 @@ from app.services.errors import NotAllowed, RecordDamaged, RecordNotFound, Servi
 
 BODY_FORMAT = 1
 SAVE_ATTEMPTS = 8
+LEGACY_WRAP_SIZE = 60  # nonce, data key, tag under the pre-0009 station data key
 
 
 @dataclass
@@ -98,21 +110,60 @@ def damaged(rec_id: str) -> RecordDamaged:
                             "tip-screen. The other records are not affected.", id=rec_id))
 
 
-def plaintext(rec: Record, station_key: bytes) -> tuple[bytes, bytes]:
+def is_legacy_wrap(wrap: bytes) -> bool:
+    return len(wrap) == LEGACY_WRAP_SIZE
+
+
+def recipients_of(rec: Record, inst: Installation) -> list[bytes]:
+    """Who a record's data key is wrapped to: its creator, and the administrators."""
+    out: list[bytes] = []
+    creator = db.session.get(User, rec.created_by) if rec.created_by is not None else None
+    if creator is not None and creator.public_key is not None:
+        out.append(creator.public_key)
+    if inst.admins_public_key is not None and inst.admins_public_key not in out:
+        out.append(inst.admins_public_key)
+    return out
+
+
+def wrap_for(rec: Record, header: RecordHeader, data_key: bytes, inst: Installation) -> bytes:
+    return wrap_data_key(data_key, header, recipients_of(rec, inst))
+
+
+def can_open(rec: Record, keys: KeySet) -> bool:
+    """Whether ``keys`` are among those the record's data key is wrapped to (nothing decrypted)."""
+    if rec.local_wrap is None:
+        return False
+    if is_legacy_wrap(rec.local_wrap):
+        return keys.legacy is not None
+    try:
+        ids = wrap_recipients(rec.local_wrap)
+    except EnvelopeError:
+        return keys.admins is not None  # damaged: an administrator's housekeeping reports it
+    return any(recipient_id(x25519_public_key(k)) in ids for k in keys.private_keys())
+
+
+def data_key_of(rec: Record, header: RecordHeader, keys: KeySet) -> bytes:
+    assert rec.local_wrap is not None  # noqa: S101 - checked by the caller
+    if is_legacy_wrap(rec.local_wrap) and keys.legacy is not None:
+        return unwrap_local(rec.local_wrap, keys.legacy, header)
+    return unwrap_data_key(rec.local_wrap, header, keys.private_keys())
+
+
+def plaintext(rec: Record, keys: KeySet) -> tuple[bytes, bytes]:
     if (rec.body is None and rec.envelope is None) or rec.local_wrap is None:
         raise RecordDamaged(_l("Record %(id)s was handed over to central and is no longer "
                                "readable on this station.", id=rec.id))
     try:
         ciphertext = ciphertext_of(rec)
         header = header_of(rec)
-        data_key = unwrap_local(rec.local_wrap, station_key, header)
+        data_key = data_key_of(rec, header, keys)
         return data_key, decrypt_body(header, ciphertext, data_key)
     except (CryptoError, ValueError):
         raise damaged(rec.id) from None
 
 
-def decrypt(rec: Record, station_key: bytes) -> tuple[bytes, dict[str, Any]]:
-    data_key, clear = plaintext(rec, station_key)
+def decrypt(rec: Record, keys: KeySet) -> tuple[bytes, dict[str, Any]]:
+    data_key, clear = plaintext(rec, keys)
     try:
         body = record_body.decode(clear)
     except record_body.BodyError:
@@ -169,7 +220,7 @@ def write(rec: Record, old_ciphertext: bytes, body: dict[str, Any], data_key: by
     return True
 
 
-def modify(record_id: str, user: User, station_key: bytes,
+def modify(record_id: str, user: User, keys: KeySet,
            change: Callable[[OpenRecord], None]) -> OpenRecord:
     """Apply ``change(open_record)`` to a draft and save it, retrying on a concurrent write."""
     for _ in range(SAVE_ATTEMPTS):
@@ -177,7 +228,7 @@ def modify(record_id: str, user: User, station_key: bytes,
         if rec.state is not RecordState.DRAFT or rec.body is None:
             raise ValidationFailed(_l("This screening is final and cannot be changed."))
         old = rec.body
-        data_key, body = decrypt(rec, station_key)
+        data_key, body = decrypt(rec, keys)
         opened = OpenRecord(rec, body, definition_of(rec))
         change(opened)
         if write(rec, old, opened.body, data_key):
@@ -185,6 +236,6 @@ def modify(record_id: str, user: User, station_key: bytes,
     raise ServiceError(_l("The screening is being changed elsewhere. Try again."))
 
 
-def decrypt_record(rec: Record, station_key: bytes) -> tuple[bytes, dict[str, Any]]:
-    """Data key and body of any record this station key opens (for housekeeping)."""
-    return decrypt(rec, station_key)
+def decrypt_record(rec: Record, keys: KeySet) -> tuple[bytes, dict[str, Any]]:
+    """Data key and body of any record these keys open (for housekeeping; see :func:`can_open`)."""
+    return decrypt(rec, keys)

@@ -6,13 +6,13 @@ import json
 
 from flask_babel import lazy_gettext as _l
 
-from app.crypto import aead_encrypt, fingerprint, generate_signing_key, key_id
+from app.crypto import fingerprint, generate_signing_key, key_id
 from app.extensions import db
 from app.models.types import utcday
 from app.protocol.messages import ProtocolError, b64, open_statement, unb64
 from app.services import installation
 from app.services.accounts import keyring
-from app.services.errors import SyncFailed
+from app.services.errors import Locked, SyncFailed
 from app.services.records import set_central_key
 from app.services.sync.client.transport import check_url, request
 
@@ -22,8 +22,9 @@ def enrol(url: str, code: str, *, expected_fingerprint: str | None = None,
     """Register this station with central; returns central's key fingerprint to compare.
 
     ``rekey``: an enrolled station redeems a re-key code its central administrator issued
-    (``flask --app app stations rekey``): it sends a new API key and, given the unlocked
-    station data key ``secret``, a new envelope-signing key too."""
+    (``flask --app app stations rekey``): it sends a new API key and, given an unlocked
+    administrator's key set ``secret``, a new envelope-signing key too, sealed to every
+    user's key for their slot to take at their next login (:func:`keyring.hand_out_signing_key`)."""
     inst = installation.get()
     if inst.enrolled_at is not None and not rekey:
         raise SyncFailed(_l("This station is already enrolled."))
@@ -32,10 +33,11 @@ def enrol(url: str, code: str, *, expected_fingerprint: str | None = None,
         inst.central_tls_pin = tls_pin.lower().replace(":", "")
     api_private, api_public = generate_signing_key()
     signing_public = inst.signing_public_key or b""
-    new_signing_wrapped = None
+    new_signing = None
     if rekey and secret is not None:
-        signing_private, signing_public = generate_signing_key()
-        new_signing_wrapped = aead_encrypt(secret, signing_private, keyring.SIGNING_KEY_AAD)
+        if keyring.station_keys(secret).admins is None:
+            raise Locked(_l("Unlock the key first: log in again as an administrator."))
+        new_signing, signing_public = generate_signing_key()
     fields = {"code": code.strip(), "station_id": inst.station_id,
               "signing_public_key": b64(signing_public), "api_public_key": b64(api_public)}
     if expected_fingerprint:  # central compares it too, and registers nothing if it differs
@@ -61,9 +63,9 @@ def enrol(url: str, code: str, *, expected_fingerprint: str | None = None,
         db.session.rollback()
         raise SyncFailed(_l("Central's key fingerprint does not match the one you were given. "
                             "Nothing was changed."))
-    if new_signing_wrapped is not None:  # envelopes already signed keep the earlier key (central has it)
+    if new_signing is not None:  # envelopes already signed keep the earlier key (central has it)
         inst.signing_public_key = signing_public
-        inst.signing_key_wrapped = new_signing_wrapped
+        keyring.hand_out_signing_key(inst, new_signing)
     inst.central_url = url
     inst.central_signing_public_key = central_signing_public
     inst.api_private_key = api_private

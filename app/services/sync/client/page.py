@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from app.crypto import fingerprint
 from app.protocol.problems import Problem
 from app.services import installation, records
+from app.services.accounts import keyring
 from app.services.errors import SyncBusy
 from app.services.sync.client import background, bundles, enrolment, push, report
 
@@ -65,7 +66,7 @@ def enrol(url: str, code: str, *, expected_fingerprint: str | None, tls_pin: str
     station key). Returns central's fingerprint and how many records were sealed."""
     found = enrolment.enrol(url, code, expected_fingerprint=expected_fingerprint or None,
                             tls_pin=tls_pin or None)
-    sealed = records.seal_waiting(station_key) if station_key is not None else 0
+    sealed = records.seal_waiting(keyring.station_keys(station_key)) if station_key is not None else 0
     return found, sealed
 
 
