@@ -98,6 +98,10 @@ class StationRefused(ServiceError):
         self.code = code
 
 
+class HostNotCertified(ServiceError):
+    """Central: this host has no service key certified by central's identity key."""
+
+
 class EnrolmentRefused(ServiceError):
     pass
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import current_app
 
-from app.crypto import fingerprint
-from app.protocol.messages import b64, sign_statement
+from app.protocol.messages import b64
 from app.services import installation, questionnaires
+from app.services.central import host as central_host
 from app.services.central import keys as central_keys
 
 
@@ -28,8 +28,11 @@ def signed_updates() -> dict[str, Any]:
         "questionnaires": items,
         "referral_directory": [{"name": k, "phone": k, "label": v}
                                for k, v in current_app.config["TIP"].hotlines.items()],
+        # The record key comes with the identity key's own statement: a host key can sign
+        # updates, but only the identity key (in custodians' slots) can name a record key.
         "keys": {"central_public_key": b64(inst.central_public_key),
                  "central_key_id": inst.central_key_id,
-                 "fingerprint": fingerprint(inst.central_public_key)},
+                 "fingerprint": central_keys.public_fingerprint(),
+                 "record_key_statement": central_keys.record_key_statement()},
     }
-    return sign_statement(payload, central_keys.signing_key())
+    return central_host.sign(payload)
