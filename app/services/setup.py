@@ -51,5 +51,5 @@ def initialise(name: str, admin_username: str, admin_passphrase: str) -> Install
         db.session.rollback()
         raise
     if inst.role == "central":  # the first host's service key, certified by the identity key
-        central_host.certify_host(secret, username=admin_username)
+        central_host.certify_host(secret, username=None)
     return inst

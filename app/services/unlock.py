@@ -11,11 +11,17 @@ from flask import current_app
 
 from app.models import User
 from app.services.accounts import keyring
+from app.services.central import host as central_host
 from app.services.central import keys as central_keys
 
 
 def open_keys(user: User, passphrase: str) -> bytes | None:
     """The secret the user's slot opens, or None if the user has no slot."""
-    if current_app.config["TIP"].role == "central":
-        return central_keys.unlock(user, passphrase)
-    return keyring.open_user_slot(user, passphrase)
+    if current_app.config["TIP"].role != "central":
+        return keyring.open_user_slot(user, passphrase)
+    custody = central_keys.unlock(user, passphrase)
+    if custody is not None and central_host.needs_certificate():
+        # A host with no certified service key (or one just moved from the legacy layout)
+        # gets one from the first custodian who logs in on it.
+        central_host.certify_host(custody, username=user.username)
+    return custody

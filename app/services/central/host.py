@@ -53,16 +53,19 @@ def default_host_name() -> str:
     return socket.gethostname()[:120] or "central"
 
 
-def certify_host(custody: bytes, *, host: str | None = None, username: str) -> HostKey:
+def certify_host(custody: bytes, *, host: str | None = None, username: str | None) -> HostKey:
     """A new service key for this host, certified by the identity key (which the custody
-    key opens), written to the instance folder readable by this user only."""
+    key opens), written to the instance folder readable by this user only. Audited, except
+    at first-run setup (``username`` None), which is where the log begins."""
     name = (host or default_host_name()).strip()[:120]
     identity = central_keys.identity_private(custody)
     private, public = generate_signing_key()
     now = utcnow()
     certificate = make_host_certificate(identity, name, public, now, now + VALIDITY)
     _write({"host": name, "private_key": b64(private), "certificate": certificate})
-    audit.record(username, audit.HOST_CERTIFY, detail=f"host {name}, until {(now + VALIDITY):%Y-%m-%d}")
+    if username is not None:
+        audit.record(username, audit.HOST_CERTIFY,
+                     detail=f"host {name}, until {(now + VALIDITY):%Y-%m-%d}")
     return HostKey(name, private, certificate, now + VALIDITY)
 
 
@@ -90,6 +93,11 @@ def _read() -> HostKey | None:
     except (ValueError, KeyError, TypeError, ProtocolError):
         raise HostNotCertified(_l("This central host's key file is damaged. Run 'flask --app app keys "
                                   "certify-host'.")) from None
+
+
+def needs_certificate() -> bool:
+    """This host has no certified service key (a damaged file is left for an operator)."""
+    return not _path().exists()
 
 
 def current() -> HostKey:
