@@ -102,7 +102,7 @@ def make_record_key_statement(identity_private: bytes, record_public: bytes,
     """The identity key's word that this X25519 key is central's record key from ``since``."""
     return _signed({"v": FORMAT, "kind": RECORD_KEY_KIND, "central_public_key": b64(record_public),
                     "central_key_id": key_id(record_public),
-                    "since": since.isoformat(timespec="seconds")}, identity_private)
+                    "since": since.isoformat()}, identity_private)
 
 
 def open_record_key_statement(statement: object, identity_public: bytes) -> tuple[bytes, str, datetime]:
