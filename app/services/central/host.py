@@ -35,6 +35,8 @@ from app.services.errors import HostNotCertified
 
 HOST_FILE = "central-host-key.json"
 VALIDITY = timedelta(days=365)
+NOT_CERTIFIED = _l("This central server has no valid signing key. Run 'flask --app app keys certify-host' "
+                   "with a coordinator's or administrator's passphrase.")
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,7 @@ def _read() -> HostKey | None:
     except FileNotFoundError:
         return None
     except (ValueError, KeyError, TypeError, ProtocolError):
-        raise HostNotCertified(_l("This central host's key file is damaged. Run 'flask --app app keys "
-                                  "certify-host'.")) from None
+        raise HostNotCertified(NOT_CERTIFIED) from None
 
 
 def needs_certificate() -> bool:
@@ -109,8 +110,7 @@ def current() -> HostKey:
     legacy = central_keys.legacy_signing_key(installation.get_central())
     if legacy is not None:
         return HostKey(default_host_name(), legacy, None, None)
-    raise HostNotCertified(_l("This central host has no certified signing key. Run 'flask --app app keys "
-                              "certify-host' with a coordinator's or administrator's passphrase."))
+    raise HostNotCertified(NOT_CERTIFIED)
 
 
 def signing_key() -> bytes:

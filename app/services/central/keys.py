@@ -41,7 +41,11 @@ from app.protocol.messages import canonical
 from app.services import installation
 from app.services.accounts import keyring
 from app.services.central import audit
-from app.services.errors import Locked, ServiceError
+from app.services.errors import Locked
+
+# One message for every way a custodian's slot fails to reach the key ring.
+NO_RING = _l("Central's keys could not be opened with your key slot. Ask an administrator to set a new "
+             "passphrase for you.")
 
 IDENTITY = "identity"
 RECORD = "record"
@@ -100,15 +104,13 @@ def _unwrap(custody: bytes, row: CentralKey) -> bytes:
     try:
         return aead_decrypt(custody, row.wrapped_private, _aad(row.kind, row.key_id))
     except CryptoError:
-        raise Locked(_l("The key your login unlocked does not open central's keys. Log out and log in "
-                        "again.")) from None
+        raise Locked(NO_RING) from None
 
 
 def identity_private(custody: bytes) -> bytes:
     row = _row(IDENTITY)
     if row is None:
-        raise Locked(_l("Central's identity key is not in the key ring yet: log in once as a "
-                        "coordinator or administrator."))
+        raise Locked(NO_RING)
     return _unwrap(custody, row)
 
 
@@ -197,7 +199,7 @@ def _upgrade_slot(inst: Installation, user: User, passphrase: str, legacy: bytes
         # The first custodian after the upgrade: the old signing key becomes the identity key.
         old_signing = legacy_signing_key(inst)
         if old_signing is None or len(legacy) != 32:
-            raise ServiceError(_l("Central's keys could not be moved into the key ring."))
+            raise Locked(NO_RING)
         custody = new_data_key()
         _store(custody, IDENTITY, old_signing, signing_public_key(old_signing))
         _add_record_key(custody, old_signing, legacy, inst)
@@ -208,13 +210,11 @@ def _upgrade_slot(inst: Installation, user: User, passphrase: str, legacy: bytes
         moved = True
     else:
         if inst.custody_bridge is None:
-            raise Locked(_l("Your key slot is from before central's key ring. Ask an administrator to "
-                            "set a new passphrase for you."))
+            raise Locked(NO_RING)
         try:
             custody = aead_decrypt(_bridge_key(legacy), inst.custody_bridge, BRIDGE_AAD)
         except CryptoError:
-            raise Locked(_l("Your key slot is from before central's key ring. Ask an administrator to "
-                            "set a new passphrase for you.")) from None
+            raise Locked(NO_RING) from None
         moved = False
     keyring.put_slot(user, passphrase, custody, inst.local_key_id or "")
     db.session.flush()
