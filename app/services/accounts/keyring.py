@@ -1,11 +1,12 @@
 """The installation's key ring: key slots on disk, unlocked keys in memory only.
 
 On a station the secret in each slot is the station data key; on central it
-is central's X25519 private key. Logging in opens the user's slot and keeps
-the secret in this process's memory, under the login session's id, until
-the first of: logout, the Lock button, an administrator's "lock all", or
-``idle_timeout_minutes`` after the session's last request (swept at every
-request and by a background timer every 30 seconds). It never reaches the
+is the custody key that opens central's key ring (services/central/keys.py).
+Logging in opens the user's slot and keeps the secret in this process's
+memory, under the login session's id, until the first of: logout, the Lock
+button, an administrator's "lock all", or ``idle_timeout_minutes`` after the
+session's last request (swept at every request and by a background timer
+every 30 seconds). It never reaches the
 disk, the session cookie or a log. See docs/keys.md.
 """
 
