@@ -7,15 +7,17 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
-from app.crypto import aead_encrypt, generate_x25519, key_id
+from app.crypto import aead_encrypt, generate_signing_key, generate_x25519, key_id
 from app.extensions import db
 from app.models import AuditEntry, CentralKey, KeySlot, ReceivedRecord
-from app.protocol.identity import make_record_key_statement
+from app.protocol.identity import make_host_certificate, make_record_key_statement, sign_as_host
 from app.protocol.messages import b64
 from app.roles import Role
 from app.services import accounts, installation, unlock
@@ -23,10 +25,12 @@ from app.services.accounts import keyring
 from app.services.central import audit, received
 from app.services.central import host as central_host
 from app.services.central import keys as central_keys
+from app.services.errors import SyncFailed
 from app.services.sync import client as sync_client
 from app.services.sync.client import page as sync_page
-from app.services.sync.client import pull
 from tests.conftest import PASSPHRASE
+from tests.support.rewriting_proxy import rewriting_proxy
+from tests.support.web import login
 
 
 def _custody(central) -> bytes:  # type: ignore[no-untyped-def]
@@ -57,6 +61,10 @@ def test_a_full_rotation_with_records_on_both_sides(enrolled):
         old_id = installation.get().central_key_id
     with central.ctx():
         old_fingerprint = central_keys.public_fingerprint()
+    page = station.app.test_client()
+    assert login(page, "admin", PASSPHRASE).status_code == 302
+    html = page.get("/sync").get_data(as_text=True)
+    assert old_fingerprint in html and "record key changed" not in html
 
     rotated = central.app.test_cli_runner().invoke(args=["keys", "rotate-record-key", "--password-stdin"],
                                                    input=PASSPHRASE + "\n")
@@ -82,6 +90,8 @@ def test_a_full_rotation_with_records_on_both_sides(enrolled):
         shown = sync_page.overview()
         assert shown.central_key_changed_at is not None and shown.central_key_id == new_id
         assert shown.central_fingerprint == new_fingerprint
+    html = page.get("/sync").get_data(as_text=True)
+    assert "record key changed on" in html and new_id in html and new_fingerprint in html
     after = station.finalised(2)
     with station.ctx():
         assert sync_client.sync().marked_synced == 2
@@ -91,25 +101,58 @@ def test_a_full_rotation_with_records_on_both_sides(enrolled):
     assert {sealed_to[r] for r in after} == {new_id}
 
 
-def test_a_record_key_named_by_a_host_key_alone_is_not_taken(enrolled):
-    """A stolen host key signs updates, but only the identity key can name a record key."""
+def _via(station, url: str) -> None:  # type: ignore[no-untyped-def]
+    with station.ctx():
+        installation.get().central_url = url
+        db.session.commit()
+
+
+def test_a_pulled_record_key_needs_the_identity_keys_signature(enrolled):
+    """Through a proxy on the pull: a man in the middle who re-signs the updates with his own
+    keys is refused outright; one holding a stolen host key (whose certificate is valid) gets
+    the updates signed, but cannot name a record key. Either way the station's key stays."""
     central, station = enrolled
     with station.ctx():
-        inst = installation.get()
-        old_id = inst.central_key_id
-    _, attacker_public = generate_x25519()
+        old = (installation.get().central_key_id, installation.get().central_public_key)
     with central.ctx():
-        key = central_host.current()
-    assert key.private_key is not None
-    # Signed with a key that is not the identity key: refused.
-    forged = make_record_key_statement(key.private_key, attacker_public, datetime.now(UTC))
-    for keys in ({"central_public_key": b64(attacker_public), "central_key_id": key_id(attacker_public)},
-                 {"central_public_key": b64(attacker_public), "central_key_id": key_id(attacker_public),
-                  "record_key_statement": forged}):
+        host = central_host.current()
+    assert host.private_key is not None and host.certificate is not None
+    _, attacker_public = generate_x25519()
+    forger, forger_public = generate_signing_key()
+    now = datetime.now(UTC)
+
+    def attacker_keys(payload: dict[str, object], signer: bytes) -> dict[str, object]:
+        payload = dict(payload)
+        payload["keys"] = {"central_public_key": b64(attacker_public), "central_key_id": key_id(attacker_public),
+                           "record_key_statement": make_record_key_statement(signer, attacker_public, now)}
+        return payload
+
+    def own_keys(answer: dict[str, Any]) -> dict[str, Any]:
+        payload = attacker_keys(answer["payload"], forger)
+        payload.pop("host_certificate")
+        certificate = make_host_certificate(forger, "mitm", forger_public, now, now + timedelta(days=1))
+        return sign_as_host(payload, forger, certificate)
+
+    def stolen_host_key(answer: dict[str, Any]) -> dict[str, Any]:
+        payload = attacker_keys(answer["payload"], host.private_key or b"")
+        payload.pop("host_certificate")
+        return sign_as_host(payload, host.private_key or b"", host.certificate)
+
+    for rewrite, refused in ((own_keys, True), (stolen_host_key, False)):
+        with rewriting_proxy(central.url, rewrite, path="/api/v1/updates") as proxy:
+            _via(station, proxy)
+            with station.ctx():
+                if refused:
+                    with pytest.raises(SyncFailed, match="not signed correctly"):
+                        sync_client.pull_updates(installation.get())
+                else:
+                    sync_client.pull_updates(installation.get())
         with station.ctx():
-            pull._take_record_key(installation.get(), {"keys": keys, "host_certificate": key.certificate})
             db.session.remove()
-            assert installation.get().central_key_id == old_id
+            inst = installation.get()
+            assert (inst.central_key_id, inst.central_public_key) == old, rewrite.__name__
+            assert sync_page.overview().central_key_changed_at is None
+    _via(station, central.url)
 
 
 def test_the_host_key_file_is_private_and_receipts_need_no_custodian(enrolled):
