@@ -198,7 +198,7 @@ def _upgrade_slot(inst: Installation, user: User, passphrase: str, legacy: bytes
     if _row(IDENTITY) is None:
         # The first custodian after the upgrade: the old signing key becomes the identity key.
         old_signing = legacy_signing_key(inst)
-        if old_signing is None or len(legacy) != 32:
+        if old_signing is None or len(legacy) != 32 or x25519_public_key(legacy) != inst.central_public_key:
             raise Locked(NO_RING)
         custody = new_data_key()
         _store(custody, IDENTITY, old_signing, signing_public_key(old_signing))
