@@ -75,7 +75,7 @@ def test_a_full_rotation_with_records_on_both_sides(enrolled):
         new_fingerprint = central_keys.public_fingerprint()
         assert new_fingerprint in rotated.output and new_fingerprint != old_fingerprint
         actions = list(db.session.scalars(sa.select(AuditEntry.action)))
-        assert actions[-1] == audit.KEY_ROTATE
+        assert actions[-1] == audit.KEY_ROTATED
         assert {r.key_id: r.retired_at is None for r in central_keys.record_keys()} == {old_id: False,
                                                                                         new_id: True}
     assert new_id != old_id

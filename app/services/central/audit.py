@@ -40,7 +40,7 @@ OPEN = "open"
 IMPORT = "import"
 ENROL_CODE = "enrol_code"
 REVOKE = "revoke"
-KEY_ROTATE = "key_rotate"  # a new record key for central
+KEY_ROTATED = "key_rotate"  # a new record key for central (same name and value as main)
 KEY_RING = "key_ring"  # central's keys moved from the legacy layout into custodians' slots
 HOST_CERTIFY = "host_certify"  # a host's service signing key certified by the identity key
 

@@ -154,7 +154,7 @@ def rotate_record_key(custody: bytes, *, username: str) -> CentralKey:
             old.retired_at = now
     row = _add_record_key(custody, identity, generate_x25519()[0], inst)
     db.session.commit()
-    audit.record(username, audit.KEY_ROTATE, detail=f"record key {row.key_id}")
+    audit.record(username, audit.KEY_ROTATED, detail=f"record key {row.key_id}")
     return row
 
 
