@@ -1,15 +1,16 @@
 """The installation's key ring: key slots on disk, unlocked keys in memory only.
 
 On a station the secret in each slot is the station data key; on central it
-is central's X25519 private key. Logging in opens the user's slot and keeps
-the secret in this process's memory, under the login session's id, until
-the first of: logout, the Lock button, an administrator's "lock all", or
-``idle_timeout_minutes`` after the session's last request (swept at every
-request and by a background timer every 30 seconds). It never reaches the
-disk, the session cookie or a log. The session rows themselves are swept by
-``sessions.sweep``. When the last key is dropped, listeners registered with
-:meth:`UnlockedKeys.when_emptied` are told (run.py's serving process then hands
-over to a fresh one: app/serve.py). See docs/keys.md.
+is the custody key that opens central's key ring (services/central/keys.py).
+Logging in opens the user's slot and keeps the secret in this process's
+memory, under the login session's id, until the first of: logout, the Lock
+button, an administrator's "lock all", or ``idle_timeout_minutes`` after the
+session's last request (swept at every request and by a background timer
+every 30 seconds). It never reaches the disk, the session cookie or a log.
+The session rows themselves are swept by ``sessions.sweep``. When the last
+key is dropped, listeners registered with :meth:`UnlockedKeys.when_emptied`
+are told (run.py's serving process then hands over to a fresh one:
+app/serve.py). See docs/keys.md.
 """
 
 from __future__ import annotations
