@@ -102,7 +102,7 @@ class AuditEntry(db.Model):  # type: ignore[name-defined]
     detail: Mapped[str] = mapped_column(sa.String(200), default="")
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    # HMAC-SHA256 of the hash; NULL only for entries written before revision 0006 (until sealed).
+    # HMAC-SHA256 of the hash; NULL only for entries written before revision 0007 (until sealed).
     mac: Mapped[str | None] = mapped_column(sa.String(64))
 
 

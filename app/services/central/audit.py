@@ -364,7 +364,7 @@ def read_checkpoint(data: bytes) -> Checkpoint:
 
 
 def seal_legacy(username: str) -> int:
-    """Authenticate the entries written before revision 0006 (no MAC yet), once, after the upgrade.
+    """Authenticate the entries written before revision 0007 (no MAC yet), once, after the upgrade.
 
     Only a leading run of entries without a MAC is sealed, and only if the
     whole hash chain is intact; the sealing itself is recorded. Returns how

@@ -169,7 +169,8 @@ def redeem(code: str, *, station_id: str, signing_public_key: bytes, api_public_
             db.session.commit()
         except IntegrityError:  # two new-station codes raced for one station id: the first one won
             _fail(source)
-            raise EnrolmentRefused(_l("This station is already enrolled. Only an administrator at "
+            raise EnrolmentRefused(problems.ALREADY_ENROLLED,
+                                   _l("This station is already enrolled. Only an administrator at "
                                       "central can give it new keys (flask --app app stations rekey).")) \
                 from None
     return key_statement(station_id, row.station_name)
