@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 
 from app.auth import bp
 from app.auth.forms import LoginForm, LogoutForm
-from app.services import accounts, records
-from app.services.accounts import keyring, sessions
+from app.services import accounts, records, unlock
+from app.services.accounts import sessions
 from app.services.errors import LoginBusy, LoginFailed, LoginThrottled, ServiceError
 from app.web.access import ANY_USER, allow, public, safe_next
 
@@ -26,7 +26,7 @@ def login() -> Any:
         try:
             user = accounts.authenticate(form.username.data or "", passphrase,
                                          source=request.remote_addr or "unknown")
-            secret = keyring.open_user_slot(user, passphrase)
+            secret = unlock.open_keys(user, passphrase)
         except (LoginFailed, LoginThrottled, LoginBusy) as exc:
             flash(str(exc), "error")
             status = {LoginThrottled: 429, LoginBusy: 503}.get(type(exc), 401)

@@ -22,6 +22,10 @@ AUDIT_ACTIONS = {
     "passphrase_reset": _l("set a new passphrase"),
     "lock_all": _l("locked every session"),
     "audit_sealed": _l("authenticated entries from before MACs"),
+    "station_rekey": _l("gave a station new keys"),
+    "key_rotate": _l("made a new record key for central"),
+    "key_ring": _l("moved central's keys into the key ring"),
+    "host_certify": _l("certified a central server's signing key"),
 }
 
 

@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from app.cli.common import cli_actor
 from app.services import installation
 from app.services.central import audit
+from app.services.central import host as central_host
 from app.services.errors import ServiceError
 
 audit_group = AppGroup("audit", help="Central: the audit log (verify, checkpoint, grants).")
@@ -56,7 +57,9 @@ def checkpoint_command(path: Path) -> None:
     """Write the signed chain head to PATH (default: standard output). Keep it off this server."""
     _central()
     try:
-        document = audit.make_checkpoint()
+        key = central_host.current()  # this host's certified service key (docs/keys.md)
+        assert key.private_key is not None  # noqa: S101 - current() always has it
+        document = audit.make_checkpoint(key.private_key, key.certificate)
     except ServiceError as exc:
         raise click.ClickException(str(exc)) from None
     if str(path) == "-":

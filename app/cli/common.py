@@ -18,8 +18,7 @@ def read_line(prompt: str, from_stdin: bool, *, confirm: bool = False) -> str:
 def unlock_as_admin(username: str, from_stdin: bool) -> bytes | None:
     """An administrator's passphrase opens the key needed to make another user's key slot."""
     from app.roles import Role
-    from app.services import accounts
-    from app.services.accounts import keyring
+    from app.services import accounts, unlock
     from app.services.errors import ServiceError
 
     passphrase = read_line(f"Passphrase of administrator {username}", from_stdin)
@@ -27,7 +26,7 @@ def unlock_as_admin(username: str, from_stdin: bool) -> bytes | None:
         admin = accounts.authenticate(username, passphrase, source=accounts.LOCAL_OPERATOR)
         if admin.role is not Role.ADMIN:
             raise click.ClickException(f"'{username}' is not an administrator.")
-        return keyring.open_user_slot(admin, passphrase)
+        return unlock.open_keys(admin, passphrase)
     except ServiceError as exc:
         raise click.ClickException(f"{exc} Nothing was changed.") from None
 

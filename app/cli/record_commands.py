@@ -4,7 +4,7 @@ import click
 from flask.cli import with_appcontext
 
 from app.cli.common import read_line
-from app.services import accounts, demo, installation
+from app.services import accounts, demo, installation, unlock
 from app.services.accounts import keyring
 from app.services.errors import ServiceError
 
@@ -16,7 +16,7 @@ def _unlock(username: str | None, from_stdin: bool) -> tuple[object, keyring.Key
     passphrase = read_line(f"Passphrase of {name}", from_stdin)
     try:
         user = accounts.authenticate(name, passphrase, source=accounts.LOCAL_OPERATOR)
-        secret = keyring.open_user_slot(user, passphrase)
+        secret = unlock.open_keys(user, passphrase)
     except ServiceError as exc:
         raise click.ClickException(f"{exc} Nothing was changed.") from None
     if secret is None:

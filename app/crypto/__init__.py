@@ -30,7 +30,15 @@ from app.crypto.kdf import (
     normalise_passphrase,
     verify_passphrase,
 )
-from app.crypto.keys import fingerprint, generate_x25519, hkdf_sha256, key_id, new_data_key, x25519_public_key
+from app.crypto.keys import (
+    fingerprint,
+    generate_x25519,
+    hkdf_sha256,
+    identity_fingerprint,
+    key_id,
+    new_data_key,
+    x25519_public_key,
+)
 from app.crypto.keyset import KeySet, is_legacy_secret
 from app.crypto.signing import generate_signing_key, sign, signer, signing_public_key, verify
 from app.crypto.slots import make_slot, open_slot, slot_params
@@ -60,6 +68,7 @@ __all__ = [
     "hpke_open",
     "hpke_seal",
     "is_legacy_secret",
+    "identity_fingerprint",
     "key_id",
     "make_slot",
     "new_data_key",

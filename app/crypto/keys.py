@@ -14,6 +14,7 @@ from app.crypto.errors import CryptoError
 
 __all__ = [
     "fingerprint",
+    "identity_fingerprint",
     "generate_x25519",
     "hkdf_sha256",
     "key_id",
@@ -56,14 +57,30 @@ def _check_public(public_key: bytes) -> bytes:
     return hashlib.sha256(public_key).digest()
 
 
+def _groups(digest: bytes) -> str:
+    text = base64.b32encode(digest[:10]).decode("ascii")
+    return "-".join(text[i : i + 4] for i in range(0, 16, 4))
+
+
+IDENTITY_LABEL = b"tip-screen/v1/central-identity\x00"
+
+
+def identity_fingerprint(signing_public_key: bytes, record_public_key: bytes) -> str:
+    """Fingerprint of central's whole identity: its Ed25519 identity (signing) key and its
+    X25519 record key, as SHA-256 over a label and both raw keys, in the same 4x4 base32
+    form as :func:`fingerprint`. Swapping either key changes it."""
+    _check_public(signing_public_key)
+    _check_public(record_public_key)
+    return _groups(hashlib.sha256(IDENTITY_LABEL + signing_public_key + record_public_key).digest())
+
+
 def fingerprint(public_key: bytes) -> str:
     """Human-comparable fingerprint: the first 80 bits of SHA-256 of the raw
     key, RFC 4648 base32, in four groups of four (``ABCD-EFGH-IJKL-MNOP``).
 
     Base32 avoids 0/O and 1/I/l confusion and reads well aloud over a phone.
     """
-    text = base64.b32encode(_check_public(public_key)[:10]).decode("ascii")
-    return "-".join(text[i : i + 4] for i in range(0, 16, 4))
+    return _groups(_check_public(public_key))
 
 
 def key_id(public_key: bytes) -> str:

@@ -1,6 +1,14 @@
 """SQLAlchemy models: plain tables, no crypto and no request handling."""
 
-from app.models.central import AuditEntry, EnrolmentCode, FailedAttempt, ReceivedRecord, Station, StationKey
+from app.models.central import (
+    AuditEntry,
+    CentralKey,
+    EnrolmentCode,
+    FailedAttempt,
+    ReceivedRecord,
+    Station,
+    StationKey,
+)
 from app.models.record import Record, RecordState
 from app.models.session import AuthSession
 from app.models.station import Installation, KeySlot
@@ -9,6 +17,7 @@ from app.models.user import User
 __all__ = [
     "AuditEntry",
     "AuthSession",
+    "CentralKey",
     "EnrolmentCode",
     "FailedAttempt",
     "Installation",

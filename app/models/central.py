@@ -102,5 +102,28 @@ class AuditEntry(db.Model):  # type: ignore[name-defined]
     detail: Mapped[str] = mapped_column(sa.String(200), default="")
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    # HMAC-SHA256 of the hash; NULL only for entries written before revision 0006 (until sealed).
+    # HMAC-SHA256 of the hash; NULL only for entries written before revision 0007 (until sealed).
     mac: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class CentralKey(db.Model):  # type: ignore[name-defined]
+    """Central's private keys, every generation, each wrapped with the custody key.
+
+    The custody key itself exists only inside coordinators' and administrators' key
+    slots, so these rows open only through a custodian's passphrase (docs/keys.md).
+    ``kind`` is "identity" (Ed25519: certifies hosts, signs record keys) or "record"
+    (X25519: envelopes are sealed to it). Old record keys stay, ``retired_at`` set, so
+    records sealed to them still open.
+    """
+
+    __tablename__ = "central_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    key_id: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    public_key: Mapped[bytes] = mapped_column(sa.LargeBinary(32))
+    wrapped_private: Mapped[bytes] = mapped_column(sa.LargeBinary(128))
+    # For a record key: the identity key's signed statement (canonical JSON) naming it.
+    statement: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -45,6 +45,16 @@ class Installation(db.Model):  # type: ignore[name-defined]
     enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_sync_error: Mapped[str | None] = mapped_column(sa.String(300))
+    # Station: since when central's record key is in use (its identity-signed statement's time);
+    # a pulled statement that is not newer is not taken, so an old key cannot come back.
+    central_key_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Station: that statement's time when a pull replaced the record key learned at enrolment
+    # (the Sync page shows it; enrolled_at keeps the day only, so it cannot tell this itself).
+    central_key_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Central, upgrading from a signing key wrapped with the config secret: the custody key
+    # wrapped with a key derived from the old record private key, so custodians whose slots
+    # still hold that key move to the custody key at their next login (then it is dropped).
+    custody_bridge: Mapped[bytes | None] = mapped_column(sa.LargeBinary(128))
 
 
 class KeySlot(db.Model):  # type: ignore[name-defined]

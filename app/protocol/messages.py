@@ -110,11 +110,14 @@ def receipt_digest(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def receipts_statement(receipts: list[tuple[str, bytes]],
-                       signing_key: Callable[[bytes], bytes]) -> dict[str, Any]:
+def receipts_statement(receipts: list[tuple[str, bytes]], signing_key: Callable[[bytes], bytes],
+                       *, certificate: dict[str, Any] | None = None) -> dict[str, Any]:
     """One signature vouching for a whole answer's receipts (record id, SHA-256 of receipt):
-    the station checks one signature per batch instead of one per record."""
-    payload = {"receipts": [[rid, receipt_digest(raw)] for rid, raw in receipts]}
+    the station checks one signature per batch instead of one per record. ``certificate``:
+    the signing host's certificate from central's identity key (protocol/identity.py)."""
+    payload: dict[str, Any] = {"receipts": [[rid, receipt_digest(raw)] for rid, raw in receipts]}
+    if certificate is not None:
+        payload["host_certificate"] = certificate
     return {"payload": payload, "signature": b64(signing_key(canonical(payload)))}
 
 

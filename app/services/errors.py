@@ -110,6 +110,10 @@ class StationRefused(Refused):
     """A station's signed request is not accepted (unsigned, unknown, revoked, replayed...)."""
 
 
+class HostNotCertified(ServiceError):
+    """Central: this host has no service key certified by central's identity key."""
+
+
 class EnrolmentRefused(Refused):
     pass
 

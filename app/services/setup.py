@@ -7,12 +7,12 @@ import uuid
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from app.crypto import generate_x25519, key_id
 from app.extensions import db
 from app.models import Installation
 from app.roles import Role
 from app.services import accounts, installation
 from app.services.accounts import keyring
+from app.services.central import host as central_host
 from app.services.central import keys as central_keys
 from app.services.errors import AlreadySetUp, ValidationFailed
 
@@ -23,12 +23,8 @@ def _create_keys(inst: Installation) -> bytes:
     On a station: the administrators' key pair and the signing key, as the key set that
     makes the first administrator's slot (see :func:`keyring.bootstrap_secret`)."""
     if inst.role == "central":
-        private, public = generate_x25519()
-        inst.central_public_key = public
-        inst.central_key_id = key_id(public)
-        inst.local_key_id = key_id(public)
-        central_keys.create_signing_key(inst)
-        return private
+        # The custody key: it opens central's key ring (identity key, record keys).
+        return central_keys.create(inst)
     inst.station_id = str(uuid.uuid4())
     return keyring.bootstrap_secret(inst)
 
@@ -51,4 +47,6 @@ def initialise(name: str, admin_username: str, admin_passphrase: str) -> Install
     except Exception:
         db.session.rollback()
         raise
+    if inst.role == "central":  # the first host's service key, certified by the identity key
+        central_host.certify_host(secret, username=None)
     return inst

@@ -193,7 +193,7 @@ def test_an_edited_checkpoint_file_is_refused(central, tmp_path):
     cp = _checkpoint(central, tmp_path / "cp.json")
     document = json.loads(cp.read_text(encoding="utf-8"))
     assert set(document) == {"format", "installation", "entry_id", "entry_hash", "entry_at", "made_at",
-                             "signing_key", "signature"}
+                             "signing_key", "host_certificate", "signature"}
     assert document["entry_id"] == N + 1
     document["entry_id"] = 2
     forged = tmp_path / "forged.json"
@@ -231,3 +231,17 @@ def test_a_checkpoint_from_another_central_is_refused(central, make_app, tmp_pat
     cp = _checkpoint(other, tmp_path / "other.json")
     result = _verify(central, cp)
     assert result.exit_code == 1 and "signed by another key" in result.output
+
+
+def test_a_checkpoint_by_a_host_this_central_did_not_certify_is_refused(central, make_app, tmp_path):
+    """Another central's host key and certificate, under this central's identity fingerprint."""
+    other = make_app(role="central")
+    with other.app_context():
+        setup.initialise("Other central", "admin", PASSPHRASE)
+    document = json.loads(_checkpoint(other, tmp_path / "other.json").read_text(encoding="utf-8"))
+    assert document["host_certificate"]["payload"]["kind"] == "tip-screen-host-certificate"
+    document["signing_key"] = json.loads(_checkpoint(central, tmp_path / "cp.json").read_text())["signing_key"]
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(document), encoding="utf-8")
+    result = _verify(central, forged)
+    assert result.exit_code == 1 and "signature does not verify" in result.output

@@ -70,7 +70,8 @@ def test_a_stolen_cookie_and_a_database_copy_do_not_open_centrals_key(central_ap
     wrapped = backup[sid]["wrapped_secret"]
     assert wrapped is not None
     with central_app.app_context():
-        central_private = keyring.open_user_slot(accounts.find_user("admin"), PASSPHRASE)
+        # What a central slot holds, and so what the session wraps: the custody key.
+        custody = keyring.open_user_slot(accounts.find_user("admin"), PASSPHRASE)
     cookie_key = base64.urlsafe_b64decode(token.rsplit(".", 1)[1])
 
     # The token alone, as the old code unwrapped it (and with the new labels, minus the server key).
@@ -85,7 +86,7 @@ def test_a_stolen_cookie_and_a_database_copy_do_not_open_centrals_key(central_ap
         aead_decrypt(_wrap_key("x" * 64, cookie_key, sid), wrapped, sessions.WRAP_AAD + sid.encode())
     secret_key = central_app.config["TIP"].secret_key
     assert aead_decrypt(_wrap_key(secret_key, cookie_key, sid), wrapped,
-                        sessions.WRAP_AAD + sid.encode()) == central_private
+                        sessions.WRAP_AAD + sid.encode()) == custody
     assert secret_key.encode() not in b"".join(
         v if isinstance(v, bytes) else str(v).encode() for row in backup.values() for v in row.values())
 

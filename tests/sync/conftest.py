@@ -103,6 +103,22 @@ class StationSide:
         return headers
 
 
+def receipt_key(central: Central, station: StationSide) -> bytes:
+    """The key central's receipts are signed with: the central host's service key, taken only
+    through its certificate from the identity key the station enrolled with."""
+    from datetime import UTC, datetime
+
+    from app.protocol.identity import certified_key
+    from app.services.central import host as central_host
+
+    with central.ctx():
+        certificate = central_host.certificate()
+    with station.ctx():
+        identity = installation.get().central_signing_public_key
+    assert certificate is not None and identity is not None
+    return certified_key(certificate, identity, datetime.now(UTC))
+
+
 def resign(station: StationSide, method: str, path: str, body: bytes, counter: int, timestamp: int,
            station_id: str | None = None, key: bytes | None = None) -> dict[str, str]:
     from app.crypto import sign

@@ -17,7 +17,7 @@ from app.services.records import store
 from app.services.sync import client as sync_client
 from app.services.sync import ingest
 from app.services.sync.client import push as push_client
-from tests.sync.conftest import call
+from tests.sync.conftest import call, receipt_key
 
 PATH = "/api/v1/records"
 
@@ -156,8 +156,7 @@ def test_a_record_central_deleted_is_refused(enrolled, monkeypatch):
         assert sync_client.pending_count() == 3
         retried = sync_client.sync()
     assert retried.sent == 3 and retried.refused == 3 and retried.pending_after == 0
-    with station.ctx():
-        signing = installation.get().central_signing_public_key
+    signing = receipt_key(central, station)
     for rid in later:
         assert now[rid].state is RecordState.SYNCED
         assert check_receipt(now[rid].receipt, signing).record_id == rid

@@ -16,22 +16,20 @@ from app.services.errors import SyncFailed
 from app.services.sync import client as sync_client
 from app.services.sync.client import push, transport
 from tests.support.faulty_proxy import DOWN, UP, faulty_proxy
+from tests.sync.conftest import receipt_key
 
 RECORDS = 60
 SEED = int(os.environ.get("TIP_SCREEN_PROXY_SEED", "20240611"))
 
 
-def _central_signing_key(station) -> bytes:
-    with station.ctx():
-        key = installation.get().central_signing_public_key
-    assert key is not None
-    return key
+def _central_signing_key(central, station) -> bytes:
+    return receipt_key(central, station)
 
 
 def _assert_consistent(central, station) -> None:
     """At any moment: whatever the station marked synced, central holds, with that receipt."""
     held = central.received()
-    signing = _central_signing_key(station)
+    signing = _central_signing_key(central, station)
     for rec in station.records().values():
         if rec.state is RecordState.SYNCED or rec.receipt is not None:
             assert rec.state is RecordState.SYNCED and rec.receipt is not None

@@ -135,6 +135,7 @@ def test_known_answers_unknown_for_another_station_records(enrolled, make_app):
 
 EXACT = {  # table.column: why it needs more than the day (docs/keys.md, "Every clear column")
     "auth_sessions.created_at", "auth_sessions.last_seen_at", "failed_attempts.at",
+    "installation.central_key_since", "installation.central_key_changed_at",
 }
 
 

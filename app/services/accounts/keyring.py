@@ -5,7 +5,8 @@ their own X25519 private key, the station's signing key and, for
 administrators only, the administrators' X25519 private key. A record's data
 key is wrapped to its creator's and the administrators' public keys, so a
 passphrase opens exactly its owner's records (an administrator's: every
-record). On central the slot holds central's X25519 private key. Logging in opens the user's slot and keeps
+record). On central the slot holds the custody key that opens central's key
+ring (services/central/keys.py). Logging in opens the user's slot and keeps
 the secret in this process's memory, under the login session's id, until
 the first of: logout, the Lock button, an administrator's "lock all", or
 ``idle_timeout_minutes`` after the session's last request (swept at every

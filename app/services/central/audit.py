@@ -11,8 +11,9 @@ enough. :func:`check_chain` walks the log in id order and names the first entry
 that does not fit, and why.
 
 What MACs cannot show is the newest entries cut off at the end. For that,
-:func:`make_checkpoint` signs the chain head (entry id and hash) with central's
-signing key, as a small JSON file to keep off the server; checking the log
+:func:`make_checkpoint` signs the chain head (entry id and hash) with this host's
+service key, certified by central's identity key (services/central/host.py; the
+certificate goes into the file), as a small JSON file to keep off the server; checking the log
 against a checkpoint (:func:`check_chain` with ``checkpoint=``) also demands
 that the checkpointed entry is still there, unchanged, at its position. Since
 its hash covers every entry before it, a checkpoint also catches a rewrite of
@@ -56,9 +57,10 @@ from app.crypto import BadSignature, CryptoError, fingerprint, sign, verify
 from app.extensions import db
 from app.models import AuditEntry
 from app.models.types import utcnow
+from app.protocol.identity import certified_key
+from app.protocol.messages import ProtocolError
 from app.services import installation
 from app.services.accounts import events as account_events
-from app.services.central import keys as central_keys
 from app.services.errors import AuditCheckpointInvalid, AuditCheckpointRefused, AuditFailed
 
 GENESIS = "0" * 64
@@ -80,8 +82,11 @@ PASSPHRASE_RESET = account_events.PASSPHRASE_RESET
 LOCK_ALL = account_events.LOCK_ALL
 # Keys: a station re-keyed by an administrator (code issued, then redeemed).
 STATION_REKEY = "station_rekey"
-# Named for actions that do not exist yet (central's key rotated, an export):
-KEY_ROTATED = "key_rotate"
+# Central's own keys (flask keys ...; services/central/keys.py and host.py):
+KEY_ROTATED = "key_rotate"  # a new record key for central (same name and value as main)
+KEY_RING = "key_ring"  # central's keys moved from the legacy layout into custodians' slots
+HOST_CERTIFY = "host_certify"  # a host's service signing key certified by the identity key
+# Named for an action that does not exist yet (an export):
 EXPORT = "export"
 # The log itself: entries from before MACs authenticated (flask audit seal-legacy).
 LEGACY_SEALED = "audit_sealed"
@@ -202,7 +207,7 @@ class Checkpoint:
     entry_hash: str
     entry_at: str
     made_at: str
-    signing_key: str  # fingerprint of central's signing key
+    signing_key: str  # fingerprint of central's identity key (which certified the signing host)
 
 
 @dataclass(frozen=True)
@@ -294,8 +299,11 @@ def _signing_fingerprint() -> str:
     return fingerprint(installation.get_central().signing_public_key or b"")
 
 
-def make_checkpoint() -> bytes:
-    """The chain head signed with central's signing key, as a small JSON document (UTF-8 bytes).
+def make_checkpoint(signing_key: bytes, certificate: dict[str, Any] | None) -> bytes:
+    """The chain head signed with this host's service key (``signing_key``, vouched for by
+    ``certificate`` from central's identity key: services/central/host.py), as a small JSON
+    document (UTF-8 bytes). ``certificate`` None: a central not yet moved to the key ring,
+    signing with its legacy key, which is the identity key itself.
 
     Refused (:class:`AuditCheckpointRefused`) when the log is empty or does not
     verify: signing a damaged chain would vouch for it.
@@ -311,7 +319,9 @@ def make_checkpoint() -> bytes:
     fields = {"format": CHECKPOINT_FORMAT, "installation": installation.get_central().name,
               "entry_id": int(head.id), "entry_hash": str(head.hash), "entry_at": _at_text(head.at),
               "made_at": _at_text(utcnow()), "signing_key": _signing_fingerprint()}
-    signature = sign(central_keys.signing_key(), _signed_bytes(fields))
+    if certificate is not None:
+        fields["host_certificate"] = certificate
+    signature = sign(signing_key, _signed_bytes(fields))
     document = {**fields, "signature": base64.b64encode(signature).decode("ascii")}
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
@@ -320,7 +330,8 @@ _HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
 def read_checkpoint(data: bytes) -> Checkpoint:
-    """A checkpoint file, checked: well-formed and signed by this central's signing key."""
+    """A checkpoint file, checked: well-formed and signed by a host this central's identity key
+    certified (the certificate valid when the checkpoint was made), or by the identity key itself."""
     invalid = "This is not a tip-screen audit checkpoint."
     if len(data) > MAX_CHECKPOINT_BYTES:
         raise AuditCheckpointInvalid(invalid)
@@ -339,10 +350,14 @@ def read_checkpoint(data: bytes) -> Checkpoint:
     if fields["signing_key"] != _signing_fingerprint():
         raise AuditCheckpointInvalid(f"This checkpoint was signed by another key ({fields['signing_key']}) "
                                      f"than this central's signing key ({_signing_fingerprint()}).")
+    identity = installation.get_central().signing_public_key or b""
     try:
         signature = base64.b64decode(str(document.get("signature", "")), validate=True)
-        verify(installation.get_central().signing_public_key or b"", _signed_bytes(fields), signature)
-    except (binascii.Error, ValueError, BadSignature, CryptoError):
+        certificate = fields.get("host_certificate")
+        key = identity if certificate is None else \
+            certified_key(certificate, identity, datetime.fromisoformat(fields["made_at"]))
+        verify(key, _signed_bytes(fields), signature)
+    except (binascii.Error, ValueError, BadSignature, CryptoError, ProtocolError):
         raise AuditCheckpointInvalid("This checkpoint's signature does not verify: the file was "
                                      "changed or was not made by this central.") from None
     return Checkpoint(entry_id=entry_id, entry_hash=entry_hash_hex, entry_at=fields["entry_at"],
@@ -353,7 +368,7 @@ def read_checkpoint(data: bytes) -> Checkpoint:
 
 
 def seal_legacy(username: str) -> int:
-    """Authenticate the entries written before revision 0006 (no MAC yet), once, after the upgrade.
+    """Authenticate the entries written before revision 0007 (no MAC yet), once, after the upgrade.
 
     Only a leading run of entries without a MAC is sealed, and only if the
     whole hash chain is intact; the sealing itself is recorded. Returns how

@@ -15,14 +15,14 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from app.crypto import fingerprint
 from app.extensions import db
 from app.models import EnrolmentCode, FailedAttempt, Station, StationKey
 from app.models.types import utcnow
 from app.protocol import problems
-from app.protocol.messages import b64, sign_statement
+from app.protocol.messages import b64
 from app.services import installation
 from app.services.central import audit
+from app.services.central import host as central_host
 from app.services.central import keys as central_keys
 from app.services.errors import EnrolmentRefused, EnrolmentThrottled, ValidationFailed
 
@@ -169,7 +169,8 @@ def redeem(code: str, *, station_id: str, signing_public_key: bytes, api_public_
             db.session.commit()
         except IntegrityError:  # two new-station codes raced for one station id: the first one won
             _fail(source)
-            raise EnrolmentRefused(_l("This station is already enrolled. Only an administrator at "
+            raise EnrolmentRefused(problems.ALREADY_ENROLLED,
+                                   _l("This station is already enrolled. Only an administrator at "
                                       "central can give it new keys (flask --app app stations rekey).")) \
                 from None
     return key_statement(station_id, row.station_name)
@@ -198,15 +199,20 @@ def signing_keys(station_id: str) -> list[tuple[bytes, datetime]]:
 def key_statement(station_id: str, station_name: str) -> dict[str, Any]:
     inst = installation.get_central()
     assert inst.central_public_key is not None and inst.signing_public_key is not None  # noqa: S101
-    payload = {
+    # central_signing_public_key is central's identity key: the station keeps it and takes
+    # later answers only from hosts it certified. The fingerprint covers it and the record key.
+    payload: dict[str, Any] = {
         "station_id": station_id,
         "station_name": station_name,
         "central_public_key": b64(inst.central_public_key),
         "central_key_id": inst.central_key_id,
         "central_signing_public_key": b64(inst.signing_public_key),
-        "fingerprint": fingerprint(inst.central_public_key),
+        "fingerprint": central_keys.public_fingerprint(),
     }
-    return sign_statement(payload, central_keys.signing_key())
+    statement = central_keys.record_key_statement()
+    if statement is not None:
+        payload["record_key_statement"] = statement
+    return central_host.sign(payload)
 
 
 def list_stations() -> list[Station]:

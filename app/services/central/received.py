@@ -3,7 +3,8 @@
 Opening a record is the one place central decrypts: the envelope is checked
 against the enrolling station's signing key, an ``open`` entry is written to
 the audit log (and committed), and only then is the data key unsealed with
-the central private key that the user's own key slot unlocked at login.
+the record key (of the generation the envelope names) from central's key ring, which the
+custody key in the user's own key slot opened at login.
 """
 
 from __future__ import annotations
@@ -19,11 +20,9 @@ from app.crypto import (
     BadSignature,
     CryptoError,
     EnvelopeError,
-    key_id,
     open_envelope,
     parse_envelope,
     verify_envelope,
-    x25519_public_key,
 )
 from app.extensions import db
 from app.models import ReceivedRecord, Station
@@ -31,6 +30,7 @@ from app.protocol import body as record_body
 from app.questionnaire import Definition
 from app.services import questionnaires
 from app.services.central import audit, enrolment
+from app.services.central import keys as central_keys
 from app.services.errors import Locked, RecordNotFound, RecordUnreadable
 from app.services.sync import ingest
 
@@ -144,17 +144,16 @@ def open_received(record_id: str, *, username: str, secret: bytes | None) -> Ope
                                   "it was changed after it was received. It was not opened.")) from None
     except EnvelopeError:
         raise RecordUnreadable(_l("This record is damaged. It was not opened.")) from None
-    try:
-        unlocked_key_id = key_id(x25519_public_key(secret))
-    except CryptoError:
-        unlocked_key_id = ""
-    if envelope.header.central_key_id != unlocked_key_id:
-        raise RecordUnreadable(_l("This record was sealed to another central key (id %(key)s) than the "
-                                  "one your login unlocked. It was not opened.", key=row.central_key_id))
+    # The login's secret is the custody key; the envelope names the record key it was sealed
+    # to, old or current, and the key ring holds every generation (docs/keys.md "Rotation").
+    record_key = central_keys.record_private(secret, envelope.header.central_key_id or "")
+    if record_key is None:
+        raise RecordUnreadable(_l("This record was sealed to a central key (id %(key)s) that this central "
+                                  "does not hold. It was not opened.", key=row.central_key_id))
     # The audit entry is committed before anything is decrypted: no entry, no data.
     audit.record(username, audit.OPEN, record_id=row.id)
     try:
-        body = record_body.decode(open_envelope(envelope, secret))
+        body = record_body.decode(open_envelope(envelope, record_key))
     except (CryptoError, ValueError):
         raise RecordUnreadable(_l("This record is damaged. It could not be opened.")) from None
     if not isinstance(body, dict) or body.get("format") != BODY_FORMAT:

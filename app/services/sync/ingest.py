@@ -32,6 +32,7 @@ from app.protocol.messages import receipts_statement as messages_receipts_statem
 from app.protocol.problems import Problem, Result
 from app.services import installation
 from app.services.central import enrolment
+from app.services.central import host as central_host
 from app.services.central import keys as central_keys
 from app.services.errors import ValidationFailed
 
@@ -47,7 +48,7 @@ class ItemResult:
 
 def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]:
     inst = installation.find()
-    known_keys = {inst.central_key_id} if inst else set()
+    known_keys = central_keys.record_key_ids() if inst else set()
     results: dict[str, ItemResult] = {}
     fresh: dict[str, tuple[bytes, Envelope]] = {}
     existing = _held([rid for rid, _ in items])
@@ -86,7 +87,7 @@ def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]
     if fresh:
         # Loaded once for the whole batch of receipts.
         any_new = any(rid not in existing for rid in fresh)
-        sign_receipt = signer(central_keys.signing_key()) if any_new else None
+        sign_receipt = signer(central_host.signing_key()) if any_new else None
         now = utcnow()
         new_rows = []
         for record_id, (blob, envelope) in fresh.items():
@@ -141,7 +142,9 @@ def receipts_statement(results: list[ItemResult]) -> dict[str, object] | None:
     receipts = [(r.id, r.receipt) for r in results if r.receipt]
     if not receipts:
         return None
-    return messages_receipts_statement(receipts, signer(central_keys.signing_key()))
+    key = central_host.current()
+    assert key.private_key is not None  # noqa: S101
+    return messages_receipts_statement(receipts, signer(key.private_key), certificate=key.certificate)
 
 
 def known(station: Station, pairs: list[tuple[str, str]]) -> list[ItemResult]:

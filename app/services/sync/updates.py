@@ -1,4 +1,5 @@
-"""Central: what stations pull, signed by central: questionnaire versions and the current key.
+"""Central: what stations pull, signed by this host's certified key: questionnaire versions and
+the current record key (with the identity key's own statement naming it).
 
 (The station keeps a questionnaire version it does not have yet and that validates; it
 needs nothing else, so nothing else is sent: docs/sync.md, "Pull".)"""
@@ -7,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.crypto import fingerprint
-from app.protocol.messages import b64, sign_statement
+from app.protocol.messages import b64
 from app.services import installation, questionnaires
+from app.services.central import host as central_host
 from app.services.central import keys as central_keys
 
 
@@ -24,8 +25,11 @@ def signed_updates() -> dict[str, Any]:
                       "yaml": definition.path.read_text(encoding="utf-8")})
     payload = {
         "questionnaires": items,
+        # The record key comes with the identity key's own statement: a host key can sign
+        # updates, but only the identity key (in custodians' slots) can name a record key.
         "keys": {"central_public_key": b64(inst.central_public_key),
                  "central_key_id": inst.central_key_id,
-                 "fingerprint": fingerprint(inst.central_public_key)},
+                 "fingerprint": central_keys.public_fingerprint(),
+                 "record_key_statement": central_keys.record_key_statement()},
     }
-    return sign_statement(payload, central_keys.signing_key())
+    return central_host.sign(payload)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from app.crypto import fingerprint, generate_signing_key, key_id
+from app.crypto import CryptoError, generate_signing_key, identity_fingerprint, key_id
 from app.extensions import db
-from app.models.types import utcday
-from app.protocol.messages import ProtocolError, b64, open_statement, unb64
+from app.models.types import day_of, utcday
+from app.protocol.identity import open_central_statement, open_record_key_statement
+from app.protocol.messages import ProtocolError, b64, unb64
 from app.services import installation
 from app.services.accounts import keyring
 from app.services.errors import Locked, SyncFailed
@@ -17,9 +20,35 @@ from app.services.records import set_central_key
 from app.services.sync.client.transport import check_url, request
 
 
+def _same(expected: str, found: str) -> bool:
+    def plain(text: str) -> str:
+        return text.replace(" ", "").replace("-", "").upper()
+    return plain(expected) == plain(found)
+
+
+def read_answer(answer: Any, now: datetime) -> tuple[dict[str, Any], bytes, bytes, datetime]:
+    """(payload, identity key, record key, record key in use since) from central's answer,
+    whose signature chain must verify: a host certificate from the identity key it names,
+    the answer under the certified key, the record key under the identity key itself."""
+    offered = answer.get("payload", {}).get("central_signing_public_key")
+    identity = unb64(offered, "key", max_len=100)
+    payload = open_central_statement(answer, identity, now)
+    central_public = unb64(payload.get("central_public_key"), "central key", max_len=100)
+    statement = payload.get("record_key_statement")
+    since = day_of(now)  # a central before the key ring states no time; the station keeps the day
+    if statement is not None:
+        stated, _, since = open_record_key_statement(statement, identity)
+        if stated != central_public:
+            raise ProtocolError("the record key is not the one the identity key names")
+    elif "host_certificate" in payload:
+        raise ProtocolError("a record key needs the identity key's statement")
+    return payload, identity, central_public, since
+
+
 def enrol(url: str, code: str, *, expected_fingerprint: str | None = None,
           tls_pin: str | None = None, rekey: bool = False, secret: bytes | None = None) -> str:
-    """Register this station with central; returns central's key fingerprint to compare.
+    """Register this station with central; returns the fingerprint of central's identity
+    (identity key and record key) for the officer to compare with central's screen.
 
     ``rekey``: an enrolled station redeems a re-key code its central administrator issued
     (``flask --app app stations rekey``): it sends a new API key and, given an unlocked
@@ -45,21 +74,17 @@ def enrol(url: str, code: str, *, expected_fingerprint: str | None = None,
     body = json.dumps(fields).encode()
     answer = request(inst, url, "POST", "/api/v1/enrol", body)
     try:
-        offered = answer.get("payload", {}).get("central_signing_public_key")
-        central_signing_public = unb64(offered, "key", max_len=100)
-        payload = open_statement(answer, central_signing_public)
-        central_public = unb64(payload.get("central_public_key"), "central key", max_len=100)
-    except (ProtocolError, AttributeError):
+        payload, identity, central_public, since = read_answer(answer, datetime.now(UTC))
+        found = identity_fingerprint(identity, central_public)
+        wrong_key = payload.get("central_key_id") != key_id(central_public)
+    except (ProtocolError, AttributeError, CryptoError):
         db.session.rollback()
         raise SyncFailed(_l("Central's answer to the enrolment was not valid. Nothing was changed.")) \
             from None
-    found = fingerprint(central_public)
-    wrong_key = payload.get("central_key_id") != key_id(central_public)
     if payload.get("station_id") != inst.station_id or wrong_key:
         db.session.rollback()
         raise SyncFailed(_l("Central's answer names another station or key. Nothing was changed."))
-    if expected_fingerprint and expected_fingerprint.replace(" ", "").upper() != found.replace("-", "") \
-            and expected_fingerprint.upper() != found:
+    if expected_fingerprint and not _same(expected_fingerprint, found):
         db.session.rollback()
         raise SyncFailed(_l("Central's key fingerprint does not match the one you were given. "
                             "Nothing was changed."))
@@ -67,9 +92,10 @@ def enrol(url: str, code: str, *, expected_fingerprint: str | None = None,
         inst.signing_public_key = signing_public
         keyring.hand_out_signing_key(inst, new_signing)
     inst.central_url = url
-    inst.central_signing_public_key = central_signing_public
+    inst.central_signing_public_key = identity
     inst.api_private_key = api_private
     inst.enrolled_at = utcday()  # the day only
+    inst.central_key_since = since
     db.session.commit()
     set_central_key(central_public, key_id(central_public))
     return found

@@ -8,7 +8,7 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from app.crypto import fingerprint
+from app.crypto import identity_fingerprint
 from app.protocol.problems import Problem
 from app.services import installation, records
 from app.services.accounts import keyring
@@ -20,7 +20,10 @@ from app.services.sync.client import background, bundles, enrolment, push, repor
 class SyncOverview:
     enrolled: bool
     central_url: str | None
-    central_fingerprint: str | None
+    central_fingerprint: str | None  # central's identity: its identity key and record key
+    central_key_id: str | None
+    # When central's record key changed after enrolment (a pulled, identity-signed update): shown.
+    central_key_changed_at: datetime | None
     pending: int
     waiting_for_key: int
     not_accepted: dict[Problem, int]  # central's problem -> how many records
@@ -32,6 +35,10 @@ class SyncOverview:
     auto_next_at: datetime | None
 
 
+def _central_fingerprint(identity: bytes | None, record: bytes | None) -> str | None:
+    return identity_fingerprint(identity, record) if identity and record else None
+
+
 def overview() -> SyncOverview:
     inst = installation.get()
     now = report.status()
@@ -40,7 +47,9 @@ def overview() -> SyncOverview:
     return SyncOverview(
         enrolled=inst.enrolled_at is not None,
         central_url=inst.central_url,
-        central_fingerprint=fingerprint(inst.central_public_key) if inst.central_public_key else None,
+        central_fingerprint=_central_fingerprint(inst.central_signing_public_key, inst.central_public_key),
+        central_key_id=inst.central_key_id,
+        central_key_changed_at=inst.central_key_changed_at,
         pending=int(now["pending"]),
         waiting_for_key=int(counts["waiting_for_key"]),
         not_accepted=records.sync_problems(),

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import yaml
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from app.crypto import key_id
+from app.crypto import CryptoError, key_id
+from app.extensions import db
 from app.models import Installation
-from app.protocol.messages import ProtocolError, open_statement, unb64
+from app.models.types import day_of
+from app.protocol.identity import open_central_statement, open_record_key_statement
+from app.protocol.messages import ProtocolError, unb64
 from app.questionnaire import DefinitionError, load_yaml, validate_data
 from app.services import questionnaires
 from app.services.errors import SyncFailed
@@ -22,8 +27,8 @@ def pull_updates(inst: Installation) -> int:
     """New questionnaire versions and key updates, accepted only with central's signature."""
     answer = request(inst, inst.central_url or "", "GET", "/api/v1/updates", sign_as=inst)
     try:
-        payload = open_statement(answer, inst.central_signing_public_key or b"")
-    except ProtocolError:
+        payload = open_central_statement(answer, inst.central_signing_public_key or b"", datetime.now(UTC))
+    except (ProtocolError, CryptoError):
         raise SyncFailed(_l("Central's updates were not signed correctly. Nothing was changed.")) from None
     added = 0
     target = Path(current_app.instance_path) / "questionnaires"
@@ -43,10 +48,34 @@ def pull_updates(inst: Installation) -> int:
         added += 1
     if added:
         current_app.extensions.pop("tip_questionnaires", None)
+    _take_record_key(inst, payload)
+    return added
+
+
+def _take_record_key(inst: Installation, payload: dict[str, Any]) -> None:
+    """A new record key, only under the identity key's own signature (a host key signs the
+    updates but cannot name a record key) and only if newer than the one in use. Later
+    records are sealed to it; the Sync page says when it changed and to which key id."""
     keys = payload.get("keys") or {}
     new_id = keys.get("central_key_id") if isinstance(keys, dict) else None
-    if new_id and new_id != inst.central_key_id:
-        public = unb64(keys.get("central_public_key"), "central key", max_len=100)
-        if key_id(public) == keys.get("central_key_id"):
-            set_central_key(public, key_id(public))
-    return added
+    if not new_id or new_id == inst.central_key_id:
+        return
+    identity = inst.central_signing_public_key or b""
+    try:
+        if keys.get("record_key_statement") is not None:
+            public, ident, since = open_record_key_statement(keys["record_key_statement"], identity)
+        elif "host_certificate" not in payload:
+            # A central from before the key ring: its identity key signed the whole answer.
+            public = unb64(keys.get("central_public_key"), "central key", max_len=100)
+            ident, since = key_id(public), day_of(datetime.now(UTC))  # clear times: the day
+        else:
+            return
+    except (ProtocolError, CryptoError):
+        return
+    current = inst.central_key_since
+    if ident != new_id or (current is not None and since <= current.replace(tzinfo=current.tzinfo or UTC)):
+        return
+    inst.central_key_since = since
+    inst.central_key_changed_at = since
+    db.session.flush()
+    set_central_key(public, ident)

@@ -15,14 +15,17 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from app.crypto import CryptoError
 from app.extensions import db
 from app.models import Installation, Record
+from app.protocol.identity import answer_key
 from app.protocol.messages import (
     MAX_RECORDS_PER_KNOWN,
     MAX_RECORDS_PER_PUSH,
@@ -210,21 +213,27 @@ def _chunks(ids: list[str]) -> Iterator[list[str]]:
         yield chunk
 
 
-def _read_results(inst: Installation, answer: Any, summary: SyncSummary) -> tuple[list[Any], dict[str, str]]:
-    """Central's per-record results, and the receipt digests its one signature vouches for."""
+def _read_results(inst: Installation, answer: Any, summary: SyncSummary
+                  ) -> tuple[list[Any], dict[str, str], bytes]:
+    """Central's per-record results, the receipt digests its one signature vouches for, and
+    the key receipts are checked with (the answering host's, certified by central's identity)."""
     results = answer.get("results") if isinstance(answer, dict) else None
     if not isinstance(results, list):
         raise SyncFailed(_l("Central's answer was not understood. Nothing was marked as synced."))
     summary.clock_skew_seconds = int(answer.get("clock_skew_seconds") or 0)
-    vouched = vouched_receipts(answer.get("receipts_statement"), inst.central_signing_public_key or b"")
-    return results, vouched
+    statement = answer.get("receipts_statement")
+    try:  # the receipts are signed by a central host whose certificate the identity key signed
+        key = answer_key(statement, inst.central_signing_public_key or b"", datetime.now(UTC))
+    except (ProtocolError, CryptoError):
+        return results, {}, b""
+    return results, vouched_receipts(statement, key), key
 
 
-def _settle(inst: Installation, sent: dict[str, str], answer: tuple[list[Any], dict[str, str]],
+def _settle(inst: Installation, sent: dict[str, str], answer: tuple[list[Any], dict[str, str], bytes],
             summary: SyncSummary) -> set[str]:
     """Count central's answers; mark synced what a valid receipt covers. Returns the ids
     central gave a final answer for (UNKNOWN ones still need their envelope)."""
-    results, vouched = answer
+    results, vouched, key = answer
     settled: list[tuple[str, str, bytes]] = []
     problems: list[tuple[str, str]] = []
     handled: set[str] = set()
@@ -239,7 +248,7 @@ def _settle(inst: Installation, sent: dict[str, str], answer: tuple[list[Any], d
         if status.has_receipt:
             summary.accepted += status is Result.ACCEPTED
             summary.duplicate += status is Result.DUPLICATE
-            raw = _valid_receipt(inst, record_id, sent[record_id], item.get("receipt"),
+            raw = _valid_receipt(key, record_id, sent[record_id], item.get("receipt"),
                                  vouched.get(record_id))
             if raw is not None:
                 settled.append((record_id, sent[record_id], raw))
@@ -259,13 +268,13 @@ def _settle(inst: Installation, sent: dict[str, str], answer: tuple[list[Any], d
     return handled
 
 
-def _valid_receipt(inst: Installation, record_id: str, sha256: str, receipt_text: object,
+def _valid_receipt(central_key: bytes, record_id: str, sha256: str, receipt_text: object,
                    vouched: str | None = None) -> bytes | None:
     """Only a receipt signed by central (itself, or vouched for by central's signed statement
     for this answer), for this record and these exact bytes, marks it synced."""
     try:
         raw = unb64(receipt_text, "receipt", max_len=4096)
-        receipt = check_receipt(raw, inst.central_signing_public_key or b"", vouched=vouched)
+        receipt = check_receipt(raw, central_key, vouched=vouched)
     except ProtocolError:
         return None
     if receipt.record_id != record_id or receipt.sha256 != sha256:

@@ -1,0 +1,27 @@
+"""A login opens the user's key slot: the installation's secret for that session.
+
+On a station the slot holds the station data key. On central it holds the custody
+key, which opens central's key ring; a central slot made before the key ring is
+re-made at this point (``central.keys.unlock``), with the passphrase just checked.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from app.models import User
+from app.services.accounts import keyring
+from app.services.central import host as central_host
+from app.services.central import keys as central_keys
+
+
+def open_keys(user: User, passphrase: str) -> bytes | None:
+    """The secret the user's slot opens, or None if the user has no slot."""
+    if current_app.config["TIP"].role != "central":
+        return keyring.open_user_slot(user, passphrase)
+    custody = central_keys.unlock(user, passphrase)
+    if custody is not None and central_host.needs_certificate():
+        # A host with no certified service key (or one just moved from the legacy layout)
+        # gets one from the first custodian who logs in on it.
+        central_host.certify_host(custody, username=user.username)
+    return custody
