@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from app.protocol import problems
 from app.protocol.problems import Problem
 
 
@@ -110,8 +111,12 @@ class StationRefused(Refused):
     """A station's signed request is not accepted (unsigned, unknown, revoked, replayed...)."""
 
 
-class HostNotCertified(ServiceError):
-    """Central: this host has no service key certified by central's identity key."""
+class HostNotCertified(Refused):
+    """Central: this host has no service key certified by central's identity key, so it
+    cannot sign an answer; stations hear 503.2 (unavailable) and try again later."""
+
+    def __init__(self, message: object) -> None:
+        super().__init__(problems.UNAVAILABLE, message)
 
 
 class EnrolmentRefused(Refused):

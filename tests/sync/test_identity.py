@@ -3,9 +3,12 @@ its record key in the enrolment answer is caught, through real HTTP servers and 
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import pytest
 
 from app.crypto import generate_signing_key, generate_x25519, identity_fingerprint, key_id
 from app.extensions import db
@@ -14,8 +17,10 @@ from app.protocol.identity import make_host_certificate, make_record_key_stateme
 from app.protocol.messages import b64, unb64
 from app.services import installation
 from app.services.central import keys as central_keys
+from app.services.errors import SyncFailed
+from app.services.sync import client as sync_client
 from tests.support.rewriting_proxy import rewriting_proxy
-from tests.sync.conftest import new_station
+from tests.sync.conftest import call, new_station
 
 
 def swap_identity_key(answer: dict[str, Any]) -> dict[str, Any]:
@@ -140,3 +145,33 @@ def test_a_swapped_record_key_fails_enrolment_and_changes_nothing(central, make_
         db.session.remove()
         inst = installation.get()
         assert (inst.central_signing_public_key, inst.central_public_key) == (identity, record)
+
+
+def test_a_host_without_a_certified_key_answers_unavailable_and_registers_nothing(enrolled, make_app):
+    """A host that lost its key file cannot sign: stations hear 503.2, never a 500, and an
+    enrolment code is not used up by an answer that could not be signed."""
+    from app.services.central import host as central_host
+
+    central, station = enrolled
+    with central.ctx():
+        path = central_host._path()
+    path.rename(path.with_suffix(".moved"))
+    try:
+        before = central.counts()
+        newcomer = new_station(make_app)
+        with newcomer.ctx(), pytest.raises(SyncFailed):
+            sync_client.enrol(central.url, central.code("Chiang Khong post"))
+        assert central.counts() == before  # no station registered, no code used
+        (rid,) = station.finalised(1)
+        with station.ctx(), pytest.raises(SyncFailed):
+            sync_client.sync()
+        envelope = station.records()[rid].envelope
+        body = json.dumps({"pending": 0, "records": [{"id": rid, "envelope": b64(envelope)}]}).encode()
+        answer = call(central.url, "POST", "/api/v1/records", body,
+                      station.signed("POST", "/api/v1/records", body))
+        assert answer.status == 503 and answer.json["code"] == 503.2
+        assert central.counts() == before
+    finally:
+        path.with_suffix(".moved").rename(path)
+    with station.ctx():
+        assert sync_client.sync().marked_synced == 1  # the key is back: nothing was lost

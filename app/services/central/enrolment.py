@@ -118,6 +118,7 @@ def redeem(code: str, *, station_id: str, signing_public_key: bytes, api_public_
     """
     if _throttled(source):
         raise EnrolmentThrottled(problems.THROTTLED, _l("Too many wrong enrolment codes. Wait 15 minutes."))
+    central_host.current()  # a host that cannot sign the answer registers nothing (503.2)
     try:
         canonical_id = str(uuid.UUID(station_id))
     except ValueError:
