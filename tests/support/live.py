@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask
+from waitress import wasyncore
 from waitress.server import create_server
 
 
@@ -17,13 +18,24 @@ def serve(app: Flask, threads: int = 8, *, pass_proxy_headers: bool = False) -> 
     server = create_server(app, host="127.0.0.1", port=0, threads=threads, ident="tip-screen-test",
                            clear_untrusted_proxy_headers=not pass_proxy_headers)
     port = server.effective_port  # type: ignore[union-attr]
-    thread = threading.Thread(target=server.run, name="tip-live-server", daemon=True)
+    stopping = threading.Event()
+    sockets = server._map  # type: ignore[union-attr]
+
+    def loop() -> None:
+        # waitress' own run(), one round at a time, so the test can stop it from outside.
+        while not stopping.is_set() and sockets:
+            wasyncore.loop(timeout=1.0, map=sockets, count=1)
+
+    thread = threading.Thread(target=loop, name="tip-live-server", daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        # Let the request threads finish first: closing under a running task races its
-        # wake-up of the server loop (EBADF in a thread).
+        # Request threads finish first (their answers still need the loop), then the loop
+        # stops, and only then are the sockets closed: closing under a running loop or
+        # task races it (EBADF in a thread).
         server.task_dispatcher.shutdown(timeout=5)  # type: ignore[union-attr]
-        server.close()
+        stopping.set()
+        server.trigger.pull_trigger()  # type: ignore[union-attr]  # wake the loop now
         thread.join(timeout=5)
+        wasyncore.close_all(sockets)
