@@ -73,3 +73,4 @@ AUTH_PROBLEMS  # protocol/problems.py: the problems that mean "not authenticated
 _.accepting  # waitress: the server and channel flags app/serve.py sets to drain a serving process
 _.will_close
 valid_from  # StationKey.valid_from: when the key came into use; the key history in docs/keys.md and its tests
+post_worker_init  # app/gunicorn_conf.py: a gunicorn server hook, read by gunicorn -c python:app.gunicorn_conf

@@ -9,9 +9,10 @@ never stops the other):
   are shredded (key wrap and ciphertext deleted, WAL checkpointed). It needs no key,
   so nobody has to log in for it.
 
-Started by run.py (never by create_app, so tests, the CLI and other WSGI servers get
-no stray thread); tests call :func:`sweep_round` with the ``now`` they need. The
-thread never dies of an error and logs only the error's type.
+Started by run.py's serving process and by each gunicorn worker (app/gunicorn_conf.py),
+never by create_app (so tests, the CLI and other WSGI servers get no stray thread);
+tests call :func:`sweep_round` with the ``now`` they need. The thread never dies of an
+error and logs only the error's type.
 """
 
 from __future__ import annotations

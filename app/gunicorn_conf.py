@@ -1,0 +1,16 @@
+"""gunicorn settings for central: ``gunicorn -c python:app.gunicorn_conf ... 'app:create_app()'``.
+
+create_app starts no thread (tests, the CLI and other servers get none), so each gunicorn
+worker starts the housekeeping timer itself once it has loaded the app: dead sessions and
+their wrapped keys are then swept every 30 s even when no request comes in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def post_worker_init(worker: Any) -> None:
+    from app.services import housekeeping
+
+    housekeeping.start(worker.wsgi)
