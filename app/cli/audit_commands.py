@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 
 from app.cli.common import cli_actor
 from app.services import installation
-from app.services.central import audit
+from app.services.central import audit, audit_grants
 from app.services.central import host as central_host
 from app.services.errors import ServiceError
 
@@ -79,7 +79,7 @@ def grants_command(role: str) -> None:
     """Print the PostgreSQL grants for the web tier's ROLE: audit rows INSERT and SELECT only."""
     _central()
     try:
-        click.echo(audit.grants_sql(role), nl=False)
+        click.echo(audit_grants.grants_sql(role), nl=False)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+from typing import Any
 
 import click
 
@@ -15,20 +16,28 @@ def read_line(prompt: str, from_stdin: bool, *, confirm: bool = False) -> str:
     return str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm))
 
 
-def unlock_as_admin(username: str, from_stdin: bool) -> bytes | None:
-    """An administrator's passphrase opens the key needed to make another user's key slot."""
+def open_keys_as(name: str, from_stdin: bool, prompt: str, *, admin_only: bool = False
+                 ) -> tuple[Any, bytes | None]:
+    """The operator types ``name``'s passphrase: (the account, what its key slot opens, or None
+    without a slot). A wrong passphrase, a locked account or (``admin_only``) another role
+    ends the command before any slot is opened, changing nothing."""
     from app.roles import Role
     from app.services import accounts, unlock
     from app.services.errors import ServiceError
 
-    passphrase = read_line(f"Passphrase of administrator {username}", from_stdin)
+    passphrase = read_line(prompt, from_stdin)
     try:
-        admin = accounts.authenticate(username, passphrase, source=accounts.LOCAL_OPERATOR)
-        if admin.role is not Role.ADMIN:
-            raise click.ClickException(f"'{username}' is not an administrator.")
-        return unlock.open_keys(admin, passphrase)
+        user = accounts.authenticate(name, passphrase, source=accounts.LOCAL_OPERATOR)
+        if admin_only and user.role is not Role.ADMIN:
+            raise click.ClickException(f"'{name}' is not an administrator.")
+        return user, unlock.open_keys(user, passphrase)
     except ServiceError as exc:
         raise click.ClickException(f"{exc} Nothing was changed.") from None
+
+
+def unlock_as_admin(username: str, from_stdin: bool) -> bytes | None:
+    """An administrator's passphrase opens the key needed to make another user's key slot."""
+    return open_keys_as(username, from_stdin, f"Passphrase of administrator {username}", admin_only=True)[1]
 
 
 def read_passphrase(from_stdin: bool) -> str:

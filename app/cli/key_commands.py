@@ -6,8 +6,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.cli.common import read_line
-from app.services import accounts, installation, unlock
+from app.cli.common import open_keys_as
+from app.services import accounts, installation
 from app.services.central import host as central_host
 from app.services.central import keys as central_keys
 from app.services.errors import ServiceError
@@ -20,12 +20,7 @@ def _custody(username: str | None, from_stdin: bool) -> tuple[str, bytes]:
     if not installation.is_set_up() or current_app.config["TIP"].role != "central":
         raise click.ClickException("This command is for a central installation that is set up.")
     name = username or accounts.first_admin_name()
-    passphrase = read_line(f"Passphrase of {name} (a coordinator or administrator)", from_stdin)
-    try:
-        user = accounts.authenticate(name, passphrase, source=accounts.LOCAL_OPERATOR)
-        custody = unlock.open_keys(user, passphrase)
-    except ServiceError as exc:
-        raise click.ClickException(f"{exc} Nothing was changed.") from None
+    user, custody = open_keys_as(name, from_stdin, f"Passphrase of {name} (a coordinator or administrator)")
     if custody is None:
         raise click.ClickException(f"'{name}' holds no key slot: only coordinators and administrators do.")
     return user.username, custody

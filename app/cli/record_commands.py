@@ -3,22 +3,16 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from app.cli.common import read_line
-from app.services import accounts, demo, installation, unlock
+from app.cli.common import open_keys_as
+from app.services import accounts, demo, installation
 from app.services.accounts import keyring
-from app.services.errors import ServiceError
 
 
 def _unlock(username: str | None, from_stdin: bool) -> tuple[object, keyring.KeySet]:
     if not installation.is_set_up():
         raise click.ClickException("Run 'flask --app app init' first.")
     name = username or accounts.first_admin_name()
-    passphrase = read_line(f"Passphrase of {name}", from_stdin)
-    try:
-        user = accounts.authenticate(name, passphrase, source=accounts.LOCAL_OPERATOR)
-        secret = unlock.open_keys(user, passphrase)
-    except ServiceError as exc:
-        raise click.ClickException(f"{exc} Nothing was changed.") from None
+    user, secret = open_keys_as(name, from_stdin, f"Passphrase of {name}")
     if secret is None:
         raise click.ClickException(f"'{name}' has no key on this station.")
     return user, keyring.station_keys(secret)

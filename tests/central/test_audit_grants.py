@@ -17,7 +17,7 @@ from app.models import AuditEntry
 from app.roles import Role
 from app.services import accounts, setup
 from app.services.accounts import keyring
-from app.services.central import audit
+from app.services.central import audit, audit_grants
 from tests.conftest import PASSPHRASE
 from tests.support.postgres import PG_HOST, PG_PORT, _admin_connect, fresh_database
 
@@ -105,4 +105,4 @@ def test_grants_are_for_postgresql_and_plain_role_names(make_app: Callable[..., 
     result = app.test_cli_runner().invoke(args=["audit", "grants", "web"])
     assert result.exit_code == 1 and "for PostgreSQL" in result.output
     with app.app_context(), pytest.raises(ValueError, match="role name"):
-        audit.grants_sql('web"; DROP TABLE audit_log; --')
+        audit_grants.grants_sql('web"; DROP TABLE audit_log; --')

@@ -5,4 +5,5 @@
 - :mod:`.stations`   the stations overview, codes issued and revocations (audited)
 - :mod:`.received`   the records received: metadata, opening one (audited), bundle imports
 - :mod:`.audit`      the append-only audit log: hash-chained, MACs, signed checkpoints
+- :mod:`.audit_grants` the PostgreSQL privileges that keep it append-only for the web tier
 """
