@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
+import click
 from flask import Flask
 
 from app.cli.audit_commands import audit_group
@@ -13,6 +17,35 @@ from app.cli.sync_commands import bundle_group, enrol_command, stations_group, s
 from app.cli.user_commands import users_group
 
 
+def _plain_when_disk_full(command: click.Command) -> None:
+    """Every command (and every command of a group): a full disk ends it with the plain
+    message and exit status 1, not a traceback; the transaction is rolled back first."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _plain_when_disk_full(sub)
+    callback = command.callback
+    if callback is None or getattr(callback, "_tip_disk_full", False):
+        return
+
+    @functools.wraps(callback)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        from app.extensions import db
+        from app.services.errors import DISK_FULL_TEXT, is_disk_full
+
+        try:
+            return callback(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            db.session.rollback()
+            raise click.ClickException(str(DISK_FULL_TEXT)) from None
+
+    wrapped._tip_disk_full = True  # type: ignore[attr-defined]
+    command.callback = wrapped
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(init_command)
     app.cli.add_command(users_group)
@@ -21,3 +54,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(keys_group)
     for command in (stations_group, enrol_command, sync_command, bundle_group, status_command, audit_group):
         app.cli.add_command(command)
+    _plain_when_disk_full(app.cli)

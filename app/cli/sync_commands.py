@@ -17,6 +17,7 @@ from app.services import installation
 from app.services.central import enrolment, received, stations
 from app.services.errors import ServiceError
 from app.services.sync import client as sync_client
+from app.services.sync.client import report
 from app.services.sync import ingest, problems
 
 
@@ -142,8 +143,9 @@ def sync_command() -> None:
     click.echo(f"Sent {summary.sent}: {summary.accepted} new, {summary.duplicate} already there, "
                f"{summary.conflict} conflicts, {summary.refused} refused. "
                f"Marked synced: {summary.marked_synced}. Still pending: {summary.pending_after}.")
-    if summary.clock_skew_seconds:
-        click.echo(f"Note: this computer's clock differs from central's by {summary.clock_skew_seconds} s.")
+    advice = report.clock_advice(summary.clock_skew_seconds)
+    if advice:
+        click.echo(f"Note: {advice}")
     for record_id, problem in summary.not_accepted[:20]:
         click.echo(f"  {record_id}: {problems.describe(problem)} (problem {problem.code})", err=True)
     for record_id in summary.bad_receipts[:20]:

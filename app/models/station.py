@@ -45,6 +45,9 @@ class Installation(db.Model):  # type: ignore[name-defined]
     enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_sync_error: Mapped[str | None] = mapped_column(sa.String(300))
+    # Station: central's clock minus this one's, as central measured it at the last sync (0
+    # within central's flag limit, 10 minutes). Retention counts by central's time with it.
+    clock_offset_seconds: Mapped[int] = mapped_column(sa.Integer, default=0, server_default=sa.text("0"))
     # Station: since when central's record key is in use (its identity-signed statement's time);
     # a pulled statement that is not newer is not taken, so an old key cannot come back.
     central_key_since: Mapped[datetime | None] = mapped_column(UTCDateTime())

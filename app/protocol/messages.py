@@ -9,6 +9,7 @@ import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from app.crypto import BadSignature, sign, verify
@@ -104,6 +105,16 @@ def make_receipt(record_id: str, sha256: str, received_at: str,
     body = canonical({"v": RECEIPT_VERSION, "record_id": record_id, "sha256": sha256,
                       "received_at": received_at})
     return body + (signing_key(body) if callable(signing_key) else sign(signing_key, body))
+
+
+def receipt_day(raw: bytes) -> date | None:
+    """The day of receipt central signed into a receipt (its clock, not the station's); None
+    if the bytes are not a receipt. Reads only: the signature was checked when it arrived."""
+    try:
+        data = json.loads(raw[:-64])
+        return date.fromisoformat(data["received_at"][:10])
+    except (ValueError, TypeError, KeyError, RecursionError, UnicodeDecodeError):
+        return None
 
 
 def receipt_digest(raw: bytes) -> str:

@@ -27,6 +27,7 @@ from app.services import records
 from app.services.errors import AnswersRejected, NotAllowed, RecordNotFound, ServiceError, ValidationFailed
 from app.text.dates import parse_date
 from app.web.access import allow, safe_next
+from app.web.errors import answers_json
 
 STATE_FILTERS = tuple(records.ListState)
 
@@ -191,6 +192,7 @@ def _render_section(opened: records.OpenRecord, current: Any, errors: dict[str, 
 
 @bp.post("/<record_id>/answer")
 @allow(*SCREENERS)
+@answers_json
 def answer(record_id: str) -> Any:
     """Autosave: the browser posts one question's fields as soon as they change."""
     try:

@@ -7,6 +7,9 @@ it is. The domain packages raise these and never define their own.
 
 from __future__ import annotations
 
+import errno
+import sqlite3
+
 from flask_babel import lazy_gettext as _l
 
 from app.protocol import problems
@@ -140,3 +143,39 @@ class AuditCheckpointRefused(ServiceError):
 
 class AuditCheckpointInvalid(ServiceError):
     """A checkpoint file that is not well-formed, or not signed by this central's signing key."""
+
+
+# -- the machine ---------------------------------------------------------------------
+
+
+class DiskFull(ServiceError):
+    """The disk holding the database is full: the write was rolled back, nothing changed.
+    Raised by nothing in particular: any write can hit it; :func:`is_disk_full` tells."""
+
+    def __init__(self, message: object | None = None) -> None:
+        super().__init__(message if message is not None else DISK_FULL_TEXT)
+
+
+DISK_FULL_TEXT = _l("The disk is full: nothing was changed. Free space on this laptop, then try again.")
+# SQLite's result code when a write finds no room (SQLITE_FULL), and PostgreSQL's SQLSTATE.
+_SQLITE_FULL = 13
+_PG_DISK_FULL = "53100"
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what caused it) is a write that found the disk full: SQLite's
+    "database or disk is full", PostgreSQL's disk_full, or an OSError ENOSPC/EDQUOT."""
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(exc, DiskFull):
+            return True
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if isinstance(exc, sqlite3.Error) and (getattr(exc, "sqlite_errorcode", None) == _SQLITE_FULL
+                                               or "database or disk is full" in str(exc)):
+            return True
+        if getattr(exc, "sqlstate", None) == _PG_DISK_FULL or getattr(exc, "pgcode", None) == _PG_DISK_FULL:
+            return True
+        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+        seen += 1
+    return False

@@ -53,9 +53,6 @@ def sync_now() -> Any:
         if summary.conflict or summary.refused:
             flash(_("Central did not accept %(n)d record(s). They stay on this station; tell your "
                     "coordinator.", n=summary.conflict + summary.refused), "warning")
-        if summary.clock_skew_seconds:
-            flash(_("This computer's clock differs from central's by about %(minutes)d minutes. "
-                    "Set the right date and time.", minutes=abs(summary.clock_skew_seconds) // 60), "warning")
     return redirect(url_for("sync.index"))
 
 

@@ -31,7 +31,7 @@ from app.extensions import db
 from app.models import AuthSession, KeySlot, User
 from app.models.types import utcnow
 from app.services.accounts import events, keyring
-from app.services.errors import AuditFailed
+from app.services.errors import AuditFailed, is_disk_full
 
 # last_seen is written at most this often, to spare the disk a write per click.
 TOUCH_EVERY = timedelta(seconds=30)
@@ -130,7 +130,12 @@ def resume(token: str, idle_minutes: int) -> Resumed:
         return Resumed(None, expired=True)
     if now - row.last_seen_at > TOUCH_EVERY:
         row.last_seen_at = now
-        db.session.commit()
+        try:
+            db.session.commit()
+        except sa.exc.OperationalError as exc:
+            if not is_disk_full(exc):
+                raise
+            db.session.rollback()  # a full disk: the session stays as it was, reading goes on
     return Resumed(user, secret=secret)
 
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, time
 
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Record, RecordState
-from app.models.types import day_of, utcnow
+from app.models.types import day_of
+from app.protocol.messages import receipt_day
 from app.protocol.problems import Problem, stored_problem
-from app.services.records.retention import purge_expired
+from app.services.records.retention import central_now, purge_expired
 
 
 def in_outbox() -> sa.ColumnElement[bool]:
@@ -38,7 +39,9 @@ def record_receipts(receipts: list[tuple[str, str, bytes]], at: datetime | None 
     """Mark a batch synced in one durable commit: (record id, envelope sha256, receipt) each,
     only for the exact envelope each receipt names. ``problems``: (record id, central's
     problem as ``Problem.stored``) for records central will not take, kept here but out
-    of the outbox. Right after the commit, records whose retention has passed (every one
+    of the outbox. ``receipt_at`` is the day central signed into each receipt (its clock,
+    not this laptop's); ``at`` (else this clock corrected by central's offset) only for bytes
+    that carry none. Right after the commit, records whose retention has passed (every one
     just marked, with ``retention_days = 0``) are shredded: nothing waits for a login.
     Returns how many were marked synced."""
     if not receipts and not problems:
@@ -50,9 +53,11 @@ def record_receipts(receipts: list[tuple[str, str, bytes]], at: datetime | None 
                      .where(table.c.id == sa.bindparam("rid"), table.c.envelope_sha256 == sa.bindparam("sha"),
                             table.c.state == RecordState.FINAL.value)
                      .values(state=RecordState.SYNCED.value, receipt=sa.bindparam("raw"),
-                             receipt_at=day_of(at or utcnow()), sync_problem=None))
-        result = db.session.connection().execute(
-            statement, [{"rid": rid, "sha": sha, "raw": raw} for rid, sha, raw in receipts])
+                             receipt_at=sa.bindparam("at"), sync_problem=None))
+        fallback = day_of(at or central_now())
+        result = db.session.connection().execute(statement, [
+            {"rid": rid, "sha": sha, "raw": raw, "at": _signed_day(raw) or fallback}
+            for rid, sha, raw in receipts])
         marked = int(result.rowcount)  # executemany: the total over every receipt
     if problems:
         statement = (table.update()
@@ -64,6 +69,11 @@ def record_receipts(receipts: list[tuple[str, str, bytes]], at: datetime | None 
     if marked:
         purge_expired()
     return marked
+
+
+def _signed_day(raw: bytes) -> datetime | None:
+    day = receipt_day(raw)
+    return datetime.combine(day, time(), UTC) if day else None
 
 
 def sync_problems() -> dict[Problem, int]:

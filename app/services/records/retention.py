@@ -18,22 +18,32 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.models import Record, RecordState
+from app.models import Installation, Record, RecordState
 from app.models.types import utcnow
 
 # app.extensions key: True while a checkpoint after a shred could not finish.
 CHECKPOINT_OWED = "tip_checkpoint_owed"
 
 
+def central_now(now: datetime | None = None) -> datetime:
+    """This laptop's clock (or ``now``, a reading of it) moved by the offset central measured
+    at the last sync: central's time, as near as the station knows it. A clock that was far
+    off neither shreds early nor keeps records readable longer (docs/sync.md, "Clocks")."""
+    offset = db.session.scalar(sa.select(Installation.clock_offset_seconds).limit(1))
+    return (now or utcnow()) + timedelta(seconds=int(offset or 0))
+
+
 def purge_expired(now: datetime | None = None) -> int:
     """After receipt + retention, delete the local key wrap and ciphertext: unreadable here.
 
-    Returns how many records were shredded. Needs no key and no login."""
+    The receipt day is central's (signed into the receipt), and the time it is compared with
+    is this clock corrected by central's offset (:func:`central_now`). Returns how many
+    records were shredded. Needs no key and no login."""
     days = current_app.config["TIP"].retention_days
     # receipt_at keeps only the day (midnight UTC), so the window is counted from the end of
     # that day: a record stays readable here at least ``days`` full days, at most one more.
     # 0 means at once.
-    cutoff = (now or utcnow()) - timedelta(days=days + 1 if days else 0)
+    cutoff = central_now(now) - timedelta(days=days + 1 if days else 0)
     result = db.session.execute(
         sa.update(Record).where(Record.state == RecordState.SYNCED, Record.receipt_at <= cutoff,
                                 Record.local_wrap.is_not(None))

@@ -33,6 +33,8 @@ class SyncOverview:
     auto_running: bool
     auto_failures: int
     auto_next_at: datetime | None
+    disk_full: str | None  # the plain message while the database's disk is full
+    clock_advice: str | None  # how far this clock is from central's and what to do
 
 
 def _central_fingerprint(identity: bytes | None, record: bytes | None) -> str | None:
@@ -59,6 +61,8 @@ def overview() -> SyncOverview:
         auto_running=auto is not None,
         auto_failures=auto.failures if auto else 0,
         auto_next_at=auto.next_at if auto else None,
+        disk_full=now["disk"].get("message"),
+        clock_advice=now["clock_message"],
     )
 
 

@@ -221,6 +221,9 @@ def _read_results(inst: Installation, answer: Any, summary: SyncSummary
     if not isinstance(results, list):
         raise SyncFailed(_l("Central's answer was not understood. Nothing was marked as synced."))
     summary.clock_skew_seconds = int(answer.get("clock_skew_seconds") or 0)
+    # Central's clock minus this one's: kept (committed with the receipts), so retention
+    # counts by central's time from now on (records.central_now).
+    inst.clock_offset_seconds = summary.clock_skew_seconds
     statement = answer.get("receipts_statement")
     try:  # the receipts are signed by a central host whose certificate the identity key signed
         key = answer_key(statement, inst.central_signing_public_key or b"", datetime.now(UTC))

@@ -85,8 +85,8 @@ def exchange(url: str, pin: str | None, method: str, full_path: str, payload: by
             conn.close()
     except TimeoutError:
         raise SyncFailed(_l("Central did not answer in time. Nothing was marked as synced.")) from None
-    except ssl.SSLCertVerificationError:
-        raise SyncFailed(_l("Central's certificate could not be verified. Nothing was sent.")) from None
+    except ssl.SSLCertVerificationError as exc:
+        raise certificate_refused(exc) from None
     except (OSError, http.client.HTTPException):
         raise SyncFailed(_l("Central cannot be reached (no connection, or the connection was cut). "
                             "Nothing was lost; sync will try again.")) from None
@@ -103,6 +103,26 @@ def exchange(url: str, pin: str | None, method: str, full_path: str, payload: by
     if response.status >= 400:
         raise refusal(response.status, data)
     return data
+
+
+# OpenSSL's verify results for a certificate outside its validity window by this clock.
+_NOT_YET_VALID, _EXPIRED = 9, 10
+
+
+def certificate_refused(exc: ssl.SSLCertVerificationError) -> SyncFailed:
+    """A refused certificate; when only the dates are wrong, the clock is named: a laptop
+    years off sees every certificate as not yet valid or expired."""
+    if exc.verify_code not in (_NOT_YET_VALID, _EXPIRED):
+        return SyncFailed(_l("Central's certificate could not be verified. Nothing was sent."))
+    now = time.strftime("%Y-%m-%d %H:%M", time.gmtime(time.time()))
+    if exc.verify_code == _NOT_YET_VALID:
+        return SyncFailed(_l("Central's certificate is not valid yet by this laptop's clock (%(now)s UTC): "
+                             "the clock is probably behind. Set the right date and time on this laptop, "
+                             "then sync again. Nothing was sent.", now=now))
+    return SyncFailed(_l("Central's certificate has expired by this laptop's clock (%(now)s UTC). If that "
+                         "date is wrong, set the right date and time on this laptop and sync again; if it "
+                         "is right, tell central's administrator the certificate must be renewed. "
+                         "Nothing was sent.", now=now))
 
 
 def refusal(status: int, data: object) -> SyncFailed:
