@@ -5,15 +5,21 @@ from __future__ import annotations
 import json
 import time
 import types
+from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import ReceivedRecord, RecordState, Station
-from app.protocol.messages import b64
-from app.services import installation
+from app.models import ReceivedRecord, RecordState, Station, User
+from app.protocol.messages import b64, receipt_day
+from app.services import accounts, installation, records
+from app.services.errors import SyncFailed
 from app.services.sync import client as sync_client
+from app.services.records import retention
 from app.services.sync.client import transport
+from tests.conftest import PASSPHRASE
+from tests.support.web import login
 from tests.sync.conftest import call
 
 TWO_YEARS = 2 * 365 * 24 * 3600
@@ -23,6 +29,8 @@ def clock(monkeypatch, offset: int) -> None:
     """Only the station's client sees the wrong time; central (same process) keeps the real one."""
     real = time.time
     monkeypatch.setattr(transport, "time", types.SimpleNamespace(time=lambda: real() + offset))
+    # ... and the station's retention reads the same wrong clock.
+    monkeypatch.setattr(retention, "utcnow", lambda: datetime.now(UTC) + timedelta(seconds=offset))
 
 
 def central_skew(central, station) -> int:
@@ -77,7 +85,114 @@ def test_clock_two_years_off_is_flagged_and_ordering_follows_sequence_numbers(en
     assert all(local[rid].state is RecordState.SYNCED for rid in order[:-1])
 
     # A right clock clears the flag.
-    monkeypatch.setattr(transport, "time", time)
+    clock(monkeypatch, 0)
     with station.ctx():
         assert sync_client.sync().clock_skew_seconds == 0
     assert central_skew(central, station) == 0
+
+
+def _synced_with_clock(central, station, offset: int, retention_days: int = 7) -> tuple[str, datetime]:
+    """One record synced while the station's clock is ``offset`` seconds off; returns it and the
+    station's clock reading at that moment."""
+    (rid,) = station.finalised(1)
+    with station.ctx():
+        assert sync_client.sync().marked_synced == 1
+    return rid, datetime.now(UTC) + timedelta(seconds=offset)
+
+
+@pytest.mark.parametrize("offset", [-TWO_YEARS, +TWO_YEARS], ids=["behind", "ahead"])
+def test_retention_counts_from_central_s_signed_receipt_time(enrolled, monkeypatch, offset):
+    """A clock two years behind does not shred at once; one two years ahead does not keep the
+    record readable past the retention (7 days here, counted by central's time)."""
+    central, station = enrolled
+    clock(monkeypatch, offset)
+    rid, station_now = _synced_with_clock(central, station, offset)
+    row = station.records()[rid]
+    # The day central signed into the receipt, not this laptop's day.
+    assert row.receipt_at is not None and row.receipt_at.date() == datetime.now(UTC).date()
+    assert receipt_day(row.receipt) == datetime.now(UTC).date()
+    with station.ctx():
+        assert abs(installation.get().clock_offset_seconds + offset) < 60
+        # Right after the sync, and one minute before the window ends by central's time: kept.
+        assert records.purge_expired(now=station_now) == 0
+        assert records.purge_expired(now=station_now + timedelta(days=7) - timedelta(minutes=1)) == 0
+        assert records.open_record(rid, accounts.find_user("admin"), station.secret).answers
+        # Once the window (7 days after the end of the receipt day) has passed by central's time: gone.
+        assert records.purge_expired(now=station_now + timedelta(days=8, seconds=1)) == 1
+    assert station.records()[rid].local_wrap is None
+
+
+def test_the_sync_page_and_status_say_the_clock_is_off_in_plain_words(enrolled, monkeypatch):
+    central, station = enrolled
+    clock(monkeypatch, -TWO_YEARS)
+    _synced_with_clock(central, station, -TWO_YEARS)
+    client = station.app.test_client()
+    assert login(client, "admin", PASSPHRASE).status_code == 302
+    page = client.get("/sync").get_data(as_text=True)
+    assert "This laptop&#39;s clock is 730 days behind central&#39;s." in page
+    assert "Set the right date and time on this laptop." in page
+    status = json.loads(station.app.test_cli_runner().invoke(args=["status", "--json"]).output)
+    assert abs(status["clock_offset_seconds"] - TWO_YEARS) < 60
+    assert "730 days behind" in status["clock_message"]
+    # In Thai too.
+    client.set_cookie("lang", "th")
+    with station.ctx():
+        db.session.execute(sa.update(User).values(locale=None))
+        db.session.commit()
+    thai = client.get("/sync").get_data(as_text=True)
+    assert "730" in thai and "This laptop" not in thai
+    # The clock is set right: the next sync clears the warning.
+    clock(monkeypatch, 0)
+    _synced_with_clock(central, station, 0)
+    assert "clock-off" not in client.get("/sync").get_data(as_text=True)
+
+
+def _tls_certificates(tmp_path, *, not_before: datetime, not_after: datetime):
+    """A test CA and a certificate for 127.0.0.1 from it, valid only from/until the given times."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from tests.sync.test_tls import _certificate, _key_pem, _pem
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = _certificate("tip-screen clock CA", ca_key, "tip-screen clock CA", ca_key, ca=True)
+    server_key = ec.generate_private_key(ec.SECP256R1())
+    server = _certificate("127.0.0.1", server_key, "tip-screen clock CA", ca_key, ca=False,
+                          not_before=not_before, not_after=not_after)
+    paths = {}
+    for name, data in {"ca": _pem(ca), "server": _pem(server), "key": _key_pem(server_key)}.items():
+        paths[name] = tmp_path / f"{name}.pem"
+        paths[name].write_bytes(data)
+    return paths
+
+
+@pytest.mark.parametrize("window", ["not_yet_valid", "expired"])
+def test_a_certificate_refused_for_its_dates_names_the_clock(central, station, tmp_path, monkeypatch, window):
+    """Real HTTPS with a CA the station trusts, and a certificate whose validity window excludes
+    this computer's time: as a laptop two years behind (or ahead) sees every certificate."""
+    from tests.sync.test_tls import https
+
+    now = datetime.now(UTC)
+    dates = ({"not_before": now + timedelta(days=2 * 365), "not_after": now + timedelta(days=3 * 365)}
+             if window == "not_yet_valid" else
+             {"not_before": now - timedelta(days=3 * 365), "not_after": now - timedelta(days=2 * 365)})
+    paths = _tls_certificates(tmp_path, **dates)
+    monkeypatch.setenv("SSL_CERT_FILE", str(paths["ca"]))
+    before = central.counts()
+    with https(central.app, paths["server"], paths["key"]) as url:
+        expected = "not valid yet by this laptop's clock" if window == "not_yet_valid" else \
+            "has expired by this laptop's clock"
+        with station.ctx(), pytest.raises(SyncFailed, match=expected) as refused:
+            sync_client.enrol(url, central.code())
+        assert "set the right date and time on this laptop" in str(refused.value).lower()
+        assert now.strftime("%Y-%m-%d") in str(refused.value)
+        assert central.counts() == before
+        # Enrolled (over loopback HTTP), then central moves behind that certificate:
+        # flask sync says the same, plainly, with a nonzero exit, and sends nothing.
+        station.enrol(central)
+        (rid,) = station.finalised(1)
+        with station.ctx():
+            installation.get().central_url = url
+            db.session.commit()
+        result = station.app.test_cli_runner().invoke(args=["sync"])
+        assert result.exit_code == 1 and expected in result.output and "Traceback" not in result.output
+    assert rid not in central.received()

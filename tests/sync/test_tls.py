@@ -36,11 +36,13 @@ def _name(common: str) -> x509.Name:
 
 
 def _certificate(subject: str, key: ec.EllipticCurvePrivateKey, issuer: str,
-                 issuer_key: ec.EllipticCurvePrivateKey, *, ca: bool) -> x509.Certificate:
+                 issuer_key: ec.EllipticCurvePrivateKey, *, ca: bool, not_before: datetime | None = None,
+                 not_after: datetime | None = None) -> x509.Certificate:
     now = datetime.now(UTC)
     builder = (x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(_name(issuer))
                .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
+               .not_valid_before(not_before or now - timedelta(minutes=5))
+               .not_valid_after(not_after or now + timedelta(days=1))
                .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
     if ca:
         builder = builder.add_extension(x509.KeyUsage(

@@ -220,7 +220,7 @@ def _read_results(inst: Installation, answer: Any, summary: SyncSummary
     results = answer.get("results") if isinstance(answer, dict) else None
     if not isinstance(results, list):
         raise SyncFailed(_l("Central's answer was not understood. Nothing was marked as synced."))
-    summary.clock_skew_seconds = int(answer.get("clock_skew_seconds") or 0)
+    summary.clock_skew_seconds = max(-2**31 + 1, min(2**31 - 1, int(answer.get("clock_skew_seconds") or 0)))
     # Central's clock minus this one's: kept (committed with the receipts), so retention
     # counts by central's time from now on (records.central_now).
     inst.clock_offset_seconds = summary.clock_skew_seconds
