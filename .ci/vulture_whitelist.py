@@ -28,6 +28,7 @@ not_accepted
 last_error
 auto_interval_seconds
 auto_running
+disk_full  # SyncOverview: sync/index.html
 auto_failures
 
 # Read by the gettext extraction: interface words shown in both languages.

@@ -17,8 +17,8 @@ from app.services import installation
 from app.services.central import enrolment, received, stations
 from app.services.errors import ServiceError
 from app.services.sync import client as sync_client
-from app.services.sync.client import report
 from app.services.sync import ingest, problems
+from app.services.sync.client import report
 
 
 def _role(wanted: str) -> None:

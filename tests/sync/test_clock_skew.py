@@ -15,8 +15,8 @@ from app.models import ReceivedRecord, RecordState, Station, User
 from app.protocol.messages import b64, receipt_day
 from app.services import accounts, installation, records
 from app.services.errors import SyncFailed
-from app.services.sync import client as sync_client
 from app.services.records import retention
+from app.services.sync import client as sync_client
 from app.services.sync.client import transport
 from tests.conftest import PASSPHRASE
 from tests.support.web import login
