@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 import types
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -19,6 +23,7 @@ from app.services.records import retention
 from app.services.sync import client as sync_client
 from app.services.sync.client import transport
 from tests.conftest import PASSPHRASE
+from tests.support.browser import skip_or_fail
 from tests.support.web import login
 from tests.sync.conftest import call
 
@@ -195,4 +200,71 @@ def test_a_certificate_refused_for_its_dates_names_the_clock(central, station, t
             db.session.commit()
         result = station.app.test_cli_runner().invoke(args=["sync"])
         assert result.exit_code == 1 and expected in result.output and "Traceback" not in result.output
+    assert rid not in central.received()
+
+
+FAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _flask_with_clock(station, days: int, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``flask --app app ARGS`` for this station in a process of its own whose whole clock
+    (Python's and OpenSSL's) is ``days`` off, through libfaketime."""
+    if not FAKETIME.exists():
+        skip_or_fail(f"the whole-clock tests need libfaketime at {FAKETIME} (apt-get install faketime)")
+    with station.ctx():
+        db.session.remove()
+        db.engine.dispose()
+    environment = {**os.environ, "LD_PRELOAD": str(FAKETIME), "FAKETIME": f"{days:+d}d",
+                   "FAKETIME_DONT_FAKE_MONOTONIC": "1", "TIP_SCREEN_INSTANCE": station.app.instance_path, **env}
+    environment.pop("DATABASE_URL", None)
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=environment,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.parametrize("days", [-730, +730], ids=["behind", "ahead"])
+def test_a_station_whose_whole_clock_is_two_years_off_syncs_and_shreds_by_central_s_time(enrolled, days):
+    central, station = enrolled
+    ids = station.finalised(2)
+    done = _flask_with_clock(station, days, "sync")
+    assert done.returncode == 0, done.stdout + done.stderr
+    # Receipts verify although the host certificate (a year) is expired by this clock.
+    assert "Marked synced: 2" in done.stdout
+    way = "behind" if days < 0 else "ahead of"
+    assert f"This laptop's clock is 730 days {way} central's." in done.stdout
+    assert "Set the right date and time on this laptop." in done.stdout
+    rows = station.records()
+    assert all(rows[rid].state is RecordState.SYNCED for rid in ids)
+    assert {rows[rid].receipt_at.date() for rid in ids} == {datetime.now(UTC).date()}  # central's day
+    status = json.loads(_flask_with_clock(station, days, "status", "--json").stdout)
+    assert abs(status["clock_offset_seconds"] + days * 86400) < 120
+    assert abs(central_skew(central, station) + days * 86400) < 120  # central keeps it per station
+    # The retention window (7 days by default) by central's time, from this clock's readings.
+    station_now = datetime.now(UTC) + timedelta(days=days)
+    with station.ctx():
+        assert records.purge_expired(now=station_now) == 0
+        assert records.purge_expired(now=station_now + timedelta(days=7) - timedelta(minutes=1)) == 0
+        assert records.purge_expired(now=station_now + timedelta(days=8, seconds=1)) == 2
+
+
+@pytest.mark.parametrize("days", [-730, +730], ids=["behind", "ahead"])
+def test_tls_refused_because_of_the_whole_clock_names_the_clock(enrolled, tmp_path, days):
+    """Central behind a certificate valid now (from a CA the station trusts); the station's
+    whole clock two years off: OpenSSL refuses it, and flask sync says why in plain words."""
+    from tests.sync.test_tls import https
+
+    central, station = enrolled
+    (rid,) = station.finalised(1)
+    now = datetime.now(UTC)
+    paths = _tls_certificates(tmp_path, not_before=now - timedelta(minutes=5), not_after=now + timedelta(days=1))
+    with https(central.app, paths["server"], paths["key"]) as url:
+        with station.ctx():
+            installation.get().central_url = url
+            db.session.commit()
+        done = _flask_with_clock(station, days, "sync", SSL_CERT_FILE=str(paths["ca"]))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    expected = "not valid yet by this laptop's clock" if days < 0 else "has expired by this laptop's clock"
+    assert expected in done.stderr
+    assert (now + timedelta(days=days)).strftime("%Y-%m-%d") in done.stderr  # the time it believes
+    assert "set the right date and time on this laptop" in done.stderr.lower()
     assert rid not in central.received()

@@ -19,7 +19,7 @@ from app.protocol.messages import ProtocolError, unb64
 from app.questionnaire import DefinitionError, load_yaml, validate_data
 from app.services import questionnaires
 from app.services.errors import SyncFailed
-from app.services.records import set_central_key
+from app.services.records import central_now, set_central_key
 from app.services.sync.client.transport import request
 
 
@@ -27,7 +27,8 @@ def pull_updates(inst: Installation) -> int:
     """New questionnaire versions and key updates, accepted only with central's signature."""
     answer = request(inst, inst.central_url or "", "GET", "/api/v1/updates", sign_as=inst)
     try:
-        payload = open_central_statement(answer, inst.central_signing_public_key or b"", datetime.now(UTC))
+        # By central's time (this clock moved by the offset central measured), not this clock's.
+        payload = open_central_statement(answer, inst.central_signing_public_key or b"", central_now())
     except (ProtocolError, CryptoError):
         raise SyncFailed(_l("Central's updates were not signed correctly. Nothing was changed.")) from None
     added = 0

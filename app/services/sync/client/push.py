@@ -15,7 +15,6 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,7 +36,7 @@ from app.protocol.messages import (
 from app.protocol.problems import Problem, Result, record_problem
 from app.services import installation
 from app.services.errors import SyncFailed
-from app.services.records import in_outbox, pending_count, record_receipts
+from app.services.records import central_now, in_outbox, pending_count, record_receipts
 from app.services.sync.client.pull import pull_updates
 from app.services.sync.client.report import remember
 from app.services.sync.client.transport import exchange, signature_headers
@@ -221,12 +220,12 @@ def _read_results(inst: Installation, answer: Any, summary: SyncSummary
     if not isinstance(results, list):
         raise SyncFailed(_l("Central's answer was not understood. Nothing was marked as synced."))
     summary.clock_skew_seconds = max(-2**31 + 1, min(2**31 - 1, int(answer.get("clock_skew_seconds") or 0)))
-    # Central's clock minus this one's: kept (committed with the receipts), so retention
-    # counts by central's time from now on (records.central_now).
+    # Central's clock minus this one's: kept (committed with the receipts), so retention and
+    # the host certificate's expiry are judged by central's time (records.central_now).
     inst.clock_offset_seconds = summary.clock_skew_seconds
     statement = answer.get("receipts_statement")
     try:  # the receipts are signed by a central host whose certificate the identity key signed
-        key = answer_key(statement, inst.central_signing_public_key or b"", datetime.now(UTC))
+        key = answer_key(statement, inst.central_signing_public_key or b"", central_now())
     except (ProtocolError, CryptoError):
         return results, {}, b""
     return results, vouched_receipts(statement, key), key
