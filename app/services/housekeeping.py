@@ -5,6 +5,8 @@ never stops the other):
 
 - ``accounts.sessions.sweep``: sessions idle past the timeout, or locked, lose their
   row, their wrapped key (central) or their key in memory (station);
+- on a station, ``records.follow_clock``: if the laptop's clock was set since the last
+  round, the offset to central's clock moves with it (docs/sync.md, "Clocks");
 - on a station, ``records.purge_expired``: synced records whose retention has passed
   are shredded (key wrap and ciphertext deleted, WAL checkpointed). It needs no key,
   so nobody has to log in for it.
@@ -58,6 +60,8 @@ def sweep_round(app: Flask, now: datetime | None = None) -> Swept:
     if not station:
         return Swept(ended, 0)
     with app.app_context():
+        if now is None:  # a round for a given time (tests) has no clock to follow
+            _part("clock", records.follow_clock)
         shredded = _part("retention", lambda: records.purge_expired(now))
     return Swept(ended, shredded)
 

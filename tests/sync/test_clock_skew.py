@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import ReceivedRecord, RecordState, Station, User
 from app.protocol.messages import b64, receipt_day
-from app.services import accounts, installation, records
+from app.services import accounts, housekeeping, installation, records
 from app.services.errors import SyncFailed
 from app.services.records import retention
 from app.services.sync import client as sync_client
@@ -268,3 +268,38 @@ def test_tls_refused_because_of_the_whole_clock_names_the_clock(enrolled, tmp_pa
     assert (now + timedelta(days=days)).strftime("%Y-%m-%d") in done.stderr  # the time it believes
     assert "set the right date and time on this laptop" in done.stderr.lower()
     assert rid not in central.received()
+
+
+def test_a_clock_set_right_between_syncs_moves_the_offset_with_it(enrolled, monkeypatch):
+    """Synced two years behind (offset +2 years), then the clock is set right before the next
+    sync: the timer sees the clock move while the time since boot does not, moves the offset
+    by as much, and nothing is shredded early; the warning goes with it."""
+    central, station = enrolled
+    booted = {"seconds": 1000.0}
+    monkeypatch.setattr(retention, "_since_boot", lambda: booted["seconds"])
+    clock(monkeypatch, -TWO_YEARS)
+    (rid,) = station.finalised(1)
+    with station.ctx():
+        assert sync_client.sync().marked_synced == 1
+    assert housekeeping.sweep_round(station.app).records_shredded == 0  # the timer's first look
+    booted["seconds"] += 30
+    clock(monkeypatch, 0)  # set right (by hand, or NTP once online)
+    assert housekeeping.sweep_round(station.app).records_shredded == 0
+    with station.ctx():
+        assert abs(installation.get().clock_offset_seconds) < 60
+        assert sync_client.status()["clock_message"] is None
+        assert records.open_record(rid, accounts.find_user("admin"), station.secret).answers
+    # Thirty more seconds, nothing moved: nothing changes.
+    booted["seconds"] += 30
+    assert housekeeping.sweep_round(station.app).records_shredded == 0
+    with station.ctx():
+        assert abs(installation.get().clock_offset_seconds) < 60
+    # A sync in between measures the offset itself; the timer then keeps that figure.
+    clock(monkeypatch, +TWO_YEARS)
+    station.finalised(1)
+    with station.ctx():
+        assert sync_client.sync().marked_synced == 1
+    booted["seconds"] += 30
+    assert housekeeping.sweep_round(station.app).records_shredded == 0
+    with station.ctx():
+        assert abs(installation.get().clock_offset_seconds + TWO_YEARS) < 60

@@ -32,7 +32,7 @@ from app.services.records.outbox import (
     retry_sync_problems,
     sync_problems,
 )
-from app.services.records.retention import central_now, checkpoint, purge_expired
+from app.services.records.retention import central_now, checkpoint, follow_clock, purge_expired
 from app.services.records.sealing import (
     MIN_OVERRIDE_REASON,
     after_unlock,
@@ -46,7 +46,8 @@ from app.services.records.store import BODY_FORMAT, OpenRecord, can_open, decryp
 __all__ = [
     "BODY_FORMAT", "MIN_OVERRIDE_REASON", "TEXT_TYPES", "ListState", "OpenRecord", "SaveResult", "Summary",
     "after_unlock", "can_open", "central_now", "checkpoint", "create", "decrypt_record", "definition_for",
-    "discard", "finalise", "in_outbox", "list_for", "mark_demo", "open_record", "outbox", "outcome_dict",
-    "pending_count", "purge_expired", "record_receipt", "record_receipts", "retry_sync_problems",
-    "save_answers", "seal_waiting", "set_central_key", "set_languages", "sync_problems",
+    "discard", "finalise", "follow_clock", "in_outbox", "list_for", "mark_demo", "open_record", "outbox",
+    "outcome_dict", "pending_count", "purge_expired", "record_receipt", "record_receipts",
+    "retry_sync_problems", "save_answers", "seal_waiting", "set_central_key", "set_languages",
+    "sync_problems",
 ]

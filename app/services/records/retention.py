@@ -12,6 +12,7 @@ the next call.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -23,6 +24,11 @@ from app.models.types import utcnow
 
 # app.extensions key: True while a checkpoint after a shred could not finish.
 CHECKPOINT_OWED = "tip_checkpoint_owed"
+# app.extensions key: (this clock, the clock since boot, the offset) at the timer's last look.
+CLOCK_SEEN = "tip_clock_seen"
+# A change of the clock larger than central's flag limit is someone (or NTP) setting it.
+CLOCK_SET_ABOVE = 600
+MAX_OFFSET = 2**31 - 1
 
 
 def central_now(now: datetime | None = None) -> datetime:
@@ -31,6 +37,37 @@ def central_now(now: datetime | None = None) -> datetime:
     off neither shreds early nor keeps records readable longer (docs/sync.md, "Clocks")."""
     offset = db.session.scalar(sa.select(Installation.clock_offset_seconds).limit(1))
     return (now or utcnow()) + timedelta(seconds=int(offset or 0))
+
+
+def _since_boot() -> float:
+    """Seconds since boot, sleep included, whatever the wall clock does (Linux: CLOCK_BOOTTIME;
+    elsewhere time.monotonic, which on Windows counts sleep too)."""
+    boottime = getattr(time, "CLOCK_BOOTTIME", None)
+    return time.clock_gettime(boottime) if boottime is not None else time.monotonic()
+
+
+def follow_clock() -> int:
+    """The housekeeping timer's look at the clock: when this laptop's clock is set between two
+    syncs (by hand, or by NTP once online), move the stored offset by the same amount, so
+    :func:`central_now` stays central's time (a clock two years behind, set right, then shreds
+    nothing early). Returns the change in seconds (0: none). A sync that measured the offset
+    since the last look wins: its figure already counts the change."""
+    wall, since_boot = utcnow().timestamp(), _since_boot()
+    offset = int(db.session.scalar(sa.select(Installation.clock_offset_seconds).limit(1)) or 0)
+    seen = current_app.extensions.get(CLOCK_SEEN)
+    current_app.extensions[CLOCK_SEEN] = (wall, since_boot, offset)
+    if seen is None or seen[2] != offset:
+        return 0
+    change = round((wall - seen[0]) - (since_boot - seen[1]))
+    if abs(change) <= CLOCK_SET_ABOVE:
+        return 0
+    moved = max(-MAX_OFFSET, min(MAX_OFFSET, offset - change))
+    moved = 0 if abs(moved) <= CLOCK_SET_ABOVE else moved  # right, as central would say it
+    db.session.execute(sa.update(Installation).where(Installation.clock_offset_seconds == offset)
+                       .values(clock_offset_seconds=moved))
+    db.session.commit()
+    current_app.extensions[CLOCK_SEEN] = (wall, since_boot, moved)
+    return change
 
 
 def purge_expired(now: datetime | None = None) -> int:

@@ -13,6 +13,7 @@ from app.models import Record, RecordState
 from app.models.types import utcday
 from app.services import health, installation
 from app.services.records import pending_count, sync_problems
+from app.services.records.retention import CLOCK_SET_ABOVE
 
 
 def remember(error: str | None) -> None:
@@ -26,7 +27,7 @@ def remember(error: str | None) -> None:
 def clock_advice(offset_seconds: int) -> str | None:
     """The clock warning in plain words (how far, which way, what to do), or None when
     central found this clock right (within its 10-minute limit)."""
-    if not offset_seconds:
+    if abs(offset_seconds) <= CLOCK_SET_ABOVE:
         return None
     amount = _amount(abs(offset_seconds))
     if offset_seconds > 0:  # central is ahead: this clock is behind
