@@ -148,14 +148,6 @@ class AuditCheckpointInvalid(ServiceError):
 # -- the machine ---------------------------------------------------------------------
 
 
-class DiskFull(ServiceError):
-    """The disk holding the database is full: the write was rolled back, nothing changed.
-    Raised by nothing in particular: any write can hit it; :func:`is_disk_full` tells."""
-
-    def __init__(self, message: object | None = None) -> None:
-        super().__init__(message if message is not None else DISK_FULL_TEXT)
-
-
 DISK_FULL_TEXT = _l("The disk is full: nothing was changed. Free space on this laptop, then try again.")
 # SQLite's result code when a write finds no room (SQLITE_FULL), and PostgreSQL's SQLSTATE.
 _SQLITE_FULL = 13
@@ -167,8 +159,6 @@ def is_disk_full(exc: BaseException | None) -> bool:
     "database or disk is full", PostgreSQL's disk_full, or an OSError ENOSPC/EDQUOT."""
     seen = 0
     while exc is not None and seen < 8:
-        if isinstance(exc, DiskFull):
-            return True
         if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
             return True
         if isinstance(exc, sqlite3.Error) and (getattr(exc, "sqlite_errorcode", None) == _SQLITE_FULL

@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -82,8 +82,6 @@ def _server_error(exc: Exception) -> Any:
     ref = secrets.token_hex(4)
     # Only the exception type and the stack frames: messages can quote data.
     frames = "".join(traceback.format_tb(original.__traceback__)) if original.__traceback__ else ""
-    from flask import current_app
-
     current_app.logger.error("error %s: %s at %s\n%s", ref, type(original).__name__,
                              request.endpoint, frames)
     return _render(500, ref=ref)
@@ -92,8 +90,6 @@ def _server_error(exc: Exception) -> Any:
 def _disk_full() -> Any:
     """The write was refused by a full disk: undo the transaction so the next request (once
     space is freed) starts clean; nothing was acknowledged, so nothing is lost."""
-    from flask import current_app
-
     try:
         db.session.rollback()
     except Exception:  # noqa: BLE001, S110 - the request's teardown closes the session anyway

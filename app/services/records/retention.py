@@ -35,8 +35,11 @@ def central_now(now: datetime | None = None) -> datetime:
     """This laptop's clock (or ``now``, a reading of it) moved by the offset central measured
     at the last sync: central's time, as near as the station knows it. A clock that was far
     off neither shreds early nor keeps records readable longer (docs/sync.md, "Clocks")."""
-    offset = db.session.scalar(sa.select(Installation.clock_offset_seconds).limit(1))
-    return (now or utcnow()) + timedelta(seconds=int(offset or 0))
+    return (now or utcnow()) + timedelta(seconds=_stored_offset())
+
+
+def _stored_offset() -> int:
+    return int(db.session.scalar(sa.select(Installation.clock_offset_seconds).limit(1)) or 0)
 
 
 def _since_boot() -> float:
@@ -53,7 +56,7 @@ def follow_clock() -> int:
     nothing early). Returns the change in seconds (0: none). A sync that measured the offset
     since the last look wins: its figure already counts the change."""
     wall, since_boot = utcnow().timestamp(), _since_boot()
-    offset = int(db.session.scalar(sa.select(Installation.clock_offset_seconds).limit(1)) or 0)
+    offset = _stored_offset()
     seen = current_app.extensions.get(CLOCK_SEEN)
     current_app.extensions[CLOCK_SEEN] = (wall, since_boot, offset)
     if seen is None or seen[2] != offset:
