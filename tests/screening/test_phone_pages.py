@@ -132,6 +132,8 @@ def test_every_station_page_fits_a_phone_in_every_language(app: Flask, live_app:
         assert phone.driver.execute_script("return document.documentElement.lang") == lang
         problems += walk(phone, [(f"{lang} admin {what}", path) for what, path in admin_pages])
         phone.screenshot(f"phone-sync-{lang}")
+        phone.open(f"/screenings/{ids['record']}/s/setup")
+        phone.screenshot(f"phone-section-{lang}")
         phone.open("/screenings/")
         phone.screenshot(f"phone-records-{lang}")
         phone.open("/admin/users")
