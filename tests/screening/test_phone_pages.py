@@ -160,6 +160,29 @@ def test_the_setup_page_fits_a_phone_in_every_language(app: Flask) -> None:
     assert not problems, "\n".join(problems)
 
 
+def test_the_sync_page_of_an_enrolled_station_fits_a_phone(app: Flask, live_app: tuple[Flask, str],
+                                                           phone: Station) -> None:
+    """Enrolled with a central of a long address: the status and both buttons in view."""
+    from app.extensions import db
+    from app.models.types import utcnow
+    from app.services import installation
+
+    with app.app_context():
+        inst = installation.find()
+        assert inst is not None
+        inst.enrolled_at = utcnow()
+        inst.central_url = "https://centraltipscreening.ministryofsocialdevelopment.example.org/stationsync"
+        db.session.commit()
+    phone.login("admin", PASSPHRASE)
+    problems: list[str] = []
+    for lang in CODES:
+        phone.open("/sync")
+        choose_interface_language(phone, lang)
+        assert phone.find_all("form[action$='/sync/now'] button"), "no Sync now button"
+        problems += fits(phone, f"{lang} enrolled sync")
+    assert not problems, "\n".join(problems)
+
+
 def _label_of(page: Station, control_id: str) -> Any:
     label = page.find(f"label[for='{control_id}']")
     return label, label.text.strip()
