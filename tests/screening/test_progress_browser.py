@@ -87,3 +87,36 @@ def test_the_last_section_says_how_many_were_really_shown(station: Station) -> N
         station.next()
     assert walked == ["consent", "safety", "referral"]
     assert last == ("Part 4 of 4", "4", "4")
+
+
+SCENARIOS = [
+    {},
+    {"q_consent_interview": "no"},
+    {"q_consent_interview": "yes"},
+    {"q_consent_interview": "yes", "q_age": 16},
+    {"q_consent_interview": "yes", "q_age": 30, "q_maybe_child": "no"},
+    {"q_consent_interview": "yes", "q_age": 30, "q_maybe_child": "no", "q_work_type": ["factory"]},
+    {"q_consent_interview": "yes", "q_age": 30, "q_maybe_child": "no", "q_work_type": ["fraud"]},
+    {"q_consent_interview": "yes", "q_maybe_child": {"special": "unknown"}},
+]
+
+
+def test_the_browser_counts_as_the_station_does(app: Flask, station: Station) -> None:
+    """progress.js against app/questionnaire/progress.py: the same answers on the same section
+    give the same line, for every scenario on pages early, middle and late."""
+    from app.questionnaire import progress_position
+    from app.services import questionnaires
+
+    with app.app_context():
+        definition = questionnaires.latest()
+    record_id = station.start_screening("en")
+    for section in ("setup", "consent", "safety", "work", "observations"):
+        station.open(f"/screenings/{record_id}/s/{section}")
+        station.wait_for_script()
+        for answers in SCENARIOS:
+            shown = station.driver.execute_script(
+                "document.getElementById('section-form').dispatchEvent("
+                "new CustomEvent('tip:answers', {detail: {answers: arguments[0]}}));"
+                "return document.getElementById('progress-text').textContent;", answers)
+            n, total = progress_position(definition, answers, section)
+            assert shown == f"Part {n} of {total}", (section, answers)
