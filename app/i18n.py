@@ -2,6 +2,9 @@
 
 Order: the logged-in user's profile, then the ``lang`` cookie (set by the
 language switcher), then the browser's Accept-Language, then English.
+At login the two are reconciled (:func:`keep_at_login`): a language chosen on
+the device (the cookie) stays and becomes the profile's; a device that never
+chose one gets the profile's, so the login page after a lock is in it too.
 Anything not in LOCALES is ignored, so a bad cookie or header falls back.
 The locales, their names and calendars are declared in app/languages/declared.py.
 """
@@ -10,7 +13,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
+from werkzeug.wrappers import Response
 
 from app import languages
 from app.config import PROJECT_ROOT
@@ -38,6 +42,32 @@ def select_locale() -> str:
     if chosen:
         return chosen
     return request.accept_languages.best_match(LOCALES) or DEFAULT_LOCALE
+
+
+def device_choice() -> str | None:
+    """The language chosen on this device with the language control, if any."""
+    return valid_locale(request.cookies.get(LANG_COOKIE))
+
+
+def remember(response: Response, code: str) -> None:
+    """This device's language from now on (the cookie the language control sets)."""
+    response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, httponly=True,
+                        samesite="Strict", secure=current_app.config["TIP"].tls)
+
+
+def keep_at_login(profile: str | None, response: Response) -> str | None:
+    """At login: the language the profile must now hold, or None to leave it.
+
+    The device's choice (made on the login page, or earlier on this device) wins, so the
+    pages after login are in the language the login page was in. Without one, the
+    profile's language becomes the device's.
+    """
+    chosen = device_choice()
+    if chosen:
+        return chosen if chosen != profile else None
+    if valid_locale(profile):
+        remember(response, str(profile))
+    return None
 
 
 def missing_catalogs() -> list[str]:

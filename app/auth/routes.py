@@ -5,6 +5,7 @@ from typing import Any
 from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
+from app import i18n
 from app.auth import bp
 from app.auth.forms import LoginForm, LogoutForm
 from app.services import accounts, records, unlock
@@ -41,7 +42,12 @@ def login() -> Any:
             session["sid"] = sessions.start(user, secret)
             if secret is not None:
                 records.after_unlock(secret)
-            return redirect(safe_next(form.next.data) or url_for("main.index"))
+            response = redirect(safe_next(form.next.data) or url_for("main.index"))
+            # The language the login page was in stays (not reset by the account's).
+            keep = i18n.keep_at_login(user.locale, response)
+            if keep:
+                accounts.set_locale(user, keep)
+            return response
     elif request.method == "POST":
         status = 400
     form.passphrase.data = ""

@@ -48,8 +48,7 @@ def language() -> Any:
     target = safe_next(request.form.get("next")) or url_for("main.index")
     response = make_response(redirect(target))
     if chosen:
-        response.set_cookie(i18n.LANG_COOKIE, chosen, max_age=365 * 24 * 3600, httponly=True,
-                            samesite="Strict", secure=current_app.config["TIP"].tls)
+        i18n.remember(response, chosen)
         load_user()
         if g.user is not None:
             accounts.set_locale(g.user, chosen)

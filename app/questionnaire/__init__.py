@@ -47,6 +47,8 @@ from .model import (
     Section,
     Tier,
 )
+from .progress import expected_sections
+from .progress import position as progress_position
 from .relevance import effective_answers, visible_questions, visible_sections
 from .scoring import ElementResult, FlagHit, IndicatorHit, Outcome, active_flags, score
 
@@ -83,6 +85,7 @@ __all__ = [
     "check_answer",
     "discover",
     "effective_answers",
+    "expected_sections",
     "evaluate",
     "expression_value",
     "field_type",
@@ -91,6 +94,7 @@ __all__ = [
     "load_definition",
     "load_yaml",
     "normalize_answer",
+    "progress_position",
     "normalize_digits",
     "parse",
     "register",

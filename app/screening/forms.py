@@ -15,7 +15,8 @@ class ConfirmForm(FlaskForm):
 
 class StartForm(FlaskForm):
     respondent_lang = RadioField(
-        _l("Language the person reads best"),
+        _l("Respondent's language"),
+        description=_l("Language the person reads best"),
         choices=[SelectChoice(code, name, render_kw={"lang": code}) for code, name in LOCALE_NAMES.items()],
         validators=[DataRequired()],
     )

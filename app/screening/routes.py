@@ -15,6 +15,7 @@ from app.questionnaire import (
     active_flags,
     field_type_of,
     normalize_answer,
+    progress_position,
     score,
     visible_questions,
     visible_sections,
@@ -174,15 +175,15 @@ def _neighbour(opened: records.OpenRecord, section_id: str, go: str) -> str:
 def _render_section(opened: records.OpenRecord, current: Any, errors: dict[str, str],
                     posted: Any) -> Any:
     sections = _sections(opened)
-    ids = [s.id for s in sections]
-    position = ids.index(current.id) + 1 if current.id in ids else 1
+    # Counted ahead: the sections an answer still to come may show count too.
+    position, total = progress_position(opened.definition, opened.answers, current.id)
     visible = {q.id for q in visible_questions(opened.definition, opened.answers)}
     answers = opened.answers
     seen = {q.id: fingerprint(answers.get(q.id)) for q in current.questions}
     status = 400 if errors else 200
     return render_template(
         "screening/section.html", opened=opened, section=current, sections=sections,
-        position=position, total=len(sections), visible=visible, answers=answers,
+        position=position, total=total, visible=visible, answers=answers,
         seen=seen, errors=errors, posted=posted, flags=_flags(opened),
         client_model=opened.definition.client_model, resp_lang=opened.respondent_lang,
         ui_lang=_ui_lang(), special_of=special_of, display_date=display_date,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from app.extensions import db
@@ -16,7 +18,9 @@ def test_start_in_two_taps_lands_on_the_first_section(client, start):
     page = interview.page("setup")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert 'data-qid="q_respondent_name"' in html and "Part 1 of" in html
+    assert 'data-qid="q_respondent_name"' in html
+    line = re.search(r'id="progress-text"[^>]*>(.*?)</p>', html)
+    assert line and re.sub(r"<[^>]+>", "", line.group(1)) == "Part 1 of 11"  # counted ahead
     assert page.headers["Cache-Control"] == "no-store"
 
 

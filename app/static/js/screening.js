@@ -31,6 +31,8 @@
         }
       });
     });
+    // progress.js counts the sections again from the same answers.
+    form.dispatchEvent(new CustomEvent("tip:answers", { detail: { answers: answers } }));
   }
 
   function showFlags(flags) {
