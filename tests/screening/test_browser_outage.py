@@ -45,11 +45,6 @@ class FieldStation(Station):
         self.driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
             "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
 
-    def block_autosave(self, blocked: bool) -> None:
-        """Only the autosave fails (the page itself still loads): a reload that reaches the station."""
-        self.driver.execute_cdp_cmd("Network.enable", {})
-        self.driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/answer"] if blocked else []})
-
     def press(self, go: str) -> None:
         """Tap a navigation button without waiting for a new page (there may be none)."""
         self.tap(self.find(f"#section-form .nav-buttons button[name=go][value={go}]"))
@@ -79,6 +74,23 @@ def phone(live_app: tuple[Flask, str], installed: dict[str, str]) -> Iterator[Fi
         page.use_viewport(WIDTH, HEIGHT)
         page.login(installed["username"], installed["passphrase"])
         yield page
+
+
+class RefuseAutosave:
+    """WSGI middleware: while ``on``, the station answers every autosave with a plain 503 page
+    (as a proxy would), so neither the page's saves nor the browser's keepalive on leaving
+    arrive, while the pages themselves still load. DevTools blocking cannot do that: the
+    keepalive sent after the page is gone escapes it."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.on = False
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if self.on and environ["PATH_INFO"].endswith("/answer"):
+            start_response("503 Service Unavailable", [("Content-Type", "text/html")])
+            return [b"<h1>unavailable</h1>"]
+        return self.app(environ, start_response)
 
 
 def answers_of(app: Flask, record_id: str) -> dict[str, Any]:
@@ -283,10 +295,12 @@ def test_a_signed_out_page_keeps_its_answers_until_the_officer_logs_in_again(liv
 def test_unsaved_answers_survive_a_reload_and_are_never_in_clear_in_storage(live_app, phone):
     app, _ = live_app
     page = phone
+    refuse = RefuseAutosave(app.wsgi_app)
+    app.wsgi_app = refuse  # type: ignore[method-assign]
     record_id = page.start_screening("en")
     secret_text = "Ma Hnin Secret"
     assert not page.find_all("#unsaved-key"), "the page key must leave the document at once"
-    page.block_autosave(True)
+    refuse.on = True
     page.type_text("q_respondent_name", secret_text, wait=False)
     page.tap(page.find("#q-q_location_type-box input[value='shelter']"))
     page.wait_status("Answers waiting: 2")
@@ -298,13 +312,13 @@ def test_unsaved_answers_survive_a_reload_and_are_never_in_clear_in_storage(live
     assert secret_text not in everything and "shelter" not in everything and "Secret" not in everything
     assert "q-q_respondent_name" not in everything
 
-    page.driver.refresh()  # the autosave and the keepalive on leaving both fail
+    page.driver.refresh()  # the keepalive on leaving is refused too
     page.wait_for_script()
     page.wait_status("Answers waiting: 2")
     assert page.value_of("q_respondent_name") == secret_text
     assert page.chosen("q_location_type") == ["shelter"]
-    assert "q_respondent_name" not in answers_of(app, record_id)
-    page.block_autosave(False)
+    assert "q_respondent_name" not in answers_of(app, record_id)  # so the page had it from storage
+    refuse.on = False
     page.wait_status("Saved", timeout=5)
     assert {"q_respondent_name": secret_text, "q_location_type": "shelter"}.items() <= values(app, record_id).items()
     page.wait().until(lambda d: d.execute_script("return sessionStorage.length;") == 0)
