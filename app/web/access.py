@@ -156,8 +156,8 @@ def _enforce() -> Any:
         if wants_json():
             # A page's script (autosave, navigation, token) keeps what is not saved and says so;
             # a login page in answer would look like a success to it, or like no connection.
-            return jsonify(ok=False, problem="signed_out", error="login_required",
-                           message=_("Signed out: log in again; your unsaved answers are kept on this page.")), 401
+            message = _("Signed out: log in again; your unsaved answers are kept on this page.")
+            return jsonify(ok=False, problem="signed_out", error="login_required", message=message), 401
         if g.get("session_expired"):
             minutes = current_app.config["TIP"].idle_timeout_minutes
             flash(_("Your session was locked after %(n)d minutes without activity, or ended. "

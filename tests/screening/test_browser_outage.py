@@ -230,7 +230,7 @@ def test_the_status_stays_in_view_says_each_change_once_and_is_saved_within_a_se
     assert saved_at - back_at < 1000
     # No status was said twice in a row during the outage (retries do not re-announce).
     said = page.driver.execute_script("return window.said;")
-    assert all(a != b for a, b in zip(said, said[1:])), said
+    assert all(a != b for a, b in zip(said, said[1:], strict=False)), said
 
 
 def test_enter_in_a_number_field_saves_it_and_never_goes_back(live_app, phone):
@@ -341,7 +341,7 @@ def _zawgyi_pair(directory: Path) -> tuple[str, str]:
 
     zawgyi = (directory / "mmgov_zawgyi_src.txt").read_text(encoding="utf-8").splitlines()
     unicode = (directory / "mmgov_unicode_out.txt").read_text(encoding="utf-8").splitlines()
-    for z, u in zip(zawgyi, unicode):
+    for z, u in zip(zawgyi, unicode, strict=False):
         if 15 <= len(z) <= 40 and not z.startswith("#") and to_unicode(z).text == u.strip() != z:
             return z, u.strip()
     raise AssertionError("no short Zawgyi line in the test data")
