@@ -164,11 +164,12 @@ def test_switching_the_language_while_typing_and_offline_loses_nothing(live_app,
     page = phone
     record_id = to_safety(page)
     # Online first, as the walk-through did it: type and switch at once.
+    page.mark_page()
     page.type_text("q_age", "41", field="-age", wait=False)
     Select(page.find("#resp-lang")).select_by_value("th")
     assert page.no_leave_dialog(), "the browser asked 'Leave site?'"
-    page.wait(10).until(lambda d: Select(page.find("#resp-lang")).first_selected_option.get_attribute("value") == "th")
-    page.wait_for_script()
+    page.wait(10).until(lambda d: not page.same_page() and d.execute_script("return document.readyState") == "complete")
+    assert Select(page.find("#resp-lang")).first_selected_option.get_attribute("value") == "th"
     assert page.value_of("q_age", "-age") == "41", "the field was emptied by the switch"
     assert values(app, record_id)["q_age"]["age"] == 41
 
