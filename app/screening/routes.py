@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import date
 from typing import Any
 
 from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
 
 from app import i18n, languages
 from app.questionnaire import (
@@ -134,7 +136,8 @@ def section(record_id: str, section_id: str) -> Any:
                 changed[question.id] = raw
         try:
             if changed:
-                records.save_answers(record_id, g.user, g.keys, changed, lang=opened.respondent_lang)
+                records.save_answers(record_id, g.user, g.keys, changed, lang=opened.respondent_lang,
+                                     officer_lang=_ui_lang())
         except AnswersRejected as exc:
             errors = exc.errors
         except ServiceError as exc:
@@ -162,6 +165,8 @@ def _neighbour(opened: records.OpenRecord, section_id: str, go: str) -> str:
     if go == "pause":
         flash(_("Paused. The screening is saved as a draft; resume it from the records list."), "info")
         return url_for("screening.index")
+    if go == "review":
+        return url_for("screening.review", record_id=rid)
     if section_id not in ids:
         return url_for("screening.section", record_id=rid, section_id=ids[0])
     pos = ids.index(section_id) + (-1 if go == "back" else 1)
@@ -188,7 +193,17 @@ def _render_section(opened: records.OpenRecord, current: Any, errors: dict[str, 
         client_model=opened.definition.client_model, resp_lang=opened.respondent_lang,
         ui_lang=_ui_lang(), special_of=special_of, display_date=display_date,
         form=ConfirmForm(), languages=i18n.LOCALE_NAMES, card=request.args.get("view") == "card",
+        unsaved_key=base64.b64encode(records.unsaved_answers_key(opened.record.id, g.keys)).decode(),
     ), status
+
+
+@bp.get("/session")
+@allow(*SCREENERS)
+@answers_json
+def session_check() -> Any:
+    """For a section page's script: the station is there and the officer logged in (else the
+    401 of the access check), with a form token for this session (a new login makes a new one)."""
+    return jsonify(ok=True, csrf_token=generate_csrf())
 
 
 @bp.post("/<record_id>/answer")
@@ -212,7 +227,7 @@ def answer(record_id: str) -> Any:
     if not raw:
         return jsonify(ok=False, errors={}, message=_("Nothing to save.")), 400
     try:
-        result = records.save_answers(record_id, g.user, g.keys, raw)
+        result = records.save_answers(record_id, g.user, g.keys, raw, officer_lang=_ui_lang())
     except AnswersRejected as exc:
         return jsonify(ok=False, errors=exc.errors, message=str(exc)), 400
     except NotAllowed as exc:

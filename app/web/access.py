@@ -23,6 +23,7 @@ from app.roles import Role
 from app.services import installation
 from app.services.accounts import keyring, sessions
 from app.services.sync import station_auth
+from app.web.errors import wants_json
 
 F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC = "public"
@@ -108,10 +109,6 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.is_json
-
-
 def load_user() -> None:
     g.user = None
     g.secret = None
@@ -156,8 +153,11 @@ def _enforce() -> Any:
         return None
     load_user()
     if g.user is None:
-        if _wants_json():
-            return jsonify(error="login_required", message=_("Please log in.")), 401
+        if wants_json():
+            # A page's script (autosave, navigation, token) keeps what is not saved and says so;
+            # a login page in answer would look like a success to it, or like no connection.
+            message = _("Signed out: log in again; your unsaved answers are kept on this page.")
+            return jsonify(ok=False, problem="signed_out", error="login_required", message=message), 401
         if g.get("session_expired"):
             minutes = current_app.config["TIP"].idle_timeout_minutes
             flash(_("Your session was locked after %(n)d minutes without activity, or ended. "

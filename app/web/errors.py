@@ -36,29 +36,40 @@ MESSAGES = {
 }
 
 
+JSON_MARK = "_tip_answers_json"
+
+
 def answers_json(view: Callable[..., Any]) -> Callable[..., Any]:
-    """A route that always answers JSON (the autosave): its errors are JSON too."""
+    """A route that always answers JSON (the autosave): its errors are JSON too, and so is
+    the access check's answer before the route runs (marked on the view, not only in ``g``)."""
 
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         g.answers_json = True
         return view(*args, **kwargs)
 
+    setattr(wrapped, JSON_MARK, True)
     return wrapped
 
 
-def _wants_json() -> bool:
-    """The API, a JSON body, a route that answers JSON, or a script that asks for JSON first."""
+def wants_json() -> bool:
+    """The one test of "this request wants JSON": the API, a JSON body, a route marked
+    ``answers_json``, or a script that asks for JSON first (``Accept: application/json``)."""
+    view = current_app.view_functions.get(request.endpoint or "")
     return (request.path.startswith("/api/") or request.is_json or g.get("answers_json", False)
+            or getattr(view, JSON_MARK, False)
             or request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json")
 
 
-def _render(code: int, detail: object | None = None, ref: str | None = None) -> Any:
+def _render(code: int, detail: object | None = None, ref: str | None = None,
+            problem: str | None = None) -> Any:
     title, text = MESSAGES.get(code, MESSAGES[400 if code < 500 else 500])
     message = str(detail) if detail else str(text)
-    if _wants_json():
+    if wants_json():
         if code == DISK_FULL:
             return jsonify(ok=False, problem="disk_full", message=message), code
+        if problem:  # a named problem a page's script acts on (an expired form: fetch a new token)
+            return jsonify(ok=False, problem=problem, error=code, message=message), code
         return jsonify(error=code, message=message, ref=ref), code
     return render_template("errors/error.html", code=code, title=title, message=message,
                            ref=ref), code
@@ -72,7 +83,7 @@ def _http_error(exc: HTTPException) -> Any:
 
 def _csrf_error(exc: CSRFError) -> Any:
     return _render(400, _l("This form has expired or was sent from somewhere else. "
-                           "Reload the page and try again; nothing was changed."))
+                           "Reload the page and try again; nothing was changed."), problem="form_expired")
 
 
 def _server_error(exc: Exception) -> Any:

@@ -143,8 +143,11 @@ def test_switching_language_mid_interview_keeps_every_answer(live_app):
         _saved(driver)
         for lang in ("km", "lo", "th"):
             Select(driver.find_element(By.ID, "resp-lang")).select_by_value(lang)  # submits itself
+            # The select shows the new language at once; the new page comes once the answers are saved.
             _wait(driver, lambda d, lang=lang: d.execute_script("return document.readyState") == "complete"
-                  and d.find_element(By.ID, "resp-lang").get_attribute("value") == lang)
+                  and d.find_element(By.ID, "resp-lang").get_attribute("value") == lang
+                  and d.find_element(By.CSS_SELECTOR, "#q-q_consent_interview-box .resp-text")
+                  .get_attribute("lang") == lang)
             label = driver.find_element(By.CSS_SELECTOR, "#q-q_consent_interview-box .resp-text")
             assert label.get_attribute("lang") == lang
             assert driver.find_element(

@@ -26,11 +26,31 @@ def test_start_in_two_taps_lands_on_the_first_section(client, start):
 
 def test_autosave_stores_each_answer_with_its_language(app, start):
     interview = start("my")
-    response = interview.autosave(q_respondent_name="Ma Aye")
+    response = interview.autosave(q_needs_doctor="yes", q_respondent_name="Ma Aye")
     assert response.status_code == 200 and response.get_json()["ok"]
     stored = _answers(app, interview)
     assert stored["q_respondent_name"]["value"] == "Ma Aye"
-    assert stored["q_respondent_name"]["lang"] == "my"
+    # Asked of the person: the person's language was on screen. The officer's own questions
+    # (setup, noted by the screener) were in the officer's: English in this client.
+    assert stored["q_needs_doctor"]["lang"] == "my"
+    assert stored["q_respondent_name"]["lang"] == "en"
+
+
+def test_an_officer_only_answer_records_the_officers_screen_language(app, client, start):
+    interview = start("my")
+    client.post("/language", data={"lang": "th", "next": "/",
+                                   "csrf_token": csrf_from(client.get("/").get_data(as_text=True))})
+    interview.autosave(q_interpreter="professional", q_maybe_child="no", q_needs_doctor="no")
+    page = interview.page("setup").get_data(as_text=True)
+    response = client.post(f"/screenings/{interview.id}/s/setup", data={
+        "csrf_token": csrf_from(page), "go": "next", "seen-q_screener_org": "x",
+        "q-q_screener_org": "ngo"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    stored = _answers(app, interview)
+    assert stored["q_interpreter"]["lang"] == "th"  # setup: an officer-only section
+    assert stored["q_screener_org"]["lang"] == "th"  # the same through the page's Next
+    assert stored["q_maybe_child"]["lang"] == "th"  # a screener-only question among the person's
+    assert stored["q_needs_doctor"]["lang"] == "my"
 
 
 def test_child_flag_is_returned_by_the_save_that_raises_it(start):
@@ -239,14 +259,14 @@ def test_resume_goes_to_the_first_unanswered_part(client, start):
 
 def test_language_switch_keeps_answers(app, client, start):
     interview = start("km")
-    interview.autosave(q_respondent_name="Sokha")
+    interview.autosave(q_needs_doctor="yes")
     page = interview.page("setup").get_data(as_text=True)
     client.post(f"/screenings/{interview.id}/language", data={
         "lang": "lo", "back": f"/screenings/{interview.id}/s/setup", "csrf_token": csrf_from(page)})
-    interview.autosave(q_location_type="shelter")
+    interview.autosave(q_basic_needs=["none"])
     stored = _answers(app, interview)
-    assert stored["q_respondent_name"] == {**stored["q_respondent_name"], "value": "Sokha", "lang": "km"}
-    assert stored["q_location_type"]["lang"] == "lo"
+    assert stored["q_needs_doctor"] == {**stored["q_needs_doctor"], "value": "yes", "lang": "km"}
+    assert stored["q_basic_needs"]["lang"] == "lo"
 
 
 def test_old_versions_keep_rendering_with_their_own_text(app, client, start):

@@ -21,6 +21,7 @@ from app.services.records.drafts import (
     open_record,
     save_answers,
     set_languages,
+    unsaved_answers_key,
 )
 from app.services.records.listing import ListState, Summary, list_for
 from app.services.records.outbox import (
@@ -49,5 +50,5 @@ __all__ = [
     "discard", "finalise", "follow_clock", "in_outbox", "list_for", "mark_demo", "open_record", "outbox",
     "outcome_dict", "pending_count", "purge_expired", "record_receipt", "record_receipts",
     "retry_sync_problems", "save_answers", "seal_waiting", "set_central_key", "set_languages",
-    "sync_problems",
+    "sync_problems", "unsaved_answers_key",
 ]

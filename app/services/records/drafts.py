@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from app.crypto import KeySet, encrypt_body, new_data_key, padded_length, wrap_data_key
+from app.crypto import KeySet, encrypt_body, hkdf_sha256, new_data_key, padded_length, wrap_data_key
 from app.extensions import db
 from app.models import Installation, Record, RecordState, User
 from app.questionnaire import FREE_TEXT_TYPES, AnswerError, Definition, FlagHit, active_flags, check_answer
@@ -33,6 +33,7 @@ from app.services.records.store import (
 )
 from app.text.zawgyi import to_unicode
 
+UNSAVED_INFO = b"tip-screen/v1/unsaved-answers:"
 TEXT_TYPES = FREE_TEXT_TYPES  # typed text (Zawgyi is converted): the types say which
 
 
@@ -103,10 +104,21 @@ def definition_for(record_id: str, user: User) -> Definition:
     return definition_of(load(record_id, user))
 
 
+def _for_officer(definition: Definition, question_id: str) -> bool:
+    """Whether a question is the officer's own (an officer-only section, or a question noted,
+    not asked aloud): the page shows it in the officer's language only."""
+    for section in definition.sections:
+        for question in section.questions:
+            if question.id == question_id:
+                return section.audience == "screener" or question.screener_only
+    return False
+
+
 def save_answers(record_id: str, user: User, keys: KeySet, raw: Mapping[str, object],
-                 *, lang: str | None = None) -> SaveResult:
+                 *, lang: str | None = None, officer_lang: str | None = None) -> SaveResult:
     """Validate every answer first; store all of them, or none. Each answer records the
-    language on screen (``lang``; by default the record's respondent language)."""
+    language that was on screen: ``officer_lang`` (the interface's) for the officer's own
+    questions, ``lang`` (by default the record's respondent language) for the others."""
     result = SaveResult(saved=[])
 
     def change(opened: OpenRecord) -> None:
@@ -129,11 +141,13 @@ def save_answers(record_id: str, user: User, keys: KeySet, raw: Mapping[str, obj
         if errors:
             raise AnswersRejected(errors)
         stamp = now_iso()
-        on_screen = lang or opened.respondent_lang
+        respondent = lang or opened.respondent_lang
         for qid, value in values.items():
             if value is None:
                 opened.body["answers"].pop(qid, None)
                 continue
+            officer = officer_lang and _for_officer(definition, qid)
+            on_screen = officer_lang if officer else respondent
             entry: dict[str, Any] = {"value": value, "lang": on_screen, "at": stamp}
             if qid in originals:
                 entry["zawgyi_original"] = originals[qid]
@@ -145,6 +159,13 @@ def save_answers(record_id: str, user: User, keys: KeySet, raw: Mapping[str, obj
     result.answers = opened.answers
     result.flags = active_flags(opened.definition, result.answers)
     return result
+
+
+def unsaved_answers_key(record_id: str, keys: KeySet) -> bytes:
+    """The key a section page holds in memory (never stored by the phone) to keep answers it
+    could not save yet in the tab's storage, encrypted (screening.js). Made from the officer's
+    own private key: neither the phone's storage nor the laptop's disk alone opens them."""
+    return hkdf_sha256(keys.own, salt=b"", info=UNSAVED_INFO + record_id.encode())
 
 
 def mark_demo(record_id: str, user: User, keys: KeySet) -> None:

@@ -2,7 +2,9 @@
 "use strict";
 document.addEventListener("change", function (ev) {
   var el = ev.target;
-  if (el && el.matches && el.matches("select[data-autosubmit]") && el.form) el.form.submit();
+  if (!(el && el.matches && el.matches("select[data-autosubmit]") && el.form)) return;
+  // requestSubmit fires "submit", so a page's script can hold it (the interview waits for its saves).
+  if (el.form.requestSubmit) el.form.requestSubmit(); else el.form.submit();
 });
 document.addEventListener("click", function (ev) {
   var el = ev.target.closest && ev.target.closest("[data-confirm]");
