@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import pytest
 from flask import current_app
 
+from app.crypto import parse_envelope
 from app.extensions import db
 from app.protocol import problems, wire
 from app.questionnaire import SHIPPED_DIR
@@ -110,6 +111,20 @@ def test_an_envelope_travels_as_its_own_bytes(counted):
     # (two requests' headers, ids and hashes); less in all than the envelope's base64 alone.
     assert len(envelope) < counts.up < len(envelope) + 1536
     assert counts.up < as_base64
+
+
+def test_an_envelope_costs_what_docs_envelope_md_says(enrolled):
+    """docs/envelope.md, "What the buckets cost on the wire": h + 178 + P bytes, with h = 128
+    for the shipped questionnaire, and 20 bytes more in the frame."""
+    _, station = enrolled
+    station.finalised(1)
+    record = next(iter(station.records().values()))
+    assert record.envelope is not None
+    parsed = parse_envelope(record.envelope)
+    padded = len(parsed.body_ciphertext) - 28
+    assert (len(parsed.header_bytes), padded) == (128, 4096)
+    assert len(record.envelope) == len(parsed.header_bytes) + 178 + padded == 4402
+    assert len(frame([(record.id, record.envelope)])) == wire.HEAD_SIZE + 20 + 4402
 
 
 def _refused(answer, problem: problems.Problem, words: str) -> None:  # type: ignore[no-untyped-def]
