@@ -51,11 +51,6 @@ def encode_records(pending: int, items: Iterable[tuple[str, bytes]]) -> bytes:
     return b"".join(parts)
 
 
-def frame_size(envelope_sizes: Iterable[int]) -> int:
-    """Bytes a frame of envelopes of these sizes takes (for sizing uploads)."""
-    return HEAD_SIZE + sum(ITEM_OVERHEAD + n for n in envelope_sizes)
-
-
 def decode_records(data: bytes, max_records: int) -> tuple[int, list[tuple[str, bytes]]]:
     """(pending, [(record id, envelope)]) from a frame, or FrameError naming what is wrong.
     The count is checked against ``max_records`` before any record is read."""
