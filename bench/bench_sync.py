@@ -371,7 +371,7 @@ def main() -> None:
         proxy = CountingProxy(central.port)
         results: dict[int, dict[str, float]] = {}
         skipped: list[int] = []
-        per_record = 4 * ((station.envelope_bytes + 2) // 3) + 70  # base64 + JSON around it
+        per_record = station.envelope_bytes + 20  # raw in the upload frame (app/protocol/wire.py)
         for batch in batches:
             # The client splits uploads under 3 MB itself (push.UPLOAD_BYTES); only a
             # client without that split would be refused here.

@@ -1,6 +1,7 @@
-"""The sync API (central): enrol, push sealed envelopes, pull signed updates. JSON only.
+"""The sync API (central): enrol, push sealed envelopes, pull signed updates.
 
-Every body is checked against the schema its operation documents (``openapi.validate``);
+Envelopes arrive as raw bytes in an upload frame (``app/protocol/wire.py``); every other
+body is JSON, checked against the schema its operation documents (``openapi.validate``);
 a station's route is ``@station_signed``, which verifies the signature before the body is
 read; every refusal is a numbered problem (``app/protocol/problems.py``), answered by one
 error handler.
@@ -8,16 +9,17 @@ error handler.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app, jsonify, request
+from flask import Response, current_app, jsonify, request
 
 from app.api import bp
 from app.api.openapi import document, validate
-from app.protocol import problems
-from app.protocol.messages import ProtocolError, b64, check_depth, unb64
+from app.protocol import problems, wire
+from app.protocol.messages import MAX_RECORDS_PER_PUSH, ProtocolError, b64, check_depth, unb64
 from app.protocol.problems import Problem, ProblemError
 from app.services.central import enrolment
 from app.services.errors import Refused, ServiceError, ValidationFailed
@@ -92,10 +94,6 @@ def _record_id(item: dict[str, Any]) -> str:
     return str(uuid.UUID(item["id"]))
 
 
-def _envelope_item(n: int, item: dict[str, Any]) -> tuple[str, bytes]:
-    return _record_id(item), unb64(item["envelope"], f"records[{n}].envelope")
-
-
 def _hash_item(n: int, item: dict[str, Any]) -> tuple[str, str]:
     return _record_id(item), str(item["sha256"]).lower()
 
@@ -103,7 +101,14 @@ def _hash_item(n: int, item: dict[str, Any]) -> tuple[str, str]:
 @bp.post("/records")
 @station_signed
 def push(signed: SignedRequest) -> Any:
-    pending, items = _batch("pushRecords", _envelope_item)
+    if request.mimetype != wire.CONTENT_TYPE:
+        raise ProblemError(problems.NOT_A_FRAME)
+    try:  # the body was read (within the 4 MB limit) and its signature checked already
+        pending, items = wire.decode_records(request.get_data(cache=True), MAX_RECORDS_PER_PUSH)
+    except wire.TooManyRecords as exc:
+        raise ProblemError(problems.TOO_MANY_RECORDS, exc) from None
+    except wire.FrameError as exc:
+        raise ProblemError(problems.BAD_FRAME, f"{exc}. Nothing was stored.") from None
     signed.note_pending(pending)
     return _answer(signed, ingest.ingest(signed.station, items))
 
@@ -128,11 +133,26 @@ def _answer(signed: SignedRequest, results: list[ingest.ItemResult]) -> Any:
     )
 
 
-@bp.get("/updates")
+def _utf8_json(data: object) -> Response:
+    """JSON as UTF-8, not \\u escapes: a definition's Thai, Burmese, Lao and Khmer text
+    takes half the bytes (the signature is over canonical JSON, which decodes the same)."""
+    return Response(json.dumps(data, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
+
+
+def _nothing_new() -> Response:
+    """204 with no body and no Content-Type: the bytes of an empty sync's answer."""
+    response = Response(status=204)
+    response.headers.pop("Content-Type", None)
+    return response
+
+
+@bp.post("/updates")
 @station_signed
 def pull(signed: SignedRequest) -> Any:
+    held = validate("pullUpdates", _json_body())
     try:
-        return jsonify(updates.signed_updates())
+        answer = updates.signed_updates(held["questionnaires"], held.get("central_key_id"))
+        return _utf8_json(answer) if answer is not None else _nothing_new()
     except ServiceError as exc:
         current_app.logger.error("updates unavailable: %s", type(exc).__name__)
         raise ProblemError(problems.UNAVAILABLE, exc) from None

@@ -79,6 +79,7 @@ class ProblemError(Exception):
 NOT_JSON = Problem(400.1, "bad_request", "Send a JSON object.")
 INVALID_REQUEST = Problem(400.2, "bad_request", "The request does not match the API description.")
 INVALID_ENROLMENT = Problem(400.3, "bad_request", "The station id or keys are not valid.")
+BAD_FRAME = Problem(400.4, "bad_request", "The upload frame is malformed.")
 UNSIGNED = Problem(401.1, "unsigned", "The request is not signed.")
 BAD_COUNTER = Problem(401.2, "bad_counter", "The request counter is out of range.")
 UNKNOWN_STATION = Problem(401.3, "unknown_station", "This station is not enrolled here.")
@@ -92,6 +93,9 @@ FINGERPRINT_MISMATCH = Problem(403.3, "refused", "Central's key fingerprint does
                                "station was given. Nothing was registered.")
 REPLAYED = Problem(409.1, "replayed", "This request was already used (replay).")
 TOO_MANY_RECORDS = Problem(413.1, "too_large", "Too many records in one request.")
+NOT_A_FRAME = Problem(415.1, "unsupported_media_type",
+                      "Send the records as application/vnd.tip-screen.records (this central no longer "
+                      "reads envelopes in JSON: update tip-screen on the station).")
 THROTTLED = Problem(429.1, "throttled", "Too many wrong enrolment codes. Wait 15 minutes.")
 BUSY = Problem(503.1, "busy", "Central is busy. Try again in a moment.")
 UNAVAILABLE = Problem(503.2, "unavailable", "Central cannot serve updates now.")
@@ -107,9 +111,10 @@ ENVELOPE_SIGNATURE = Problem(422.1, "bad_signature",
                              "Central could not confirm that this station signed it.", Result.REFUSED)
 BAD_ENVELOPE = Problem(422.2, "bad_envelope", "Central could not read the sealed record.", Result.REFUSED)
 
-REQUEST_PROBLEMS = (NOT_JSON, INVALID_REQUEST, INVALID_ENROLMENT, UNSIGNED, BAD_COUNTER, UNKNOWN_STATION,
-                    REVOKED, BAD_REQUEST_SIGNATURE, COUNTER_TOO_FAR, CODE_NOT_VALID, ALREADY_ENROLLED,
-                    FINGERPRINT_MISMATCH, REPLAYED, TOO_MANY_RECORDS, THROTTLED, BUSY, UNAVAILABLE)
+REQUEST_PROBLEMS = (NOT_JSON, INVALID_REQUEST, INVALID_ENROLMENT, BAD_FRAME, UNSIGNED, BAD_COUNTER,
+                    UNKNOWN_STATION, REVOKED, BAD_REQUEST_SIGNATURE, COUNTER_TOO_FAR, CODE_NOT_VALID,
+                    ALREADY_ENROLLED, FINGERPRINT_MISMATCH, REPLAYED, TOO_MANY_RECORDS, NOT_A_FRAME,
+                    THROTTLED, BUSY, UNAVAILABLE)
 RECORD_PROBLEMS = (SAME_ID_OTHER_CONTENT, DELETED_AT_CENTRAL, ENVELOPE_SIGNATURE, BAD_ENVELOPE)
 ALL = REQUEST_PROBLEMS + RECORD_PROBLEMS
 AUTH_PROBLEMS = frozenset({UNSIGNED, BAD_COUNTER, UNKNOWN_STATION, REVOKED, BAD_REQUEST_SIGNATURE})

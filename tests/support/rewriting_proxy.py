@@ -1,5 +1,5 @@
 """A real HTTP proxy in front of central that rewrites central's JSON answers on one path:
-a man in the middle who swaps keys in what central says."""
+a man in the middle who swaps keys in what central says (or puts keys into a 204)."""
 
 from __future__ import annotations
 
@@ -29,10 +29,12 @@ def rewriting_proxy(upstream: str, rewrite: Rewrite, path: str = "/api/v1/enrol"
             response = conn.getresponse()
             data = response.read()
             conn.close()
-            if self.path == path and response.status == 200:
-                data = json.dumps(rewrite(json.loads(data))).encode()
-            self.send_response(response.status)
-            self.send_header("Content-Type", response.getheader("Content-Type", "application/json"))
+            status, kind = response.status, response.getheader("Content-Type", "application/json")
+            if self.path == path and status in (200, 204):  # a 204 (nothing new) is rewritten from {}
+                data = json.dumps(rewrite(json.loads(data) if data else {})).encode()
+                status, kind = 200, "application/json"
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

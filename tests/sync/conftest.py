@@ -15,6 +15,7 @@ from flask import Flask
 
 from app.extensions import db
 from app.models import EnrolmentCode, ReceivedRecord, Record, Station
+from app.protocol import wire
 from app.services import accounts, installation, records, setup
 from app.services.accounts import keyring
 from app.services.central import enrolment
@@ -145,13 +146,20 @@ class Answer:
         return json.loads(self.raw)
 
 
+def frame(items: list[tuple[str, bytes]], pending: int = 0) -> bytes:
+    """An upload body: these (record id, envelope) pairs in the upload frame."""
+    return wire.encode_records(pending, items)
+
+
 def call(base: str, method: str, path: str, body: bytes | None = None,
          headers: dict[str, str] | None = None, timeout: float = 10) -> Answer:
-    """One real HTTP exchange, nothing added but what is given (and Content-Length)."""
+    """One real HTTP exchange, nothing added but what is given (and Content-Length), and a
+    Content-Type: the upload frame's for a body that is one, else JSON (``headers`` win)."""
     parts = urlsplit(base)
     conn = http.client.HTTPConnection(parts.hostname or "", parts.port or 80, timeout=timeout)
+    kind = wire.CONTENT_TYPE if body is not None and body.startswith(wire.MAGIC) else "application/json"
     try:
-        conn.request(method, path, body=body, headers={"Content-Type": "application/json", **(headers or {})})
+        conn.request(method, path, body=body, headers={"Content-Type": kind, **(headers or {})})
         response = conn.getresponse()
         return Answer(response.status, response.getheader("Content-Type", ""), response.read())
     finally:

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 from app.api import openapi
-from app.protocol import problems
+from app.protocol import problems, wire
 from app.protocol.messages import MAX_RECORDS_PER_KNOWN, MAX_RECORDS_PER_PUSH
 from app.services import setup
 from app.web.access import STATION, access_rule, allow, is_station_signed
@@ -98,21 +98,27 @@ def test_a_station_route_cannot_be_declared_without_the_signature_check(make_app
     assert app.test_client().get("/api/v1/sneaky").status_code == 403
 
 
-def test_documented_limits_are_the_protocols():
-    push = openapi.request_schema("pushRecords")["properties"]["records"]
+def test_documented_limits_and_frame_are_the_protocols():
+    content = DOC["paths"]["/api/v1/records"]["post"]["requestBody"]["content"]
+    assert list(content) == [wire.CONTENT_TYPE]
+    push = content[wire.CONTENT_TYPE]["schema"]
     known = openapi.request_schema("knownRecords")["properties"]["records"]
-    assert push["maxItems"] == MAX_RECORDS_PER_PUSH
+    assert push["x-max-records"] == MAX_RECORDS_PER_PUSH
+    assert f"'{wire.MAGIC.decode()}'" in push["description"] and f"at most {MAX_RECORDS_PER_PUSH}" in push["description"]
     assert known["maxItems"] == MAX_RECORDS_PER_KNOWN
 
 
 def test_request_checks_follow_the_document():
     with pytest.raises(problems.ProblemError) as refused:
-        openapi.validate("pushRecords", [1])
+        openapi.validate("knownRecords", [1])
     assert refused.value.problem is problems.NOT_JSON
     with pytest.raises(problems.ProblemError) as refused:
-        openapi.validate("pushRecords", {"records": [{"id": "x"}]})
+        openapi.validate("knownRecords", {"records": [{"id": "x"}]})
     assert refused.value.problem is problems.INVALID_REQUEST
-    assert "records[0]" in str(refused.value.message) and "envelope" in str(refused.value.message)
+    assert "records[0]" in str(refused.value.message) and "sha256" in str(refused.value.message)
+    with pytest.raises(problems.ProblemError) as refused:
+        openapi.validate("pullUpdates", {"questionnaires": {"tip-default": "1.0.0"}})
+    assert refused.value.problem is problems.INVALID_REQUEST
     too_many = {"records": [{"id": "x", "sha256": "0" * 64}] * (MAX_RECORDS_PER_KNOWN + 1)}
     with pytest.raises(problems.ProblemError) as refused:
         openapi.validate("knownRecords", too_many)
@@ -123,15 +129,23 @@ def test_request_checks_follow_the_document():
 
 def test_updates_answer_what_the_document_describes(enrolled):
     central, station = enrolled
-    headers = station.signed("GET", "/api/v1/updates")
-    answer = call(central.url, "GET", "/api/v1/updates", headers=headers)
+    # A station that holds nothing gets everything...
+    nothing = json.dumps({"questionnaires": {}, "central_key_id": None}).encode()
+    answer = call(central.url, "POST", "/api/v1/updates", nothing, station.signed("POST", "/api/v1/updates", nothing))
     assert answer.status == 200
     schema = DOC["components"]["schemas"]["SignedUpdates"]
     jsonschema.validate(answer.json, schema)
     payload = answer.json["payload"]
     assert set(payload) == set(schema["properties"]["payload"]["properties"])
+    assert payload["questionnaires"]
     for item in payload["questionnaires"]:
         assert set(item) == {"id", "version", "yaml"}
+    # ...and one that holds all of it gets 204 with no body, as documented.
+    held = json.dumps({"questionnaires": {q["id"]: [q["version"]] for q in payload["questionnaires"]},
+                       "central_key_id": payload["keys"]["central_key_id"]}).encode()
+    empty = call(central.url, "POST", "/api/v1/updates", held, station.signed("POST", "/api/v1/updates", held))
+    assert (empty.status, empty.raw, empty.content_type) == (204, b"", "")
+    assert "content" not in DOC["paths"]["/api/v1/updates"]["post"]["responses"]["204"]
     # And the served document is this one.
     served = call(central.url, "GET", "/api/v1/openapi.json")
     assert json.loads(served.raw)["paths"] == DOC["paths"]

@@ -1,7 +1,8 @@
 """Schema-driven fuzzing of every /api/v1 endpoint, over real HTTP, against the OpenAPI document.
 
 Bodies and headers are drawn from the JSON schemas in openapi.json (valid shapes), then
-broken (a required field dropped, a value of the wrong type, junk bytes); signed requests
+broken (a required field dropped, a value of the wrong type, junk bytes); upload frames
+(app/protocol/wire.py) are drawn whole and then cut, grown or bitten; signed requests
 are tried both with drawn headers and properly signed by an enrolled station with drawn
 values. Every answer must be below 500, documented for the operation, and match its
 documented schema (errors: JSON with ``error`` and ``message``); nothing is stored.
@@ -24,7 +25,7 @@ from app.api.openapi import document
 from app.extensions import db
 from app.models import FailedAttempt, Station
 from app.protocol.messages import b64
-from tests.sync.conftest import Answer, call, resign
+from tests.sync.conftest import Answer, call, frame, resign
 
 DOC = document()
 EXAMPLES = 100
@@ -171,7 +172,7 @@ def test_every_endpoint_survives_schema_driven_fuzzing(enrolled):
     records_op = operation("/api/v1/records", "post")
     real = st.sampled_from(envelopes)
 
-    def spoil_envelope(env: bytes, data: st.DataObject) -> str:
+    def spoil_envelope(env: bytes, data: st.DataObject) -> bytes:
         how = data.draw(st.sampled_from(["flip", "cut", "grow"]))
         raw = bytearray(env)
         if how == "flip":
@@ -181,20 +182,30 @@ def test_every_endpoint_survives_schema_driven_fuzzing(enrolled):
             raw = raw[:data.draw(st.integers(0, len(raw) - 1))]
         else:
             raw += data.draw(st.binary(min_size=1, max_size=16))
-        return b64(bytes(raw))
+        return bytes(raw)
+
+    def spoil_frame(body: bytes, data: st.DataObject) -> bytes:
+        """A frame cut short, grown, or with a byte changed (in its head or anywhere)."""
+        how = data.draw(st.sampled_from(["whole", "cut", "grow", "bite"]))
+        raw = bytearray(body)
+        if how == "cut":
+            raw = raw[:data.draw(st.integers(0, len(raw) - 1))]
+        elif how == "grow":
+            raw += data.draw(st.binary(min_size=1, max_size=16))
+        elif how == "bite":
+            i = data.draw(st.integers(0, min(len(raw) - 1, data.draw(st.sampled_from([10, len(raw) - 1])))))
+            raw[i] ^= data.draw(st.integers(1, 255))
+        return bytes(raw)
 
     spoiled = st.tuples(real, st.data()).map(lambda pair: spoil_envelope(*pair))
-    item = st.fixed_dictionaries({"id": st.uuids().map(str),
-                                  "envelope": st.one_of(spoiled, from_schema({"type": "string",
-                                                                             "description": "base64"}))})
-    signed_bodies = st.one_of(
-        bodies(request_schema(records_op)),
-        st.fixed_dictionaries({"records": st.lists(item, max_size=4)},
-                              optional={"pending": st.integers(min_value=0)}).map(
-            lambda v: json.dumps(v).encode()))
+    item = st.tuples(st.uuids().map(str), st.one_of(spoiled, st.binary(max_size=64)))
+    frames = st.tuples(st.lists(item, max_size=4), st.integers(min_value=0, max_value=2**40)).map(
+        lambda v: frame(*v))
+    signed_bodies = st.one_of(frames, st.tuples(frames, st.data()).map(lambda pair: spoil_frame(*pair)),
+                              bodies({"type": "object"}))  # JSON, as older stations sent: 415
 
     @FUZZ
-    @given(body=bodies(request_schema(records_op)), headers=header_params(records_op))
+    @given(body=signed_bodies, headers=header_params(records_op))
     def fuzz_records_headers(body: bytes, headers: dict[str, str]) -> None:
         answer = send("/api/v1/records", "post", body, headers)
         assert answer.status != 200
@@ -246,16 +257,22 @@ def test_every_endpoint_survives_schema_driven_fuzzing(enrolled):
     fuzz_known_headers()
     fuzz_known_signed()
 
-    # -- GET /api/v1/updates and /api/v1/openapi.json ------------------------------------
-    updates_op = operation("/api/v1/updates", "get")
+    # -- POST /api/v1/updates and GET /api/v1/openapi.json --------------------------------
+    updates_op = operation("/api/v1/updates", "post")
 
     @FUZZ
-    @given(headers=header_params(updates_op), body=st.none() | st.binary(max_size=50))
-    def fuzz_updates(headers: dict[str, str], body: bytes | None) -> None:
-        answer = send("/api/v1/updates", "get", body, headers)
-        assert answer.status != 200
+    @given(headers=header_params(updates_op), body=bodies(request_schema(updates_op)))
+    def fuzz_updates(headers: dict[str, str], body: bytes) -> None:
+        answer = send("/api/v1/updates", "post", body, headers)
+        assert answer.status not in (200, 204)
+
+    @FUZZ
+    @given(body=bodies(request_schema(updates_op)))
+    def fuzz_updates_signed(body: bytes) -> None:
+        send("/api/v1/updates", "post", body, station.signed("POST", "/api/v1/updates", body))
 
     fuzz_updates()
+    fuzz_updates_signed()
     spec = send("/api/v1/openapi.json", "get", None, {})
     assert json.loads(spec.raw)["paths"].keys() == DOC["paths"].keys()
 
@@ -278,14 +295,14 @@ def test_wrong_methods_unknown_paths_junk_and_extreme_numbers_get_json_errors(en
     path = "/api/v1/records"
     for pending, counter, timestamp, status in [(10**12, 10**6, -10**12, 200), (0, 10**6 + 1, 10**15, 200),
                                                 (0, 2**63, 0, 401), (0, 10**30, 0, 401)]:
-        body = json.dumps({"pending": pending, "records": []}).encode()
+        body = frame([], pending=pending)
         answer = call(central.url, "POST", path, body, resign(station, "POST", path, body, counter, timestamp))
         assert answer.status == status, answer.raw
         check(operation(path, "post"), answer)
     with central.ctx():
         row = db.session.scalar(sa.select(Station))
         assert row is not None and row.pending == 0 and row.clock_skew_seconds < -10**9
-    for method, path in [("GET", "/api/v1/records"), ("GET", "/api/v1/enrol"), ("POST", "/api/v1/updates"),
+    for method, path in [("GET", "/api/v1/records"), ("GET", "/api/v1/enrol"), ("GET", "/api/v1/updates"),
                          ("DELETE", "/api/v1/records"), ("GET", "/api/v1/nothing-here"), ("GET", "/api/v2/records")]:
         answer = call(central.url, method, path, b"{}")
         assert 400 <= answer.status < 500, (method, path)

@@ -95,6 +95,8 @@ CASES = {
     "500 page": (lambda h, b: (500, "text/html", b"<h1>Internal Server Error</h1>"), "Wi-Fi login page"),
     "500 JSON": (lambda h, b: (500, "application/json", b'{"error": "boom"}'), "internal error"),
     "damaged JSON": (lambda h, b: (200, "application/json", b'{"results": [{"id'), "damaged"),
+    # A portal's "no content" (central's answer to a pull with nothing new) is no push answer.
+    "204 no content": (lambda h, b: (204, "text/plain", b""), "not understood"),
     "timeout": (lambda h, b: None, "did not answer in time"),
 }
 

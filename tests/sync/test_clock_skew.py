@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import ReceivedRecord, RecordState, Station, User
-from app.protocol.messages import b64, receipt_day
+from app.protocol.messages import receipt_day
 from app.services import accounts, housekeeping, installation, records
 from app.services.errors import SyncFailed
 from app.services.records import retention
@@ -25,7 +25,7 @@ from app.services.sync.client import transport
 from tests.conftest import PASSPHRASE
 from tests.support.browser import skip_or_fail
 from tests.support.web import login
-from tests.sync.conftest import call
+from tests.sync.conftest import call, frame
 
 TWO_YEARS = 2 * 365 * 24 * 3600
 
@@ -72,7 +72,7 @@ def test_clock_two_years_off_is_flagged_and_ordering_follows_sequence_numbers(en
     # A request signed by hand with the far-off timestamp: the answer says the skew too.
     order += station.finalised(1)
     rec = station.records()[order[-1]]
-    body = json.dumps({"records": [{"id": rec.id, "envelope": b64(rec.envelope)}]}).encode()
+    body = frame([(rec.id, rec.envelope)])
     headers = station.signed("POST", "/api/v1/records", body, timestamp=int(time.time()) + TWO_YEARS)
     answer = call(central.url, "POST", "/api/v1/records", body, headers)
     assert answer.status == 200

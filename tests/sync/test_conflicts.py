@@ -11,13 +11,13 @@ from app.crypto import encrypt_body, new_data_key, parse_envelope, seal_envelope
 from app.extensions import db
 from app.models import Record, RecordState
 from app.protocol import problems
-from app.protocol.messages import b64, check_receipt
+from app.protocol.messages import check_receipt
 from app.services import installation, records
 from app.services.records import store
 from app.services.sync import client as sync_client
 from app.services.sync import ingest
 from app.services.sync.client import push as push_client
-from tests.sync.conftest import call, receipt_key
+from tests.sync.conftest import call, frame, receipt_key
 
 PATH = "/api/v1/records"
 
@@ -37,8 +37,7 @@ def other_envelope(station, record_id: str) -> bytes:
 
 
 def push(central, station, envelopes: list[tuple[str, bytes]]) -> list[dict]:
-    body = json.dumps({"pending": 0, "records": [{"id": rid, "envelope": b64(env)}
-                                                 for rid, env in envelopes]}).encode()
+    body = frame(envelopes)
     answer = call(central.url, "POST", PATH, body, station.signed("POST", PATH, body))
     assert answer.status == 200, answer.raw
     results: list[dict] = answer.json["results"]

@@ -3,7 +3,6 @@ its record key in the enrolment answer is caught, through real HTTP servers and 
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,7 +19,7 @@ from app.services.central import keys as central_keys
 from app.services.errors import SyncFailed
 from app.services.sync import client as sync_client
 from tests.support.rewriting_proxy import rewriting_proxy
-from tests.sync.conftest import call, new_station
+from tests.sync.conftest import call, frame, new_station
 
 
 def swap_identity_key(answer: dict[str, Any]) -> dict[str, Any]:
@@ -166,7 +165,7 @@ def test_a_host_without_a_certified_key_answers_unavailable_and_registers_nothin
         with station.ctx(), pytest.raises(SyncFailed):
             sync_client.sync()
         envelope = station.records()[rid].envelope
-        body = json.dumps({"pending": 0, "records": [{"id": rid, "envelope": b64(envelope)}]}).encode()
+        body = frame([(rid, envelope)])
         answer = call(central.url, "POST", "/api/v1/records", body,
                       station.signed("POST", "/api/v1/records", body))
         assert answer.status == 503 and answer.json["code"] == 503.2

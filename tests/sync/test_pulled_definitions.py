@@ -7,6 +7,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from flask import current_app
 
 from app.questionnaire import SHIPPED_DIR, validate_file
 from app.services import installation, questionnaires
@@ -29,7 +30,9 @@ def central_offers(enrolled, monkeypatch, tmp_path):
         path.write_text(text, encoding="utf-8")
         extra = SimpleNamespace(id="tip-default", version=version, path=path)
         shipped = questionnaires.all_definitions
-        monkeypatch.setattr(questionnaires, "all_definitions", lambda: [*shipped(), extra])
+        # Only central offers it (station and central share this process and this module).
+        monkeypatch.setattr(questionnaires, "all_definitions", lambda: [*shipped(), extra] if (
+            current_app._get_current_object() is central.app) else shipped())
         return path
 
     return central, station, offer

@@ -10,14 +10,15 @@ import pytest
 
 from app.crypto import generate_signing_key
 from app.extensions import db
-from app.protocol.messages import b64
+from app.protocol import wire
 from app.services import installation
 from app.services.errors import SyncFailed
 from app.services.sync import client as sync_client
 from app.services.sync import station_auth
-from tests.sync.conftest import Answer, call, resign
+from tests.sync.conftest import Answer, call, frame, resign
 
 PATH = "/api/v1/records"
+PULL = json.dumps({"questionnaires": {}}).encode()  # a pull from a station that holds nothing
 
 
 def refused(answer: Answer, status: int, code: str, words: str) -> None:
@@ -31,8 +32,7 @@ def refused(answer: Answer, status: int, code: str, words: str) -> None:
 
 def batch(station, ids: list[str]) -> bytes:
     recs = station.records()
-    return json.dumps({"pending": 5, "records": [{"id": rid, "envelope": b64(recs[rid].envelope)}
-                                                 for rid in ids]}).encode()
+    return frame([(rid, recs[rid].envelope) for rid in ids], pending=5)
 
 
 def test_unenrolled_forged_and_replayed_requests_are_refused(central, station):
@@ -59,7 +59,7 @@ def test_unenrolled_forged_and_replayed_requests_are_refused(central, station):
     refused(call(central.url, "POST", PATH, body, headers), 401, "bad_signature", "does not verify")
     # A good signature over another body (the pending count changed on the way).
     headers = station.signed("POST", PATH, body)
-    other = body.replace(b'"pending": 5', b'"pending": 6')
+    other = frame([(rid, env) for rid, env in wire.decode_records(body, 200)[1]], pending=6)
     refused(call(central.url, "POST", PATH, other, headers), 401, "bad_signature", "does not verify")
     # A good signature, a flipped bit in it.
     sig = bytearray(headers["X-TS-Signature"].encode())
@@ -67,14 +67,14 @@ def test_unenrolled_forged_and_replayed_requests_are_refused(central, station):
     refused(call(central.url, "POST", PATH, body, {**headers, "X-TS-Signature": sig.decode()}), 401,
             "bad_signature", "does not verify")
     # The updates endpoint is guarded the same way.
-    refused(call(central.url, "GET", "/api/v1/updates"), 401, "unsigned", "not signed")
+    refused(call(central.url, "POST", "/api/v1/updates", PULL), 401, "unsigned", "not signed")
     assert central.counts() == before
     assert central.received() == {}
 
     # Replay: a request captured on the way, sent after the station has moved on further
     # than the window of counters that may still arrive late...
     captured = station.signed("POST", PATH, body)
-    later_body = json.dumps({"records": []}).encode()
+    later_body = frame([])
     for _ in range(station_auth.WINDOW + 1):
         station.signed("POST", PATH, later_body)  # requests the station made and central never saw
     assert call(central.url, "POST", PATH, later_body, station.signed("POST", PATH, later_body)).status == 200
@@ -87,9 +87,9 @@ def test_unenrolled_forged_and_replayed_requests_are_refused(central, station):
     stored = central.counts()
     held = central.received()
     refused(call(central.url, "POST", PATH, body, fresh), 409, "replayed", "already used")
-    get_headers = station.signed("GET", "/api/v1/updates")
-    assert call(central.url, "GET", "/api/v1/updates", headers=get_headers).status == 200
-    refused(call(central.url, "GET", "/api/v1/updates", headers=get_headers), 409, "replayed", "already used")
+    pull_headers = station.signed("POST", "/api/v1/updates", PULL)
+    assert call(central.url, "POST", "/api/v1/updates", PULL, pull_headers).status == 200
+    refused(call(central.url, "POST", "/api/v1/updates", PULL, pull_headers), 409, "replayed", "already used")
     assert central.counts() == stored
     assert {k: (v.receipt, v.received_at) for k, v in central.received().items()} == \
            {k: (v.receipt, v.received_at) for k, v in held.items()}
@@ -117,7 +117,7 @@ def test_revoked_station_is_refused(enrolled):
     body = batch(station, ids)
     refused(call(central.url, "POST", PATH, body, station.signed("POST", PATH, body)), 401, "revoked",
             "revoked")
-    refused(call(central.url, "GET", "/api/v1/updates", headers=station.signed("GET", "/api/v1/updates")),
+    refused(call(central.url, "POST", "/api/v1/updates", PULL, station.signed("POST", "/api/v1/updates", PULL)),
             401, "revoked", "revoked")
     assert central.counts() == before
     assert central.received() == {}

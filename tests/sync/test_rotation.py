@@ -128,14 +128,14 @@ def test_a_pulled_record_key_needs_the_identity_keys_signature(enrolled):
         return payload
 
     def own_keys(answer: dict[str, Any]) -> dict[str, Any]:
-        payload = attacker_keys(answer["payload"], forger)
-        payload.pop("host_certificate")
+        payload = attacker_keys(answer.get("payload") or {"questionnaires": []}, forger)
+        payload.pop("host_certificate", None)
         certificate = make_host_certificate(forger, "mitm", forger_public, now, now + timedelta(days=1))
         return sign_as_host(payload, forger, certificate)
 
     def stolen_host_key(answer: dict[str, Any]) -> dict[str, Any]:
-        payload = attacker_keys(answer["payload"], host.private_key or b"")
-        payload.pop("host_certificate")
+        payload = attacker_keys(answer.get("payload") or {"questionnaires": []}, host.private_key or b"")
+        payload.pop("host_certificate", None)
         return sign_as_host(payload, host.private_key or b"", host.certificate)
 
     for rewrite, refused in ((own_keys, True), (stolen_host_key, False)):

@@ -17,7 +17,7 @@ from app.protocol.messages import b64
 from app.services import installation
 from app.services.sync import client as sync_client
 from app.services.sync import station_auth
-from tests.sync.conftest import Answer, call, new_station, resign
+from tests.sync.conftest import Answer, call, frame, new_station, resign
 
 DEEP = 100_000
 
@@ -35,7 +35,7 @@ def clear_400(answer: Answer, words: str = "nested too deeply") -> None:
 def test_deeply_nested_json_gets_400_with_a_message(enrolled, shape):
     central, station = enrolled
     before = central.counts()
-    for path in ("/api/v1/enrol", "/api/v1/records", "/api/v1/records/known"):
+    for path in ("/api/v1/enrol", "/api/v1/records/known", "/api/v1/updates"):
         headers = station.signed("POST", path, shape) if path != "/api/v1/enrol" else {}
         clear_400(call(central.url, "POST", path, shape, headers))
     assert central.counts() == before
@@ -78,7 +78,7 @@ def test_a_deeply_nested_bundle_file_is_refused_with_a_message(enrolled, tmp_pat
 def test_a_counter_jumping_far_ahead_is_refused(enrolled):
     central, station = enrolled
     path = "/api/v1/records"
-    body = json.dumps({"records": []}).encode()
+    body = frame([])
     ok = station.signed("POST", path, body)
     assert call(central.url, "POST", path, body, ok).status == 200
     last = int(ok["X-TS-Counter"])
@@ -126,7 +126,7 @@ def test_known_answers_unknown_for_another_station_records(enrolled, make_app):
     assert [r["receipt"] for r in mine] == [b64(held[rid].receipt) for rid in ids]
     # Pushing them as the other station stores nothing of theirs over them.
     recs = station.records()
-    push = json.dumps({"records": [{"id": rid, "envelope": b64(recs[rid].envelope)} for rid in ids]}).encode()
+    push = frame([(rid, recs[rid].envelope) for rid in ids])
     answer = call(central.url, "POST", "/api/v1/records", push, other.signed("POST", "/api/v1/records", push))
     assert {r["status"] for r in answer.json["results"]} == {"refused"}
     assert central.received() == held or {k: v.envelope for k, v in central.received().items()} == \

@@ -1,11 +1,14 @@
 """Central: what stations pull, signed by this host's certified key: questionnaire versions and
 the current record key (with the identity key's own statement naming it).
 
-(The station keeps a questionnaire version it does not have yet and that validates; it
-needs nothing else, so nothing else is sent: docs/sync.md, "Pull".)"""
+Only what the station lacks is sent: it says which questionnaire versions it holds and
+which record key it seals to (in its signed request), and gets the other versions and, if
+central's record key is another, the key; nothing at all (None: 204) when it has it all.
+(The station needs nothing else, so nothing else is sent: docs/sync.md, "Pull".)"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from app.protocol.messages import b64
@@ -14,22 +17,24 @@ from app.services.central import host as central_host
 from app.services.central import keys as central_keys
 
 
-def signed_updates() -> dict[str, Any]:
+def signed_updates(held: Mapping[str, Sequence[str]], central_key_id: str | None) -> dict[str, Any] | None:
+    """``held``: questionnaire id -> the versions the station has. None when nothing is new."""
     inst = installation.get_central()
     assert inst.central_public_key is not None  # noqa: S101
     items = []
     for definition in questionnaires.all_definitions():
-        if definition.path is None:
+        if definition.path is None or definition.version in held.get(definition.id, ()):
             continue
         items.append({"id": definition.id, "version": definition.version,
                       "yaml": definition.path.read_text(encoding="utf-8")})
-    payload = {
-        "questionnaires": items,
+    payload: dict[str, Any] = {"questionnaires": items}
+    if central_key_id != inst.central_key_id:
         # The record key comes with the identity key's own statement: a host key can sign
         # updates, but only the identity key (in custodians' slots) can name a record key.
-        "keys": {"central_public_key": b64(inst.central_public_key),
-                 "central_key_id": inst.central_key_id,
-                 "fingerprint": central_keys.public_fingerprint(),
-                 "record_key_statement": central_keys.record_key_statement()},
-    }
+        payload["keys"] = {"central_public_key": b64(inst.central_public_key),
+                           "central_key_id": inst.central_key_id,
+                           "fingerprint": central_keys.public_fingerprint(),
+                           "record_key_statement": central_keys.record_key_statement()}
+    if not items and "keys" not in payload:
+        return None
     return central_host.sign(payload)

@@ -8,9 +8,7 @@ an identical re-send with the same receipt).
 
 from __future__ import annotations
 
-import base64
 import json
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -34,6 +32,8 @@ from app.protocol.messages import (
     vouched_receipts,
 )
 from app.protocol.problems import Problem, Result, record_problem
+from app.protocol.wire import CONTENT_TYPE as UPLOAD_TYPE
+from app.protocol.wire import ITEM_OVERHEAD, encode_records
 from app.services import installation
 from app.services.errors import SyncFailed
 from app.services.records import central_now, in_outbox, pending_count, record_receipts
@@ -87,8 +87,9 @@ def sync(progress: Callable[[int, int], None] | None = None, *, pull: bool = Tru
                 envelopes = {rid: env for rid, env in db.session.execute(
                     sa.select(Record.id, Record.envelope).where(Record.id.in_(chunk))).tuples() if env}
                 sent = {rid: wire.hashes[rid] for rid in chunk if rid in envelopes}
-                body = _upload_body(wire.pending_after(len(sent)), [(rid, envelopes[rid]) for rid in sent])
-                wire.send("/api/v1/records", body, sent)
+                # The envelopes' raw bytes in one frame (app/protocol/wire.py), no base64.
+                body = encode_records(wire.pending_after(len(sent)), [(rid, envelopes[rid]) for rid in sent])
+                wire.send("/api/v1/records", body, sent, content_type=UPLOAD_TYPE)
         if pull:
             pull_updates(inst)
     except SyncFailed as exc:
@@ -149,14 +150,16 @@ class _InFlight:
         (what central shows for this station; 0 with the last request)."""
         return max(0, self.total - self.settled - self.on_wire - count)
 
-    def send(self, path: str, body: bytes, sent: dict[str, str], *, unknown: list[str] | None = None) -> None:
+    def send(self, path: str, body: bytes, sent: dict[str, str], *, unknown: list[str] | None = None,
+             content_type: str = "application/json") -> None:
         """``unknown``: a "known" query; the ids central lacks are appended to this list."""
         while len(self.queue) >= DEPTH:
             self._settle_oldest()
         url = self.inst.central_url or ""
         full_path = urlsplit(url).path.rstrip("/") + path
         headers = signature_headers(self.inst, "POST", full_path, body)  # here: it stores the counter
-        future = self.pool.submit(exchange, url, self.inst.central_tls_pin, "POST", full_path, body, headers)
+        future = self.pool.submit(exchange, url, self.inst.central_tls_pin, "POST", full_path, body, headers,
+                                  content_type=content_type)
         self.hashes.update(sent)
         self.on_wire += len(sent)
         self.queue.append((future, sent, unknown))
@@ -184,16 +187,8 @@ class _InFlight:
                 continue  # the first error is already on its way up
 
 
-def _upload_body(pending: int, items: list[tuple[str, bytes]]) -> bytes:
-    """The upload as JSON, written by hand: UUIDs and base64 never need escaping, and the
-    JSON encoder would scan every 11 KB envelope string for characters to escape."""
-    records_json = b",".join(b'{"id":"%s","envelope":"%s"}' % (str(uuid.UUID(rid)).encode(),
-                                                                base64.b64encode(env)) for rid, env in items)
-    return b'{"pending":%d,"records":[%s]}' % (pending, records_json)
-
-
 def _chunks(ids: list[str]) -> Iterator[list[str]]:
-    """Upload groups under UPLOAD_BYTES (base64 grows by 4/3) and central's record limit,
+    """Upload groups under UPLOAD_BYTES (frame bytes) and central's record limit,
     sized from the stored envelope lengths without reading the envelopes."""
     chunk: list[str] = []
     size = 0
@@ -202,7 +197,7 @@ def _chunks(ids: list[str]) -> Iterator[list[str]]:
         sizes = {rid: n for rid, n in db.session.execute(
             sa.select(Record.id, sa.func.length(Record.envelope)).where(Record.id.in_(part))).tuples()}
         for rid in part:
-            cost = int(sizes.get(rid) or 0) * 4 // 3 + 64
+            cost = int(sizes.get(rid) or 0) + ITEM_OVERHEAD
             if chunk and (size + cost > UPLOAD_BYTES or len(chunk) >= MAX_RECORDS_PER_PUSH):
                 yield chunk
                 chunk, size = [], 0

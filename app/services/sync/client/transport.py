@@ -1,6 +1,6 @@
 """Station to central over HTTP(S): the connection, TLS pinning, signed request headers.
 
-The transport moves bytes and decodes JSON; it knows nothing of records or the
+The transport moves bytes and decodes JSON answers; it knows nothing of records or the
 push protocol. Every failure becomes :class:`SyncFailed` with a plain message; a 4xx
 answer carries central's numbered problem, shown in this station's language.
 """
@@ -72,9 +72,11 @@ def request(inst: Installation | None, url: str, method: str, path: str, body: b
 
 
 def exchange(url: str, pin: str | None, method: str, full_path: str, payload: bytes,
-              signature: dict[str, str], timeout: float | None = None) -> Any:
-    """Move the bytes and decode the answer. No database and no keys: safe in a worker thread."""
-    headers = {"Content-Type": "application/json", "Accept": "application/json", **signature}
+              signature: dict[str, str], timeout: float | None = None, *,
+              content_type: str = "application/json") -> Any:
+    """Move the bytes and decode the answer (None for 204, nothing new). No database and
+    no keys: safe in a worker thread."""
+    headers = {"Content-Type": content_type, "Accept": "application/json", **signature}
     try:
         conn = connect(url, pin, timeout or TIMEOUT)
         try:
@@ -90,8 +92,9 @@ def exchange(url: str, pin: str | None, method: str, full_path: str, payload: by
     except (OSError, http.client.HTTPException):
         raise SyncFailed(_l("Central cannot be reached (no connection, or the connection was cut). "
                             "Nothing was lost; sync will try again.")) from None
-    content_type = response.getheader("Content-Type", "")
-    if "application/json" not in content_type or len(raw) > MAX_RESPONSE:
+    if response.status == 204 and not raw:
+        return None  # callers that expect an answer treat None as one not understood
+    if "application/json" not in response.getheader("Content-Type", "") or len(raw) > MAX_RESPONSE:
         raise SyncFailed(_l("The answer did not come from tip-screen central (perhaps a Wi-Fi login "
                             "page). Nothing was marked as synced."))
     try:
