@@ -35,15 +35,17 @@ from app.protocol.messages import (
 )
 from app.protocol.problems import Problem, Result, record_problem
 from app.services import installation
-from app.services.errors import SyncFailed
+from app.services.errors import LinkTimedOut, SyncFailed
 from app.services.records import central_now, in_outbox, pending_count, record_receipts
 from app.services.sync.client.pull import pull_updates
 from app.services.sync.client.report import remember
+from app.services.sync.client.sizing import Link
 from app.services.sync.client.transport import exchange, signature_headers
 
-BATCH = MAX_RECORDS_PER_KNOWN  # records asked about per "known" request (ids and hashes only)
-UPLOAD_BYTES = 3 * 1024 * 1024  # envelopes per upload request: under central's 4 MB limit
+BATCH = MAX_RECORDS_PER_KNOWN  # at most this many records asked about per "known" request
+KNOWN_ENTRY_BYTES = 90  # one {"id", "sha256"} of a "known" request, for sizing it to the link
 DEPTH = 2  # requests in flight; central's anti-replay window lets them arrive in either order
+RETRIES = 3  # timeouts in a row, with nothing settled in between, before a sync gives up
 
 
 @dataclass
@@ -72,23 +74,9 @@ def sync(progress: Callable[[int, int], None] | None = None, *, pull: bool = Tru
     if inst.enrolled_at is None or inst.central_url is None or inst.central_signing_public_key is None:
         raise SyncFailed(_l("This station is not enrolled with a central server yet."))
     summary = SyncSummary()
+    link = Link()  # measured afresh each sync: the laptop may be on another link than last time
     try:
-        total = pending_count()  # a count, not the rows: the envelopes stay on disk
-        with _InFlight(inst, summary, total, progress) as wire:
-            missing: list[str] = []
-            for batch in _outbox():
-                sent = {row.id: row.envelope_sha256 or "" for row in batch}
-                summary.sent += len(sent)
-                query = json.dumps({"pending": wire.pending_after(len(sent)),
-                                    "records": [{"id": rid, "sha256": sha} for rid, sha in sent.items()]})
-                wire.send("/api/v1/records/known", query.encode(), sent, unknown=missing)
-            wire.wait_all()  # every "unknown" is in ``missing`` now
-            for chunk in _chunks(missing):
-                envelopes = {rid: env for rid, env in db.session.execute(
-                    sa.select(Record.id, Record.envelope).where(Record.id.in_(chunk))).tuples() if env}
-                sent = {rid: wire.hashes[rid] for rid in chunk if rid in envelopes}
-                body = _upload_body(wire.pending_after(len(sent)), [(rid, envelopes[rid]) for rid in sent])
-                wire.send("/api/v1/records", body, sent)
+        _push_until_done(inst, summary, link, progress)
         if pull:
             pull_updates(inst)
     except SyncFailed as exc:
@@ -99,15 +87,54 @@ def sync(progress: Callable[[int, int], None] | None = None, *, pull: bool = Tru
     return summary
 
 
-def _outbox() -> Iterator[Sequence[Any]]:
-    """Ids, sequence numbers and hashes of the sealed, unsynced records, BATCH at a time in
-    sequence order (envelopes are read later, only for what central lacks)."""
+def _push_until_done(inst: Installation, summary: SyncSummary, link: Link,
+                     progress: Callable[[int, int], None] | None) -> None:
+    """Push; after a timeout (the link shrank its requests) push again what is still in the
+    outbox. Whatever central answered stays settled: each answer was committed as it came."""
+    stalled = 0
+    while True:
+        settled_before = summary.marked_synced + summary.conflict + summary.refused
+        try:
+            _push(inst, summary, link, progress)
+            return
+        except LinkTimedOut:
+            progressed = summary.marked_synced + summary.conflict + summary.refused > settled_before
+            stalled = 0 if progressed else stalled + 1
+            if stalled >= RETRIES:
+                raise
+
+
+def _push(inst: Installation, summary: SyncSummary, link: Link,
+          progress: Callable[[int, int], None] | None) -> None:
+    total = pending_count()  # a count, not the rows: the envelopes stay on disk
+    with _InFlight(inst, summary, total, progress, link) as wire:
+        missing: list[str] = []
+        for batch in _outbox(link):
+            sent = {row.id: row.envelope_sha256 or "" for row in batch}
+            summary.sent += len(sent)
+            query = json.dumps({"pending": wire.pending_after(len(sent)),
+                                "records": [{"id": rid, "sha256": sha} for rid, sha in sent.items()]})
+            wire.send("/api/v1/records/known", query.encode(), sent, unknown=missing)
+        wire.wait_all()  # every "unknown" is in ``missing`` now
+        for chunk in _chunks(missing, link):
+            envelopes = {rid: env for rid, env in db.session.execute(
+                sa.select(Record.id, Record.envelope).where(Record.id.in_(chunk))).tuples() if env}
+            sent = {rid: wire.hashes[rid] for rid in chunk if rid in envelopes}
+            body = _upload_body(wire.pending_after(len(sent)), [(rid, envelopes[rid]) for rid in sent])
+            wire.send("/api/v1/records", body, sent)
+
+
+def _outbox(link: Link) -> Iterator[Sequence[Any]]:
+    """Ids, sequence numbers and hashes of the sealed, unsynced records in sequence order, as
+    many per query as the link carries in one request (at most BATCH); envelopes are read
+    later, only for what central lacks."""
     after_seq = -1
     while True:
+        limit = max(1, min(BATCH, link.request_bytes() // KNOWN_ENTRY_BYTES))
         batch = db.session.execute(
             sa.select(Record.id, Record.seq, Record.envelope_sha256)
             .where(in_outbox(), Record.seq > after_seq)
-            .order_by(Record.seq).limit(BATCH)).all()
+            .order_by(Record.seq).limit(limit)).all()
         if not batch:
             return
         after_seq = max(row.seq for row in batch)
@@ -121,8 +148,9 @@ class _InFlight:
     the first error is raised."""
 
     def __init__(self, inst: Installation, summary: SyncSummary, total: int,
-                 progress: Callable[[int, int], None] | None) -> None:
+                 progress: Callable[[int, int], None] | None, link: Link) -> None:
         self.inst = inst
+        self.link = link
         self.summary = summary
         self.total = total
         self.progress = progress
@@ -156,7 +184,8 @@ class _InFlight:
         url = self.inst.central_url or ""
         full_path = urlsplit(url).path.rstrip("/") + path
         headers = signature_headers(self.inst, "POST", full_path, body)  # here: it stores the counter
-        future = self.pool.submit(exchange, url, self.inst.central_tls_pin, "POST", full_path, body, headers)
+        future = self.pool.submit(exchange, url, self.inst.central_tls_pin, "POST", full_path, body, headers,
+                                  link=self.link)
         self.hashes.update(sent)
         self.on_wire += len(sent)
         self.queue.append((future, sent, unknown))
@@ -192,9 +221,10 @@ def _upload_body(pending: int, items: list[tuple[str, bytes]]) -> bytes:
     return b'{"pending":%d,"records":[%s]}' % (pending, records_json)
 
 
-def _chunks(ids: list[str]) -> Iterator[list[str]]:
-    """Upload groups under UPLOAD_BYTES (base64 grows by 4/3) and central's record limit,
-    sized from the stored envelope lengths without reading the envelopes."""
+def _chunks(ids: list[str], link: Link) -> Iterator[list[str]]:
+    """Upload groups of about what the link carries in one request (base64 grows by 4/3;
+    at least one record) and within central's record limit, sized from the stored envelope
+    lengths without reading the envelopes. The size is read again for every group."""
     chunk: list[str] = []
     size = 0
     for start in range(0, len(ids), MAX_RECORDS_PER_KNOWN):
@@ -203,7 +233,7 @@ def _chunks(ids: list[str]) -> Iterator[list[str]]:
             sa.select(Record.id, sa.func.length(Record.envelope)).where(Record.id.in_(part))).tuples()}
         for rid in part:
             cost = int(sizes.get(rid) or 0) * 4 // 3 + 64
-            if chunk and (size + cost > UPLOAD_BYTES or len(chunk) >= MAX_RECORDS_PER_PUSH):
+            if chunk and (size + cost > link.request_bytes() or len(chunk) >= MAX_RECORDS_PER_PUSH):
                 yield chunk
                 chunk, size = [], 0
             chunk.append(rid)
