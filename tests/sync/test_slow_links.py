@@ -9,8 +9,6 @@ at central: nothing lost, nothing twice.
 
 from __future__ import annotations
 
-import hashlib
-import ipaddress
 import json
 import os
 import ssl
@@ -21,15 +19,10 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from werkzeug.serving import make_server
 
 from app.extensions import db
@@ -39,28 +32,11 @@ from app.services.errors import LinkTimedOut, SyncFailed
 from app.services.sync import client as sync_client
 from app.services.sync.client import sizing, transport
 from app.services.sync.client.push import SyncSummary
+from tests.support.certificates import self_signed
 from tests.support.link_emulator import LOSSY_2M, TWO_G, Profile, link_emulator
 from tests.support.netns import Namespaces, in_namespace, two_namespaces
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def self_signed(tmp_path: Path, address: str) -> tuple[Path, Path, str]:
-    """A certificate for ``address``, its key, and its SHA-256 (the station pins it)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tip-screen central")])
-    now = datetime.now(UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=5))
-            .not_valid_after(now + timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(address))]),
-                           critical=False)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = tmp_path / "central.pem", tmp_path / "central.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path, hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
 @contextmanager
