@@ -212,7 +212,7 @@ def main() -> None:
           f"{seconds:.1f} s | - | {seconds / wire:.2f}x | - |")
     print(f"| records at central / lost / twice | {args.records if ok else 'see runs'} / 0 / 0 | exact | - | "
           f"{'pass' if ok else 'FAIL'} |")
-    print(f"\nLoad average at the end: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+    print("\nLoad average at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@ at central: nothing lost, nothing twice.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import ssl
 import subprocess
 import sys
@@ -93,9 +95,10 @@ def assert_exactly_the_station_s_set(central, station, ids: set[str]) -> None:
         assert held[rid].receipt == rows[rid].receipt
 
 
-def test_2g_completes_with_exactly_the_station_s_set(enrolled, tmp_path):
+def test_2g_completes_with_exactly_the_station_s_set(enrolled, tmp_path, caplog):
     central, station = enrolled
     ids = set(station.finalised(12))
+    caplog.set_level(logging.INFO, logger="app.services.sync.client.push")
     with over_link(enrolled, tmp_path, TWO_G, seed=2) as (ns, link):
         started = time.monotonic()
         summary = sync_in(ns, station, timeout=240)
@@ -105,6 +108,12 @@ def test_2g_completes_with_exactly_the_station_s_set(enrolled, tmp_path):
     assert link.stalls() > 0  # losses really happened on the way
     # Several requests of a few records each, not one that never finishes.
     assert link.connections >= 4
+    # Requests grew from 16 KiB to what takes about 8 s here, far below 3 MB.
+    found = re.search(r"sync link: (\d+) bytes/s measured, largest exchange (\d+) bytes, (\d+) timeouts",
+                      caplog.text)
+    assert found, caplog.text
+    rate, size = int(found[1]), int(found[2])
+    assert 500 < rate < TWO_G.bytes_per_second and sizing.START_BYTES < size < 100_000
     # The time the bytes needed at 50 kbit/s, at most doubled (handshakes, losses, latency).
     assert took <= 2 * link.bytes("up") / TWO_G.bytes_per_second + 30, took
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -42,6 +43,8 @@ from app.services.sync.client.report import remember
 from app.services.sync.client.sizing import Link
 from app.services.sync.client.transport import exchange, signature_headers
 
+log = logging.getLogger(__name__)
+
 BATCH = MAX_RECORDS_PER_KNOWN  # at most this many records asked about per "known" request
 KNOWN_ENTRY_BYTES = 90  # one {"id", "sha256"} of a "known" request, for sizing it to the link
 DEPTH = 2  # requests in flight; central's anti-replay window lets them arrive in either order
@@ -66,9 +69,10 @@ class SyncSummary:
 def sync(progress: Callable[[int, int], None] | None = None, *, pull: bool = True) -> SyncSummary:
     """Push every sealed, unsynced record; then pull updates. Resumable at any point.
 
-    First central is asked which records it already holds (ids and hashes only, BATCH at a
-    time), then only the others are uploaded. Up to DEPTH requests are on the wire at once,
-    so central checks one batch while the station prepares the next.
+    First central is asked which records it already holds (ids and hashes only), then only
+    the others are uploaded; every request is sized to the link as measured (sizing.Link).
+    Up to DEPTH requests are on the wire at once, so central checks one batch while the
+    station prepares the next.
     """
     inst = installation.get()
     if inst.enrolled_at is None or inst.central_url is None or inst.central_signing_public_key is None:
@@ -76,7 +80,11 @@ def sync(progress: Callable[[int, int], None] | None = None, *, pull: bool = Tru
     summary = SyncSummary()
     link = Link()  # measured afresh each sync: the laptop may be on another link than last time
     try:
-        _push_until_done(inst, summary, link, progress)
+        try:
+            _push_until_done(inst, summary, link, progress)
+        finally:  # counts only, for whoever looks into a slow link
+            log.info("sync link: %.0f bytes/s measured, largest exchange %d bytes, %d timeouts",
+                     link.rate, link.largest, link.timeouts)
         if pull:
             pull_updates(inst)
     except SyncFailed as exc:

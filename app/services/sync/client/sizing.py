@@ -36,6 +36,7 @@ class Link:
     rate: float = 0.0  # bytes/s the requests of this sync got (0: nothing measured yet)
     size: int = START_BYTES  # bytes the next request may carry
     timeouts: int = 0
+    largest: int = 0  # bytes of the largest exchange that finished, for the log
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def _rate(self) -> float:
@@ -57,6 +58,7 @@ class Link:
         """An exchange moved ``nbytes`` in ``seconds``: measure, then grow (at most double)
         or shrink toward what takes TARGET_SECONDS at that rate."""
         with self._lock:
+            self.largest = max(self.largest, nbytes)
             sample = nbytes / max(seconds, 1e-3)
             self.rate = sample if not self.rate else SMOOTHING * sample + (1 - SMOOTHING) * self.rate
             want = int(self.rate * TARGET_SECONDS)
