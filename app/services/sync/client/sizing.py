@@ -26,7 +26,7 @@ MAX_BYTES = 3 * 1024 * 1024  # under central's 4 MB request limit
 TARGET_SECONDS = 8.0  # what one request should take at the measured rate
 ASSUMED_RATE = 2048.0  # bytes/s before anything was measured: slower than 2G
 SLACK = 3.0  # a request may take this many times what its bytes need
-FLOOR_SECONDS = 15.0  # TCP and TLS handshakes, central's work, a few lost segments at 2G
+FLOOR_SECONDS = 20.0  # handshakes, central's work, lost segments; never less than the old fixed timeout
 CEILING_SECONDS = 600.0
 SMOOTHING = 0.5  # weight of the newest measurement
 
