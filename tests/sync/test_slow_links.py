@@ -100,9 +100,7 @@ def test_2g_completes_with_exactly_the_station_s_set(enrolled, tmp_path, caplog)
     ids = set(station.finalised(12))
     caplog.set_level(logging.INFO, logger="app.services.sync.client.push")
     with over_link(enrolled, tmp_path, TWO_G, seed=2) as (ns, link):
-        started = time.monotonic()
         summary = sync_in(ns, station, timeout=240)
-        took = time.monotonic() - started
     assert summary.pending_after == 0 and summary.marked_synced == 12
     assert_exactly_the_station_s_set(central, station, ids)
     assert link.stalls() > 0  # losses really happened on the way
@@ -114,8 +112,7 @@ def test_2g_completes_with_exactly_the_station_s_set(enrolled, tmp_path, caplog)
     assert found, caplog.text
     rate, size = int(found[1]), int(found[2])
     assert 500 < rate < TWO_G.bytes_per_second and sizing.START_BYTES < size < 100_000
-    # The time the bytes needed at 50 kbit/s, at most doubled (handshakes, losses, latency).
-    assert took <= 2 * link.bytes("up") / TWO_G.bytes_per_second + 30, took
+    # How long it took is the benchmark's business (bench/bench_link.py), not a timed test's.
 
 
 def test_lossy_reordering_2_mbit_completes_through_flask_sync(enrolled, tmp_path):
