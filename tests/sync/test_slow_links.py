@@ -32,7 +32,7 @@ from app.models import ReceivedRecord, RecordState
 from app.services import installation
 from app.services.errors import LinkTimedOut, SyncFailed
 from app.services.sync import client as sync_client
-from app.services.sync.client import sizing, transport
+from app.services.sync.client import push, sizing, transport
 from app.services.sync.client.push import SyncSummary
 from tests.support.certificates import self_signed
 from tests.support.link_emulator import LOSSY_2M, TWO_G, Profile, link_emulator
@@ -201,3 +201,20 @@ def test_a_budget_follows_the_bytes_not_one_fixed_number(enrolled, tmp_path, mon
         outcome = in_namespace(ns.station, lambda: send(measured), timeout=60)
         assert outcome == "1000 answered"
         assert measured.timeouts == 0 and measured.rate < line.bytes_per_second
+
+
+def test_a_push_that_times_out_shrinks_and_finishes_in_the_same_sync(enrolled, tmp_path, monkeypatch, caplog):
+    """A link believed far faster than it is: the first uploads run out of time, the
+    requests shrink, and the same sync completes, with nothing lost and nothing twice."""
+    central, station = enrolled
+    ids = set(station.finalised(12))
+    monkeypatch.setattr(sizing, "FLOOR_SECONDS", 1.0)
+    monkeypatch.setattr(push, "Link", lambda: sizing.Link(rate=1e7))
+    caplog.set_level(logging.INFO, logger="app.services.sync.client.push")
+    line = Profile("200 kbit/s", 200_000, 0.02)
+    with over_link(enrolled, tmp_path, line) as (ns, link):
+        summary = sync_in(ns, station, timeout=120)
+    found = re.search(r"sync link: \d+ bytes/s measured, largest exchange \d+ bytes, (\d+) timeouts", caplog.text)
+    assert found and int(found[1]) >= 1, caplog.text
+    assert summary.pending_after == 0 and summary.marked_synced == 12
+    assert_exactly_the_station_s_set(central, station, ids)
