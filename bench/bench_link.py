@@ -163,14 +163,23 @@ def _baseline(checkout: Path, namespace: str, station_app, central_app, seconds:
         db.engine.dispose()
     env = {**os.environ, "TIP_SCREEN_INSTANCE": station_app.instance_path, "PYTHONPATH": str(checkout)}
     env.pop("DATABASE_URL", None)
-    attempts = 0
+    attempts = []
     started = time.monotonic()
     while time.monotonic() - started < seconds:
-        attempts += 1
-        subprocess.run(["ip", "netns", "exec", namespace, PYTHON, "-m", "flask", "--app", "app", "sync"],
-                       cwd=checkout, env=env, capture_output=True, timeout=seconds + 120, check=False)
+        command = ["ip", "netns", "exec", namespace, PYTHON, "-m", "flask", "--app", "app", "sync"]
+        done = subprocess.run(command, cwd=checkout, env=env, capture_output=True, text=True,
+                              timeout=seconds + 120,
+                              check=False)
+        said = (done.stdout.strip().splitlines() or done.stderr.strip().splitlines() or ["?"])[-1]
+        attempts.append(f"{time.monotonic() - started:.0f} s: {said[:120]}")
+        if done.returncode == 0 and "Still pending: 0" in done.stdout:
+            break
     rows, _ids = _held(central_app)
-    return f"{attempts} attempts in {time.monotonic() - started:.0f} s, {rows} records at central"
+    with station_app.app_context():
+        synced = db.session.scalar(sa.select(sa.func.count()).select_from(Record)
+                                   .where(Record.state == RecordState.SYNCED))
+    return (f"{len(attempts)} attempts in {time.monotonic() - started:.0f} s, {synced} marked synced at the "
+            f"station, {rows} records at central; " + "; ".join(attempts))
 
 
 def main() -> None:

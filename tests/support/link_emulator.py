@@ -14,8 +14,11 @@ reordering show as what they cost TCP, not as missing bytes:
 - ``cut``: a connection is reset once it has carried some bytes (``cut_connections`` and
   ``cut_after_bytes``), or every live one at once (:meth:`LinkEmulator.cut_all`).
 
-A small queue per connection and direction (``queue_segments``) gives the sender back
-pressure, as a modem's buffer does: a writer blocks once the line is that far behind.
+A sender must feel the slow line as it would feel a real one: its writes block once the
+line's buffer is full, rather than vanishing at once into this machine's fast sockets. So
+the forwarder's sockets get small kernel buffers (``socket_buffer``, set before the
+handshake so the TCP window stays small) and a small queue per connection and direction
+(``queue_segments``), like a modem's buffer.
 """
 
 from __future__ import annotations
@@ -96,6 +99,7 @@ class LinkEmulator:
     cut_connections: frozenset[int] = frozenset()  # 1-based connection numbers to reset
     cut_after_bytes: int = 4096  # ... once that many bytes went up on them
     queue_segments: int = 8
+    socket_buffer: int = 16 * 1024
     port: int = 0
     connections: int = 0
     cuts: list[int] = field(default_factory=list)
@@ -125,6 +129,7 @@ class LinkEmulator:
     def start(self) -> None:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._small_buffers(listener)  # accepted connections inherit them
         listener.bind((self.listen_host, 0))
         listener.listen(64)
         self._listener = listener
@@ -137,6 +142,10 @@ class LinkEmulator:
             with suppress(OSError):
                 self._listener.close()
         self.cut_all()
+
+    def _small_buffers(self, sock: socket.socket) -> None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.socket_buffer)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.socket_buffer)
 
     def cut_all(self) -> None:
         with self._lock:
@@ -151,10 +160,14 @@ class LinkEmulator:
                 client, _ = self._listener.accept()
             except OSError:
                 return
+            server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self._small_buffers(server)
             try:
-                server = socket.create_connection(self.upstream, timeout=10)
+                server.settimeout(10)
+                server.connect(self.upstream)
             except OSError:
                 client.close()
+                server.close()
                 continue
             server.settimeout(None)
             with self._lock:

@@ -65,6 +65,16 @@ def test_a_timeout_shrinks_size_and_rate():
     assert link.rate > 0
 
 
+def test_a_timeout_is_a_measure_too():
+    """What did not get through in time bounds the rate at once: a link believed 1,000
+    times too fast is right after one timeout, not after ten halvings."""
+    link = Link(rate=1e7)
+    link.timed_out(32_000, 3.2)
+    assert link.rate == pytest.approx(10_000)
+    assert link.request_bytes() == max(sizing.MIN_BYTES, sizing.START_BYTES // 4)
+    assert link.budget(6_000) == pytest.approx(sizing.FLOOR_SECONDS + sizing.SLACK * 0.6)
+
+
 def test_a_timeout_before_any_measure_assumes_a_slower_line():
     link = Link()
     before = link.budget(100_000)

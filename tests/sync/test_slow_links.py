@@ -106,12 +106,12 @@ def test_2g_completes_with_exactly_the_station_s_set(enrolled, tmp_path, caplog)
     assert link.stalls() > 0  # losses really happened on the way
     # Several requests of a few records each, not one that never finishes.
     assert link.connections >= 4
-    # Requests grew from 16 KiB to what takes about 8 s here, far below 3 MB.
+    # Requests of about what takes 8 s here, far below 3 MB.
     found = re.search(r"sync link: (\d+) bytes/s measured, largest exchange (\d+) bytes, (\d+) timeouts",
                       caplog.text)
     assert found, caplog.text
     rate, size = int(found[1]), int(found[2])
-    assert 500 < rate < TWO_G.bytes_per_second and sizing.START_BYTES < size < 100_000
+    assert 500 < rate < TWO_G.bytes_per_second and size < 100_000
     # How long it took is the benchmark's business (bench/bench_link.py), not a timed test's.
 
 
@@ -208,10 +208,12 @@ def test_a_push_that_times_out_shrinks_and_finishes_in_the_same_sync(enrolled, t
     requests shrink, and the same sync completes, with nothing lost and nothing twice."""
     central, station = enrolled
     ids = set(station.finalised(12))
-    monkeypatch.setattr(sizing, "FLOOR_SECONDS", 1.0)
+    # 3 s and a little: enough for one record (6 kB, 1 s here) even on a busy machine, not
+    # for the five of the first uploads (32 kB, 5 s here).
+    monkeypatch.setattr(sizing, "FLOOR_SECONDS", 3.0)
     monkeypatch.setattr(push, "Link", lambda: sizing.Link(rate=1e7))
     caplog.set_level(logging.INFO, logger="app.services.sync.client.push")
-    line = Profile("200 kbit/s", 200_000, 0.02)
+    line = Profile("50 kbit/s", 50_000, 0.02)
     with over_link(enrolled, tmp_path, line) as (ns, link):
         summary = sync_in(ns, station, timeout=120)
     found = re.search(r"sync link: \d+ bytes/s measured, largest exchange \d+ bytes, (\d+) timeouts", caplog.text)

@@ -6,7 +6,7 @@ request size and one fixed timeout cannot suit both: a 3 MB upload never finishe
 requests get and:
 
 - sizes each request to take about ``TARGET_SECONDS`` at that rate (starting small, at most
-  doubling after each answer, shrinking on a timeout);
+  doubling after each answer, shrinking on a timeout, which bounds the rate too);
 - gives each exchange a budget that follows its bytes: ``FLOOR_SECONDS`` (handshake,
   central's work, round trips) plus ``SLACK`` times what the bytes need at the measured rate,
   at most ``CEILING_SECONDS``; every answer byte that arrives earns its own time.
@@ -64,12 +64,16 @@ class Link:
             want = int(self.rate * TARGET_SECONDS)
             self.size = max(MIN_BYTES, min(want, 2 * self.size, MAX_BYTES))
 
-    def timed_out(self) -> None:
-        """An exchange ran out of its budget: the link is slower than measured."""
+    def timed_out(self, nbytes: int = 0, seconds: float = 0.0) -> None:
+        """An exchange of ``nbytes`` ran out of its budget after ``seconds``: the link is
+        slower than measured, at most ``nbytes / seconds`` (it did not get them through)."""
         with self._lock:
             self.timeouts += 1
-            self.size = max(MIN_BYTES, self.size // 4)
-            self.rate = self.rate / 2 if self.rate else ASSUMED_RATE / 2
+            rate = self.rate / 2 if self.rate else ASSUMED_RATE / 2
+            if nbytes and seconds > 0:
+                rate = min(rate, nbytes / seconds)
+            self.rate = max(rate, 1.0)
+            self.size = max(MIN_BYTES, min(self.size // 4, int(self.rate * TARGET_SECONDS)))
 
     def request_bytes(self) -> int:
         with self._lock:

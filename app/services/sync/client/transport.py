@@ -91,7 +91,7 @@ def exchange(url: str, pin: str | None, method: str, full_path: str, payload: by
         finally:
             conn.close()
     except TimeoutError:
-        link.timed_out()
+        link.timed_out(len(payload), time.monotonic() - started)
         raise LinkTimedOut(_l("Central did not answer in time. Nothing was marked as synced.")) from None
     except ssl.SSLCertVerificationError as exc:
         raise certificate_refused(exc) from None
