@@ -170,7 +170,7 @@ def _baseline(checkout: Path, namespace: str, station_app, central_app, seconds:
         done = subprocess.run(command, cwd=checkout, env=env, capture_output=True, text=True,
                               timeout=seconds + 120,
                               check=False)
-        said = (done.stdout.strip().splitlines() or done.stderr.strip().splitlines() or ["?"])[-1]
+        said = ((done.stderr if done.returncode else done.stdout).strip().splitlines() or ["?"])[-1]
         attempts.append(f"{time.monotonic() - started:.0f} s: {said[:120]}")
         if done.returncode == 0 and "Still pending: 0" in done.stdout:
             break
