@@ -196,7 +196,8 @@ def test_a_budget_follows_the_bytes_not_one_fixed_number(enrolled, tmp_path, mon
         fast = sizing.Link(rate=1e6)
         outcome = in_namespace(ns.station, lambda: send(fast), timeout=60)
         assert outcome.startswith("timed out after 1."), outcome  # 1 s + 3 x 0.09 s
-        assert fast.timeouts == 1 and fast.rate == 5e5 and fast.request_bytes() < sizing.START_BYTES
+        # What did not get through in 1.3 s bounds the rate: from 1 MB/s to under 90 kB/s.
+        assert fast.timeouts == 1 and fast.rate < len(query) and fast.request_bytes() < sizing.START_BYTES
         measured = sizing.Link(rate=line.bytes_per_second)
         outcome = in_namespace(ns.station, lambda: send(measured), timeout=60)
         assert outcome == "1000 answered"
