@@ -13,6 +13,7 @@ import json
 import ssl
 import time
 from collections.abc import Iterator
+from time import monotonic  # apart from time.time: tests move the station's clock
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -83,7 +84,7 @@ def exchange(url: str, pin: str | None, method: str, full_path: str, payload: by
     it measured goes back into ``link``, which a timeout shrinks."""
     link = link or Link()
     headers = {"Content-Type": "application/json", "Accept": "application/json", **signature}
-    started = time.monotonic()
+    started = monotonic()
     try:
         conn = connect(url, pin, timeout or TIMEOUT)
         try:
@@ -91,14 +92,14 @@ def exchange(url: str, pin: str | None, method: str, full_path: str, payload: by
         finally:
             conn.close()
     except TimeoutError:
-        link.timed_out(len(payload), time.monotonic() - started)
+        link.timed_out(len(payload), monotonic() - started)
         raise LinkTimedOut(_l("Central did not answer in time. Nothing was marked as synced.")) from None
     except ssl.SSLCertVerificationError as exc:
         raise certificate_refused(exc) from None
     except (OSError, http.client.HTTPException):
         raise SyncFailed(_l("Central cannot be reached (no connection, or the connection was cut). "
                             "Nothing was lost; sync will try again.")) from None
-    link.finished(len(payload) + len(raw), time.monotonic() - started)
+    link.finished(len(payload) + len(raw), monotonic() - started)
     content_type = response.getheader("Content-Type", "")
     if "application/json" not in content_type or len(raw) > MAX_RESPONSE:
         raise SyncFailed(_l("The answer did not come from tip-screen central (perhaps a Wi-Fi login "
@@ -122,7 +123,7 @@ def _talk(conn: http.client.HTTPConnection, method: str, path: str, payload: byt
     stall = conn.timeout if isinstance(conn.timeout, (int, float)) else TIMEOUT
 
     def wait_at_most() -> None:
-        left = deadline - time.monotonic()
+        left = deadline - monotonic()
         if left <= 0:
             raise TimeoutError
         if conn.sock is not None:
