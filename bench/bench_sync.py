@@ -373,9 +373,11 @@ def main() -> None:
         skipped: list[int] = []
         per_record = station.envelope_bytes + 20  # raw in the upload frame (app/protocol/wire.py)
         for batch in batches:
-            # The client splits uploads under 3 MB itself (push.UPLOAD_BYTES); only a
-            # client without that split would be refused here.
-            if batch * per_record > MAX_CONTENT_LENGTH and not hasattr(push, "UPLOAD_BYTES"):
+            # The client splits uploads under 3 MB itself (push.UPLOAD_BYTES, now sized to the
+            # link by push.Link, at most sizing.MAX_BYTES); only a client without that split
+            # would be refused here.
+            splits = hasattr(push, "UPLOAD_BYTES") or hasattr(push, "Link")
+            if batch * per_record > MAX_CONTENT_LENGTH and not splits:
                 print(f"batch {batch}: skipped, ~{batch * per_record / 2**20:.1f} MiB per request is over "
                       f"MAX_CONTENT_LENGTH (4 MiB): central would answer 413 and cut the connection",
                       file=sys.stderr)

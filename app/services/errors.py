@@ -97,6 +97,11 @@ class SyncFailed(ServiceError):
         self.problem = problem
 
 
+class LinkTimedOut(SyncFailed):
+    """An exchange ran out of the time its bytes were given: the link is slower than
+    measured. Push sends again in smaller requests (app/services/sync/client/sizing.py)."""
+
+
 class SyncBusy(ServiceError):
     pass
 

@@ -9,6 +9,7 @@ an identical re-send with the same receipt).
 from __future__ import annotations
 
 import json
+import logging
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -35,15 +36,19 @@ from app.protocol.problems import Problem, Result, record_problem
 from app.protocol.wire import CONTENT_TYPE as UPLOAD_TYPE
 from app.protocol.wire import ITEM_OVERHEAD, encode_records
 from app.services import installation
-from app.services.errors import SyncFailed
+from app.services.errors import LinkTimedOut, SyncFailed
 from app.services.records import central_now, in_outbox, pending_count, record_receipts
 from app.services.sync.client.pull import pull_updates
 from app.services.sync.client.report import remember
+from app.services.sync.client.sizing import Link
 from app.services.sync.client.transport import exchange, signature_headers
 
-BATCH = MAX_RECORDS_PER_KNOWN  # records asked about per "known" request (ids and hashes only)
-UPLOAD_BYTES = 3 * 1024 * 1024  # envelopes per upload request: under central's 4 MB limit
+log = logging.getLogger(__name__)
+
+BATCH = MAX_RECORDS_PER_KNOWN  # at most this many records asked about per "known" request
+KNOWN_ENTRY_BYTES = 90  # one {"id", "sha256"} of a "known" request, for sizing it to the link
 DEPTH = 2  # requests in flight; central's anti-replay window lets them arrive in either order
+RETRIES = 3  # timeouts in a row, with nothing settled in between, before a sync gives up
 
 
 @dataclass
@@ -64,32 +69,22 @@ class SyncSummary:
 def sync(progress: Callable[[int, int], None] | None = None, *, pull: bool = True) -> SyncSummary:
     """Push every sealed, unsynced record; then pull updates. Resumable at any point.
 
-    First central is asked which records it already holds (ids and hashes only, BATCH at a
-    time), then only the others are uploaded. Up to DEPTH requests are on the wire at once,
-    so central checks one batch while the station prepares the next.
+    First central is asked which records it already holds (ids and hashes only), then only
+    the others are uploaded; every request is sized to the link as measured (sizing.Link).
+    Up to DEPTH requests are on the wire at once, so central checks one batch while the
+    station prepares the next.
     """
     inst = installation.get()
     if inst.enrolled_at is None or inst.central_url is None or inst.central_signing_public_key is None:
         raise SyncFailed(_l("This station is not enrolled with a central server yet."))
     summary = SyncSummary()
+    link = Link()  # measured afresh each sync: the laptop may be on another link than last time
     try:
-        total = pending_count()  # a count, not the rows: the envelopes stay on disk
-        with _InFlight(inst, summary, total, progress) as wire:
-            missing: list[str] = []
-            for batch in _outbox():
-                sent = {row.id: row.envelope_sha256 or "" for row in batch}
-                summary.sent += len(sent)
-                query = json.dumps({"pending": wire.pending_after(len(sent)),
-                                    "records": [{"id": rid, "sha256": sha} for rid, sha in sent.items()]})
-                wire.send("/api/v1/records/known", query.encode(), sent, unknown=missing)
-            wire.wait_all()  # every "unknown" is in ``missing`` now
-            for chunk in _chunks(missing):
-                envelopes = {rid: env for rid, env in db.session.execute(
-                    sa.select(Record.id, Record.envelope).where(Record.id.in_(chunk))).tuples() if env}
-                sent = {rid: wire.hashes[rid] for rid in chunk if rid in envelopes}
-                # The envelopes' raw bytes in one frame (app/protocol/wire.py), no base64.
-                body = encode_records(wire.pending_after(len(sent)), [(rid, envelopes[rid]) for rid in sent])
-                wire.send("/api/v1/records", body, sent, content_type=UPLOAD_TYPE)
+        try:
+            _push_until_done(inst, summary, link, progress)
+        finally:  # counts only, for whoever looks into a slow link
+            log.info("sync link: %.0f bytes/s measured, largest exchange %d bytes, %d timeouts",
+                     link.rate, link.largest, link.timeouts)
         if pull:
             pull_updates(inst)
     except SyncFailed as exc:
@@ -100,15 +95,55 @@ def sync(progress: Callable[[int, int], None] | None = None, *, pull: bool = Tru
     return summary
 
 
-def _outbox() -> Iterator[Sequence[Any]]:
-    """Ids, sequence numbers and hashes of the sealed, unsynced records, BATCH at a time in
-    sequence order (envelopes are read later, only for what central lacks)."""
+def _push_until_done(inst: Installation, summary: SyncSummary, link: Link,
+                     progress: Callable[[int, int], None] | None) -> None:
+    """Push; after a timeout (the link shrank its requests) push again what is still in the
+    outbox. Whatever central answered stays settled: each answer was committed as it came."""
+    stalled = 0
+    while True:
+        settled_before = summary.marked_synced + summary.conflict + summary.refused
+        try:
+            _push(inst, summary, link, progress)
+            return
+        except LinkTimedOut:
+            progressed = summary.marked_synced + summary.conflict + summary.refused > settled_before
+            stalled = 0 if progressed else stalled + 1
+            if stalled >= RETRIES:
+                raise
+
+
+def _push(inst: Installation, summary: SyncSummary, link: Link,
+          progress: Callable[[int, int], None] | None) -> None:
+    total = pending_count()  # a count, not the rows: the envelopes stay on disk
+    with _InFlight(inst, summary, total, progress, link) as wire:
+        missing: list[str] = []
+        for batch in _outbox(link):
+            sent = {row.id: row.envelope_sha256 or "" for row in batch}
+            summary.sent += len(sent)
+            query = json.dumps({"pending": wire.pending_after(len(sent)),
+                                "records": [{"id": rid, "sha256": sha} for rid, sha in sent.items()]})
+            wire.send("/api/v1/records/known", query.encode(), sent, unknown=missing)
+        wire.wait_all()  # every "unknown" is in ``missing`` now
+        for chunk in _chunks(missing, link):
+            envelopes = {rid: env for rid, env in db.session.execute(
+                sa.select(Record.id, Record.envelope).where(Record.id.in_(chunk))).tuples() if env}
+            sent = {rid: wire.hashes[rid] for rid in chunk if rid in envelopes}
+            # The envelopes' raw bytes in one frame (app/protocol/wire.py), no base64.
+            body = encode_records(wire.pending_after(len(sent)), [(rid, envelopes[rid]) for rid in sent])
+            wire.send("/api/v1/records", body, sent, content_type=UPLOAD_TYPE)
+
+
+def _outbox(link: Link) -> Iterator[Sequence[Any]]:
+    """Ids, sequence numbers and hashes of the sealed, unsynced records in sequence order, as
+    many per query as the link carries in one request (at most BATCH); envelopes are read
+    later, only for what central lacks."""
     after_seq = -1
     while True:
+        limit = max(1, min(BATCH, link.request_bytes() // KNOWN_ENTRY_BYTES))
         batch = db.session.execute(
             sa.select(Record.id, Record.seq, Record.envelope_sha256)
             .where(in_outbox(), Record.seq > after_seq)
-            .order_by(Record.seq).limit(BATCH)).all()
+            .order_by(Record.seq).limit(limit)).all()
         if not batch:
             return
         after_seq = max(row.seq for row in batch)
@@ -122,8 +157,9 @@ class _InFlight:
     the first error is raised."""
 
     def __init__(self, inst: Installation, summary: SyncSummary, total: int,
-                 progress: Callable[[int, int], None] | None) -> None:
+                 progress: Callable[[int, int], None] | None, link: Link) -> None:
         self.inst = inst
+        self.link = link
         self.summary = summary
         self.total = total
         self.progress = progress
@@ -159,7 +195,7 @@ class _InFlight:
         full_path = urlsplit(url).path.rstrip("/") + path
         headers = signature_headers(self.inst, "POST", full_path, body)  # here: it stores the counter
         future = self.pool.submit(exchange, url, self.inst.central_tls_pin, "POST", full_path, body, headers,
-                                  content_type=content_type)
+                                  link=self.link, content_type=content_type)
         self.hashes.update(sent)
         self.on_wire += len(sent)
         self.queue.append((future, sent, unknown))
@@ -187,9 +223,10 @@ class _InFlight:
                 continue  # the first error is already on its way up
 
 
-def _chunks(ids: list[str]) -> Iterator[list[str]]:
-    """Upload groups under UPLOAD_BYTES (frame bytes) and central's record limit,
-    sized from the stored envelope lengths without reading the envelopes."""
+def _chunks(ids: list[str], link: Link) -> Iterator[list[str]]:
+    """Upload groups of about what the link carries in one request (frame bytes; at least
+    one record) and within central's record limit, sized from the stored envelope lengths
+    without reading the envelopes. The size is read again for every group."""
     chunk: list[str] = []
     size = 0
     for start in range(0, len(ids), MAX_RECORDS_PER_KNOWN):
@@ -198,7 +235,7 @@ def _chunks(ids: list[str]) -> Iterator[list[str]]:
             sa.select(Record.id, sa.func.length(Record.envelope)).where(Record.id.in_(part))).tuples()}
         for rid in part:
             cost = int(sizes.get(rid) or 0) + ITEM_OVERHEAD
-            if chunk and (size + cost > UPLOAD_BYTES or len(chunk) >= MAX_RECORDS_PER_PUSH):
+            if chunk and (size + cost > link.request_bytes() or len(chunk) >= MAX_RECORDS_PER_PUSH):
                 yield chunk
                 chunk, size = [], 0
             chunk.append(rid)

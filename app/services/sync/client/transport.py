@@ -12,6 +12,8 @@ import http.client
 import json
 import ssl
 import time
+from collections.abc import Iterator
+from time import monotonic  # apart from time.time: tests move the station's clock
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,10 +26,12 @@ from app.extensions import db
 from app.models import Installation
 from app.protocol.messages import b64, request_message
 from app.protocol.problems import by_code
-from app.services.errors import SyncFailed
+from app.services.errors import LinkTimedOut, SyncFailed
+from app.services.sync.client.sizing import Link
 from app.services.sync.problems import TEXTS
 
-TIMEOUT = 20.0
+TIMEOUT = 20.0  # connecting, and the longest wait for any one read or write
+CHUNK = 16 * 1024  # bytes written or read between looks at the exchange's deadline
 MAX_RESPONSE = 64 * 1024 * 1024
 
 
@@ -72,26 +76,32 @@ def request(inst: Installation | None, url: str, method: str, path: str, body: b
 
 
 def exchange(url: str, pin: str | None, method: str, full_path: str, payload: bytes,
-              signature: dict[str, str], timeout: float | None = None, *,
+              signature: dict[str, str], timeout: float | None = None, *, link: Link | None = None,
               content_type: str = "application/json") -> Any:
     """Move the bytes and decode the answer (None for 204, nothing new). No database and
-    no keys: safe in a worker thread."""
+    no keys: safe in a worker thread.
+
+    The whole exchange must finish within ``link``'s budget for its bytes (each answer byte
+    earns more time), and no single read or write may wait longer than ``timeout``. What
+    it measured goes back into ``link``, which a timeout shrinks."""
+    link = link or Link()
     headers = {"Content-Type": content_type, "Accept": "application/json", **signature}
+    started = monotonic()
     try:
         conn = connect(url, pin, timeout or TIMEOUT)
         try:
-            conn.request(method, full_path, body=payload if method != "GET" else None, headers=headers)
-            response = conn.getresponse()
-            raw = response.read(MAX_RESPONSE + 1)
+            response, raw = _talk(conn, method, full_path, payload, headers, link, started)
         finally:
             conn.close()
     except TimeoutError:
-        raise SyncFailed(_l("Central did not answer in time. Nothing was marked as synced.")) from None
+        link.timed_out(len(payload), monotonic() - started)
+        raise LinkTimedOut(_l("Central did not answer in time. Nothing was marked as synced.")) from None
     except ssl.SSLCertVerificationError as exc:
         raise certificate_refused(exc) from None
     except (OSError, http.client.HTTPException):
         raise SyncFailed(_l("Central cannot be reached (no connection, or the connection was cut). "
                             "Nothing was lost; sync will try again.")) from None
+    link.finished(len(payload) + len(raw), monotonic() - started)
     if response.status == 204 and not raw:
         return None  # callers that expect an answer treat None as one not understood
     if "application/json" not in response.getheader("Content-Type", "") or len(raw) > MAX_RESPONSE:
@@ -106,6 +116,44 @@ def exchange(url: str, pin: str | None, method: str, full_path: str, payload: by
     if response.status >= 400:
         raise refusal(response.status, data)
     return data
+
+
+def _talk(conn: http.client.HTTPConnection, method: str, path: str, payload: bytes,
+          headers: dict[str, str], link: Link, started: float) -> tuple[http.client.HTTPResponse, bytes]:
+    """One request and its answer, CHUNK bytes at a time, each wait cut to what is left of
+    the budget: a socket timeout alone would let a 3 MB upload crawl on for ever."""
+    deadline = started + link.budget(len(payload))
+    stall = conn.timeout if isinstance(conn.timeout, (int, float)) else TIMEOUT
+
+    def wait_at_most() -> None:
+        left = deadline - monotonic()
+        if left <= 0:
+            raise TimeoutError
+        if conn.sock is not None:
+            conn.sock.settimeout(min(stall, left))
+
+    def body() -> Iterator[bytes]:
+        for start in range(0, len(payload), CHUNK):
+            wait_at_most()
+            yield payload[start:start + CHUNK]
+
+    # With Content-Length given, http.client sends the chunks as they are (not chunked).
+    sent = body() if method != "GET" else None
+    conn.request(method, path, body=sent, headers={**headers, "Content-Length": str(len(payload))}
+                 if method != "GET" else headers)
+    wait_at_most()
+    response = conn.getresponse()
+    parts: list[bytes] = []
+    size = 0
+    while size <= MAX_RESPONSE:
+        wait_at_most()
+        part = response.read(CHUNK)
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+        deadline += link.earned(len(part))
+    return response, b"".join(parts)
 
 
 # OpenSSL's verify results for a certificate outside its validity window by this clock.
