@@ -18,6 +18,7 @@ from app.main import bp
 from app.services import accounts, health, installation
 from app.version import __version__
 from app.web.access import ANY_USER, allow, load_user, public, safe_next
+from app.web.headers import cookie_secure
 
 
 @bp.get("/")
@@ -49,7 +50,7 @@ def language() -> Any:
     response = make_response(redirect(target))
     if chosen:
         response.set_cookie(i18n.LANG_COOKIE, chosen, max_age=365 * 24 * 3600, httponly=True,
-                            samesite="Strict", secure=current_app.config["TIP"].tls)
+                            samesite="Strict", secure=cookie_secure())
         load_user()
         if g.user is not None:
             accounts.set_locale(g.user, chosen)
