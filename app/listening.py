@@ -49,7 +49,8 @@ def who_listens(port: int) -> str | None:
         argv = (PROC / str(pid) / "cmdline").read_bytes().split(b"\0")
     except OSError:
         return f"process {pid}"
-    command = " ".join(a.decode(errors="replace") for a in argv if a)[:120]
-    if "run.py" in command or "app.serve" in command:
+    args = [a.decode(errors="replace") for a in argv if a]
+    command = " ".join(args)[:120]
+    if any(Path(a).name == "run.py" for a in args[:2]) or args[1:3] == ["-m", "app.serve"]:
         return f"tip-screen (process {pid}: {command})"
     return f"process {pid} ({command})"
