@@ -2,7 +2,7 @@
 
     python run.py                      station on http://127.0.0.1:5000/
     python run.py --port 8080          another port
-    python run.py --host 0.0.0.0       also serve phones on the local network (opt-in)
+    python run.py --host 0.0.0.0       also serve phones on the local network (opt-in, HTTPS)
     python run.py --role central       central server role (trial; use gunicorn in production)
 
 The first run creates instance/config.toml and the database, then the browser
@@ -26,8 +26,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
         "(PostgreSQL through DATABASE_URL; SQLite for a trial).",
     )
     parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on (default 127.0.0.1: this computer only; "
-                        "0.0.0.0 also serves phones on the local network)")
+                        help="address to listen on (default 127.0.0.1: this computer only, plain "
+                        "HTTP; 0.0.0.0 also serves phones on the local network, over HTTPS with a "
+                        "certificate made in instance/ on the first such start)")
     parser.add_argument("--port", type=int, default=5000, help="port (default 5000)")
     parser.add_argument("--role", choices=("station", "central"),
                         help="set the role in instance/config.toml before starting")

@@ -2,7 +2,8 @@
 
 run.py binds the listening socket and calls :func:`supervise`. That parent
 never handles a request: it starts a serving child (``python -m app.serve``)
-that inherits the socket and runs waitress on it, the key sweeper and the
+that inherits the socket and runs waitress on it (cheroot with TLS when run.py
+serves the local network: :mod:`app.serve_https`), the key sweeper and the
 background sync. When the child's key ring becomes empty (lock all, the idle
 timeout of the last unlocked session, its Lock or logout), the child stops
 accepting, finishes the requests it has, closes its connections and exits
