@@ -243,3 +243,42 @@ def test_chromium_on_the_network_address_logs_in_over_https(lan_station):
     assert after.startswith(base + "/") and "/login" not in after
     assert shown == certificate_fingerprint(cert.public_bytes(serialization.Encoding.PEM))
     assert qr == "svg"
+
+
+def _serving_child(pid: int) -> int | None:
+    kids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                state, ppid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
+            except OSError:
+                continue
+            if int(ppid) == pid and state != "Z":
+                kids.append(int(entry.name))
+    return kids[0] if len(kids) == 1 else None
+
+
+def test_lock_all_over_https_replaces_the_serving_process(lan_station):
+    """The HTTPS child lives as the waitress one does: once every key is locked it finishes,
+    and a fresh process, which never saw a passphrase, serves HTTPS on the same socket."""
+    # run.py under nsenter: nsenter execs it, so the supervisor is the process we started.
+    supervisor = lan_station.proc.pid
+    old = _until("the serving process", lambda: _serving_child(supervisor))
+
+    def lock_all() -> tuple[int, int]:
+        phone = Phone(LAN_ADDRESS, tls=True)
+        assert phone.login("admin", lan_station.passphrase).status == 302
+        page = phone.send("GET", "/admin/users")
+        token = CSRF_RE.search(page.body)
+        assert token
+        locked = phone.send("POST", "/admin/lock-all", {"csrf_token": token.group(1)})
+        new = _until("a fresh serving process",
+                     lambda: (pid := _serving_child(supervisor)) not in (None, old) and pid)
+        again = Phone(LAN_ADDRESS, tls=True).send("GET", "/login")
+        assert _fingerprint(again.der) == _fingerprint(page.der)  # the same certificate
+        return locked.status, again.status if new else 0
+
+    locked, served = lan_station.ns.run(lock_all)
+    assert locked == 302 and served == 200
+    assert not Path(f"/proc/{old}").exists()
+    assert "a fresh server process takes over" in lan_station.output()
