@@ -5,11 +5,14 @@ on Windows too, and has a TLS adapter over the standard ``ssl`` module, so ``run
 --host`` serves with it, on the socket run.py holds (cheroot never binds: the serving
 child is still replaced once every key is locked, as in app/serve.py).
 
-One port, two ways in. Each connection's first byte tells them apart: a TLS handshake
-record (0x16) is served over TLS; anything else is plain HTTP, answered only when it came
-to a loopback address (this computer's own browser at http://127.0.0.1:PORT/, which no
-other machine can send to). Plain HTTP to the network address is never handed to the
-app: it gets a redirect to the same address over https, and what it sent is dropped.
+One port, two ways in, told apart by the address a connection came to. To a loopback
+address (this computer's own browser at http://127.0.0.1:PORT/ while serving 0.0.0.0;
+no other machine can send there) it is plain HTTP, as without --host. To the network
+address it is TLS; a connection there whose first byte is not a TLS handshake record
+(0x16) is plain HTTP and is never handed to the app: it gets a redirect to the same
+address over https, and what it sent is dropped. (The peek waits no longer than the TLS
+handshake that cheroot would otherwise run at that point; loopback connections are not
+peeked at, so a browser's idle spare connection never holds up the others.)
 """
 
 from __future__ import annotations
@@ -36,15 +39,19 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 def _loopback(address: str) -> bool:
     try:
-        return ipaddress.ip_address(address.split("%")[0]).is_loopback
+        ip = ipaddress.ip_address(address.split("%")[0])
     except ValueError:
         return False
+    mapped = getattr(ip, "ipv4_mapped", None)  # 127.0.0.1 reaching a dual-stack "::" socket
+    return ip.is_loopback or bool(mapped and mapped.is_loopback)
 
 
 class LoopbackPlainAdapter(BuiltinSSLAdapter):
-    """TLS for every connection, except plain HTTP sent to a loopback address."""
+    """Plain HTTP on a loopback address, TLS on every other."""
 
     def wrap(self, sock: socket.socket) -> tuple[Any, dict[str, str]]:
+        if _loopback(sock.getsockname()[0]):
+            return sock, {PLAIN: "loopback"}
         try:
             first = sock.recv(1, socket.MSG_PEEK)  # bounded by the server's timeout
         except OSError as exc:
@@ -53,7 +60,7 @@ class LoopbackPlainAdapter(BuiltinSSLAdapter):
             raise errors.FatalSSLAlert("closed before a request")
         if first == TLS_HANDSHAKE:
             return super().wrap(sock)
-        return sock, {PLAIN: "loopback" if _loopback(sock.getsockname()[0]) else "lan"}
+        return sock, {PLAIN: "lan"}
 
 
 def by_connection(app: WsgiApp) -> WsgiApp:
