@@ -65,6 +65,8 @@ def ensure_certificate(instance_path: Path, host: str) -> Certificate:
         instance_path.mkdir(parents=True, exist_ok=True)
         _write_private(key_path, key)
         _write_private(cert_path, cert)  # not secret; 0600 does no harm
+    with contextlib.suppress(OSError):
+        key_path.chmod(0o600)  # a key copied back from a backup with looser bits
     return Certificate(cert_path, key_path, certificate_fingerprint(cert_path.read_bytes()))
 
 
@@ -81,8 +83,9 @@ def lan_addresses(host: str) -> list[str]:
         with contextlib.suppress(OSError), socket.socket(family, socket.SOCK_DGRAM) as s:
             s.connect((probe, 9))  # no packet leaves: this only asks the routing table
             found.append(s.getsockname()[0])
-    with contextlib.suppress(OSError):
-        found.extend(socket.gethostbyname_ex(socket.gethostname())[2])
+    if not found:  # no route at all (a hotspot without a gateway): what the name says
+        with contextlib.suppress(OSError):
+            found.extend(socket.gethostbyname_ex(socket.gethostname())[2])
     return [a for a in dict.fromkeys(found) if not ipaddress.ip_address(a).is_loopback]
 
 
