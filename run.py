@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         where = ", ".join(lan.url(a, args.port) for a in lan.lan_addresses(args.host))
         local = (f" and http://127.0.0.1:{args.port}/ on this computer"
                  if args.host in lan.WILDCARDS else "")
-        announce = (f"tip-screen {config.role} running at {where or 'https://'}{local} "
+        announce = (f"tip-screen {config.role} running at "
+                    f"{where or f'https://(this computer network address):{args.port}/'}{local} "
                     f"(Ctrl+C to stop)\ncertificate SHA-256 fingerprint: {cert.fingerprint}")
     # POSIX: this process only holds the socket; a serving child (replaced by a fresh one each
     # time every key is locked) does the rest. Windows: one process. See app/serve.py.
@@ -117,6 +118,7 @@ def _listen(host: str, port: int) -> socket.socket | None:
                   f"{owner or 'another program'}. Stop it, or choose another port with --port.",
                   file=sys.stderr)
             return None
+
 
 if __name__ == "__main__":
     sys.exit(main())
