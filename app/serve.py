@@ -121,7 +121,7 @@ def serve_here(sock: socket.socket, *, threads: int, announce: str,
     return 0
 
 
-def _start_app(sock: socket.socket, tls: tuple[str, str] | None) -> Flask:
+def _start_app(sock: socket.socket | None = None, tls: tuple[str, str] | None = None) -> Flask:
     from flask_migrate import upgrade
 
     from app import create_app
@@ -133,10 +133,11 @@ def _start_app(sock: socket.socket, tls: tuple[str, str] | None) -> Flask:
     app = create_app(load_config(default_instance_path()))
     with app.app_context():
         upgrade()
-    host, port = sock.getsockname()[:2]
-    fingerprint = certificate_fingerprint(Path(tls[0]).read_bytes()) if tls else None
-    # The Accounts page shows phones' address and the certificate's fingerprint from this.
-    app.extensions[lan.SERVING] = lan.Serving(host, port, tls is not None, fingerprint)
+    if sock is not None:
+        host, port = sock.getsockname()[:2]
+        fingerprint = certificate_fingerprint(Path(tls[0]).read_bytes()) if tls else None
+        # The Accounts page shows phones' address and the certificate's fingerprint from this.
+        app.extensions[lan.SERVING] = lan.Serving(host, port, tls is not None, fingerprint)
     # Every 30 s, logged in or not: sweep dead sessions, shred records past retention.
     housekeeping.start(app)
     # Station with sync_interval_seconds > 0: sync in the background (never started by create_app).
