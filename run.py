@@ -2,7 +2,7 @@
 
     python run.py                      station on http://127.0.0.1:5000/
     python run.py --port 8080          another port
-    python run.py --host 0.0.0.0       also serve phones on the local network (opt-in)
+    python run.py --host 0.0.0.0       also serve phones on the local network (opt-in, HTTPS)
     python run.py --role central       central server role (trial; use gunicorn in production)
 
 The first run creates instance/config.toml and the database, then the browser
@@ -15,6 +15,7 @@ import argparse
 import errno
 import socket
 import sys
+import time
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -25,8 +26,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
         "(PostgreSQL through DATABASE_URL; SQLite for a trial).",
     )
     parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on (default 127.0.0.1: this computer only; "
-                        "0.0.0.0 also serves phones on the local network)")
+                        help="address to listen on (default 127.0.0.1: this computer only, plain "
+                        "HTTP; 0.0.0.0 also serves phones on the local network, over HTTPS with a "
+                        "certificate made in instance/ on the first such start)")
     parser.add_argument("--port", type=int, default=5000, help="port (default 5000)")
     parser.add_argument("--role", choices=("station", "central"),
                         help="set the role in instance/config.toml before starting")
@@ -49,35 +51,73 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tip-screen: {exc}", file=sys.stderr)
         return 2
 
-    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    if serve.can_replace():
-        # A restarted station may bind while old connections linger in TIME_WAIT; a running one
-        # still cannot be bound twice. (On Windows this option would let two servers share a port.)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((args.host, args.port))
-    except OSError as exc:
-        sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            print(f"tip-screen: port {args.port} on {args.host} is already in use. Is tip-screen "
-                  "already running? Open that one, or choose another with --port.", file=sys.stderr)
-        else:
-            print(f"tip-screen: cannot listen on {args.host}:{args.port}: {exc.strerror}",
-                  file=sys.stderr)
+    sock = _listen(args.host, args.port)
+    if sock is None:
         return 1
 
-    if not is_loopback(args.host):
+    tls: tuple[str, str] | None = None
+    if is_loopback(args.host):
+        announce = (f"tip-screen {config.role} running at http://{args.host}:{args.port}/ "
+                    "(Ctrl+C to stop)")
+    else:
+        from app.services import lan
+
+        # The local network gets HTTPS only: a certificate made on the first such start.
+        cert = lan.ensure_certificate(config.instance_path, args.host)
+        tls = (str(cert.cert_path), str(cert.key_path))
         print("WARNING: listening on the local network. Phones and other computers on this "
               "network can reach the login page. Use only on a network you trust.",
               file=sys.stderr)
-    announce = (f"tip-screen {config.role} running at http://{args.host}:{args.port}/ "
-                "(Ctrl+C to stop)")
+        where = ", ".join(lan.url(a, args.port) for a in lan.lan_addresses(args.host))
+        local = (f" and http://127.0.0.1:{args.port}/ on this computer"
+                 if args.host in lan.WILDCARDS else "")
+        announce = (f"tip-screen {config.role} running at "
+                    f"{where or f'https://(this computer network address):{args.port}/'}{local} "
+                    f"(Ctrl+C to stop)\ncertificate SHA-256 fingerprint: {cert.fingerprint}")
     # POSIX: this process only holds the socket; a serving child (replaced by a fresh one each
     # time every key is locked) does the rest. Windows: one process. See app/serve.py.
     if serve.can_replace():
-        return serve.supervise(sock, threads=args.threads, announce=announce)
-    return serve.serve_here(sock, threads=args.threads, announce=announce)
+        return serve.supervise(sock, threads=args.threads, announce=announce, tls=tls)
+    return serve.serve_here(sock, threads=args.threads, announce=announce, tls=tls)
+
+
+BIND_RETRY_SECONDS = 3.0  # a station just killed: its serving child lets go within moments
+
+
+def _listen(host: str, port: int) -> socket.socket | None:
+    """The bound listening socket, or None after saying why not (who holds the port)."""
+    from app import listening, serve
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    deadline = time.monotonic() + BIND_RETRY_SECONDS
+    while True:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        if serve.can_replace():
+            # Restart at once: connections of the last run linger in TIME_WAIT, which this
+            # allows; a socket still listening can never be bound twice on POSIX. Not
+            # SO_REUSEPORT, which would let two stations share the port.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        elif hasattr(socket, "SO_EXCLUSIVEADDRUSE"):
+            # Windows: no other program may bind the station's port while it runs.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
+        try:
+            sock.bind((host, port))
+            sock.listen(128)
+            return sock
+        except OSError as exc:
+            sock.close()
+            if exc.errno != errno.EADDRINUSE:
+                print(f"tip-screen: cannot listen on {host}:{port}: {exc.strerror}",
+                      file=sys.stderr)
+                return None
+            if time.monotonic() < deadline:
+                time.sleep(0.1)  # the previous station may be letting go of it right now
+                continue
+            owner = listening.who_listens(port)
+            print(f"tip-screen: port {port} on {host} is already in use by "
+                  f"{owner or 'another program'}. Stop it, or choose another port with --port.",
+                  file=sys.stderr)
+            return None
 
 
 if __name__ == "__main__":

@@ -75,3 +75,12 @@ _.accepting  # waitress: the server and channel flags app/serve.py sets to drain
 _.will_close
 valid_from  # StationKey.valid_from: when the key came into use; the key history in docs/keys.md and its tests
 post_worker_init  # app/gunicorn_conf.py: a gunicorn server hook, read by gunicorn -c python:app.gunicorn_conf
+# cheroot (app/serve_https.py): a hook and server attributes cheroot reads, set as its prepare() would
+error_log  # cheroot calls server.error_log for every connection problem
+_.ssl_adapter
+_._interrupt
+_.software
+_.ready
+_._start_time
+get_cookie_secure  # flask.sessions.SessionInterface hook (app/web/headers.py): Secure per request
+_.session_interface  # Flask reads app.session_interface

@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 
 from app import languages
 from app.config import PROJECT_ROOT
+from app.web.headers import cookie_secure
 
 LOCALES = languages.CODES
 DEFAULT_LOCALE = languages.DEFAULT
@@ -52,7 +53,7 @@ def device_choice() -> str | None:
 def remember(response: Response, code: str) -> None:
     """This device's language from now on (the cookie the language control sets)."""
     response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, httponly=True,
-                        samesite="Strict", secure=current_app.config["TIP"].tls)
+                        samesite="Strict", secure=cookie_secure())
 
 
 def keep_at_login(profile: str | None, response: Response) -> str | None:

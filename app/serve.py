@@ -2,7 +2,8 @@
 
 run.py binds the listening socket and calls :func:`supervise`. That parent
 never handles a request: it starts a serving child (``python -m app.serve``)
-that inherits the socket and runs waitress on it, the key sweeper and the
+that inherits the socket and runs waitress on it (cheroot with TLS when run.py
+serves the local network: :mod:`app.serve_https`), the key sweeper and the
 background sync. When the child's key ring becomes empty (lock all, the idle
 timeout of the last unlocked session, its Lock or logout), the child stops
 accepting, finishes the requests it has, closes its connections and exits
@@ -46,7 +47,8 @@ def can_replace() -> bool:
     return sys.platform != "win32"
 
 
-def supervise(sock: socket.socket, *, threads: int, announce: str) -> int:
+def supervise(sock: socket.socket, *, threads: int, announce: str,
+              tls: tuple[str, str] | None = None) -> int:
     """Run serving children on ``sock`` until stopped; start a fresh one each time one locks."""
     # The children read this pipe; it ends (EOF) only when this process is gone, however it died.
     parent_alive, keep_open = os.pipe()
@@ -69,6 +71,8 @@ def supervise(sock: socket.socket, *, threads: int, announce: str) -> int:
         while not stopping:
             command = [sys.executable, "-m", "app.serve", "--fd", str(sock.fileno()),
                        "--parent-fd", str(parent_alive), "--threads", str(threads)]
+            if tls is not None:
+                command += ["--cert", tls[0], "--key", tls[1]]
             if generation == 0:
                 command += ["--announce", announce]
             # Its own session: Ctrl+C reaches this process, which forwards it exactly once.
@@ -96,27 +100,44 @@ def supervise(sock: socket.socket, *, threads: int, announce: str) -> int:
     return code
 
 
-def serve_here(sock: socket.socket, *, threads: int, announce: str) -> int:
+def serve_here(sock: socket.socket, *, threads: int, announce: str,
+               tls: tuple[str, str] | None = None) -> int:
     """One process for everything (Windows): no replacement."""
+    app = _start_app(sock, tls)
+    print(announce, flush=True)
+    if tls is not None:
+        from app import serve_https
+
+        server = serve_https.make_server(app, sock, threads=threads, cert_path=tls[0],
+                                         key_path=tls[1])
+        try:
+            server.serve()
+        finally:
+            serve_https.finish(server)
+        return 0
     from waitress import serve
 
-    app = _start_app()
-    print(announce, flush=True)
     serve(app, sockets=[sock], threads=threads, ident="tip-screen")
     return 0
 
 
-def _start_app() -> Flask:
+def _start_app(sock: socket.socket | None = None, tls: tuple[str, str] | None = None) -> Flask:
     from flask_migrate import upgrade
 
     from app import create_app
     from app.config import default_instance_path, load_config
-    from app.services import housekeeping
+    from app.crypto import certificate_fingerprint
+    from app.services import housekeeping, lan
     from app.services.sync.client import background as background_sync
 
     app = create_app(load_config(default_instance_path()))
     with app.app_context():
         upgrade()
+    if sock is not None:
+        host, port = sock.getsockname()[:2]
+        fingerprint = certificate_fingerprint(Path(tls[0]).read_bytes()) if tls else None
+        # The Accounts page shows phones' address and the certificate's fingerprint from this.
+        app.extensions[lan.SERVING] = lan.Serving(host, port, tls is not None, fingerprint)
     # Every 30 s, logged in or not: sweep dead sessions, shred records past retention.
     housekeeping.start(app)
     # Station with sync_interval_seconds > 0: sync in the background (never started by create_app).
@@ -140,6 +161,8 @@ def child_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parent-fd", type=int, required=True)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--announce")
+    parser.add_argument("--cert", help="serve HTTPS with this certificate (PEM) ...")
+    parser.add_argument("--key", help="... and this private key (PEM)")
     args = parser.parse_args(argv)
     _watch_parent(args.parent_fd)
     sock = socket.socket(fileno=args.fd)
@@ -148,11 +171,14 @@ def child_main(argv: list[str] | None = None) -> int:
 
     from app.config import ConfigError
 
+    tls = (args.cert, args.key) if args.cert and args.key else None
     try:
-        app = _start_app()
+        app = _start_app(sock, tls)
     except ConfigError as exc:
         print(f"tip-screen: {exc}", file=sys.stderr)
         return 2
+    if tls is not None:
+        return _child_https(app, sock, threads=args.threads, tls=tls, announce=args.announce)
     locked = threading.Event()
     server: Any = create_server(app, sockets=[sock], threads=max(1, args.threads),
                                 ident="tip-screen")
@@ -179,6 +205,38 @@ def child_main(argv: list[str] | None = None) -> int:
         server.task_dispatcher.shutdown()
         return 0
     server.task_dispatcher.shutdown()
+    _stop_background_sync(app)
+    return REPLACE_EXIT
+
+
+def _child_https(app: Flask, sock: socket.socket, *, threads: int, tls: tuple[str, str],
+                 announce: str | None) -> int:
+    """The same life as the waitress child below, with cheroot serving HTTPS."""
+    from app import serve_https
+
+    server = serve_https.make_server(app, sock, threads=threads, cert_path=tls[0],
+                                     key_path=tls[1])
+    locked = threading.Event()
+    keys = app.extensions["tip_keys"]
+    keys.when_emptied(locked.set)
+    thread = serve_https.serve(server)
+    if announce:
+        print(announce, flush=True)
+    try:
+        while True:
+            while not locked.wait(timeout=1.0):
+                if not thread.is_alive():
+                    serve_https.finish(server)
+                    return 1
+            serve_https.drain(server, thread, DRAIN_SECONDS)
+            if len(keys) == 0:
+                break
+            locked.clear()  # someone logged in while the others were locking: serve on
+            thread = serve_https.resume(server)
+    except KeyboardInterrupt:
+        serve_https.finish(server)
+        return 0
+    serve_https.finish(server)
     _stop_background_sync(app)
     return REPLACE_EXIT
 

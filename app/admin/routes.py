@@ -8,10 +8,25 @@ from flask_babel import gettext as _
 from app.admin import bp
 from app.admin.forms import ConfirmForm, ResetPassphraseForm, UserCreateForm
 from app.roles import Role
-from app.services import accounts
+from app.services import accounts, lan
 from app.services.accounts import sessions
 from app.services.errors import ServiceError
 from app.web.access import allow
+from app.web.qr import qr_svg
+
+
+@bp.context_processor
+def _station_address() -> dict[str, Any]:
+    def station_address() -> dict[str, Any] | None:
+        """For admin/_station_address.html: the https address phones open, its QR code and the
+        certificate's fingerprint; None when this station does not serve the local network."""
+        found = lan.phone_address()
+        if found is None:
+            return None
+        url, fingerprint = found
+        return {"url": url, "fingerprint": fingerprint, "qr": qr_svg(url)}
+
+    return {"station_address": station_address}
 
 
 @bp.get("/users")

@@ -25,9 +25,10 @@ def login() -> Any:
     if form.validate_on_submit():
         passphrase = form.passphrase.data or ""
         try:
-            user = accounts.authenticate(form.username.data or "", passphrase,
-                                         source=request.remote_addr or "unknown")
-            secret = unlock.open_keys(user, passphrase)
+            checked = accounts.authenticate(form.username.data or "", passphrase,
+                                            source=request.remote_addr or "unknown")
+            user = checked.user
+            secret = unlock.open_keys(user, passphrase, opened=checked.opened)
         except (LoginFailed, LoginThrottled, LoginBusy) as exc:
             flash(str(exc), "error")
             status = {LoginThrottled: 429, LoginBusy: 503}.get(type(exc), 401)

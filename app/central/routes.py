@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import segno
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from markupsafe import Markup
 
 from app.central import bp
 from app.central.forms import ConfirmForm, ImportForm, StationCodeForm
@@ -17,6 +15,7 @@ from app.services.central import received as central_records
 from app.services.central import stations as central_stations
 from app.services.errors import AuditFailed, Locked, RecordNotFound, ServiceError
 from app.web.access import allow
+from app.web.qr import qr_svg
 
 # A USB bundle carries every unsynced record of a station (about 6 KB each): more than the
 # app-wide 4 MB request limit allows. Only this route accepts more; see _register_blueprints.
@@ -27,16 +26,10 @@ def _central_url() -> str:
     return str(current_app.config["TIP"].public_url or request.url_root).rstrip("/")
 
 
-def _qr_svg(payload: str) -> Markup:
-    # Inline SVG: no script, no external address; stroke and fill are attributes, not styles.
-    svg = segno.make(payload, error="m").svg_inline(scale=4, dark="#000", light="#fff")
-    return Markup(svg)  # noqa: S704 - segno's own markup; the payload is only in the drawn path
-
-
 def _stations_page(form: StationCodeForm, issued: Any = None, status: int = 200) -> Any:
     return render_template("central/stations.html", stations=central_stations.overview(), form=form,
                            confirm=ConfirmForm(), issued=issued,
-                           qr=_qr_svg(issued.qr_payload) if issued else None,
+                           qr=qr_svg(issued.qr_payload) if issued else None,
                            fingerprint=central_stations.central_fingerprint()), status
 
 

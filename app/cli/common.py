@@ -27,10 +27,11 @@ def open_keys_as(name: str, from_stdin: bool, prompt: str, *, admin_only: bool =
 
     passphrase = read_line(prompt, from_stdin)
     try:
-        user = accounts.authenticate(name, passphrase, source=accounts.LOCAL_OPERATOR)
+        checked = accounts.authenticate(name, passphrase, source=accounts.LOCAL_OPERATOR)
+        user = checked.user
         if admin_only and user.role is not Role.ADMIN:
             raise click.ClickException(f"'{name}' is not an administrator.")
-        return user, unlock.open_keys(user, passphrase)
+        return user, unlock.open_keys(user, passphrase, opened=checked.opened)
     except ServiceError as exc:
         raise click.ClickException(f"{exc} Nothing was changed.") from None
 

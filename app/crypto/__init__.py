@@ -42,6 +42,7 @@ from app.crypto.keys import (
 from app.crypto.keyset import KeySet, is_legacy_secret
 from app.crypto.signing import generate_signing_key, sign, signer, signing_public_key, verify
 from app.crypto.slots import make_slot, open_slot, slot_params
+from app.crypto.tls import certificate_fingerprint, self_signed_certificate
 from app.crypto.wraps import recipient_id, unwrap_data_key, wrap_data_key, wrap_recipients
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "WrongPassphrase",
     "aead_decrypt",
     "aead_encrypt",
+    "certificate_fingerprint",
     "decrypt_body",
     "encrypt_body",
     "fingerprint",
@@ -78,6 +80,7 @@ __all__ = [
     "padded_length",
     "parse_envelope",
     "recipient_id",
+    "self_signed_certificate",
     "seal_envelope",
     "sign",
     "signer",

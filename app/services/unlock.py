@@ -15,11 +15,13 @@ from app.services.central import host as central_host
 from app.services.central import keys as central_keys
 
 
-def open_keys(user: User, passphrase: str) -> bytes | None:
-    """The secret the user's slot opens, or None if the user has no slot."""
+def open_keys(user: User, passphrase: str, *, opened: bytes | None = None) -> bytes | None:
+    """The secret the user's slot opens, or None if the user has no slot. ``opened``: the
+    slot's content from the login check (:class:`app.services.accounts.Login`), so the
+    passphrase is not derived a second time."""
     if current_app.config["TIP"].role != "central":
-        return keyring.open_user_slot(user, passphrase)
-    custody = central_keys.unlock(user, passphrase)
+        return keyring.open_user_slot(user, passphrase, opened=opened)
+    custody = central_keys.unlock(user, passphrase, opened=opened)
     if custody is not None and central_host.needs_certificate():
         # A host with no certified service key (or one just moved from the legacy layout)
         # gets one from the first custodian who logs in on it.

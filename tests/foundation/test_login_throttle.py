@@ -15,6 +15,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from app.services.accounts import kdf, users
+from tests.support.derivations import count_derivations
 from tests.support.live import serve
 from tests.support.web import account_guesses, csrf_from, login
 
@@ -91,9 +92,7 @@ def test_one_address_guessing_at_many_accounts_is_slowed_as_a_whole(station, ins
 
 def test_unknown_and_known_usernames_get_the_same_answers_and_the_same_work(station, monkeypatch):
     app, url = station
-    runs: list[str] = []
-    real = users.verify_passphrase
-    monkeypatch.setattr(users, "verify_passphrase", lambda h, p: runs.append(h) or real(h, p))
+    runs = count_derivations(monkeypatch)
     limit = app.config["TIP"].login_max_failures
     answers = {}
     for name, address in (("admin", "127.0.0.9"), ("nobody-here", "127.0.0.10")):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -12,6 +13,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.support.private_lan import LAN_ADDRESS, lan_namespace
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN = [sys.executable, str(ROOT / "run.py")]
@@ -73,6 +76,8 @@ def test_second_start_on_the_same_port_fails_clearly(server, tmp_path):
                             capture_output=True, text=True, timeout=30)
     assert second.returncode != 0
     assert "already in use" in second.stderr
+    if sys.platform.startswith("linux"):
+        assert "already in use by tip-screen (process " in second.stderr
 
 
 def test_help_explains_both_roles(tmp_path):
@@ -94,17 +99,77 @@ def test_corrupt_config_is_reported_and_left_alone(tmp_path):
     assert not (instance / "tip-screen.sqlite3").exists()
 
 
-def test_local_network_binding_warns(tmp_path):
-    port = _free_port()
-    proc = subprocess.Popen([*RUN, "--host", "0.0.0.0", "--port", str(port)], cwd=tmp_path,  # noqa: S104
-                            env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    try:
-        _wait_health(port, proc)
-    finally:
-        proc.terminate()
-        _, err = proc.communicate(timeout=10)
+def test_local_network_binding_warns_and_announces_https(tmp_path):
+    # In a private network namespace: nothing listens on this machine's real network.
+    with lan_namespace() as ns:
+        proc = ns.popen([*RUN, "--host", "0.0.0.0", "--port", "5000"], cwd=tmp_path,  # noqa: S104
+                        env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                        text=True)
+        try:
+            ns.run(lambda: _wait_health(5000, proc))  # plain HTTP still, on 127.0.0.1
+        finally:
+            proc.terminate()
+            out, err = proc.communicate(timeout=10)
     assert "WARNING: listening on the local network" in err
+    assert f"https://{LAN_ADDRESS}:5000/" in out and "certificate SHA-256 fingerprint: " in out
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                state, ppid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
+            except OSError:
+                continue
+            if int(ppid) == pid and state != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc for the serving child")
+@pytest.mark.parametrize("killed", ["supervisor", "both"])
+def test_restart_on_the_same_port_right_after_a_sigkill(tmp_path, killed):
+    port = _free_port()
+    first = subprocess.Popen([*RUN, "--port", str(port)], cwd=tmp_path, env=_env(tmp_path),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_health(port, first)
+    # Connections the server had open when it died: the port then has TCP state left behind.
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as held:
+        held.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert held.recv(100).startswith(b"HTTP/1.1 200")
+        child = _children(first.pid)
+        assert len(child) == 1
+        targets = [first.pid] + (child if killed == "both" else [])
+        for pid in targets:
+            os.kill(pid, signal.SIGKILL)
+        killed_at = time.monotonic()
+        first.wait(timeout=10)
+        second = subprocess.Popen([*RUN, "--port", str(port)], cwd=tmp_path, env=_env(tmp_path),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        started_after = time.monotonic() - killed_at
+    try:
+        assert started_after < 1.0
+        assert _wait_health(port, second)["status"] == "ok"
+        assert second.poll() is None
+    finally:
+        second.terminate()
+        _, err = second.communicate(timeout=10)
+    assert "already in use" not in err
+
+
+def test_a_port_someone_else_listens_on_is_named(tmp_path):
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen(1)
+        port = other.getsockname()[1]
+        result = subprocess.run([*RUN, "--port", str(port)], cwd=tmp_path, env=_env(tmp_path),
+                                capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    if sys.platform.startswith("linux"):
+        assert f"already in use by process {os.getpid()} (" in result.stderr
+    else:
+        assert "already in use by another program" in result.stderr
 
 
 def test_central_role_flag(tmp_path):

@@ -26,7 +26,7 @@ def skip_or_fail(reason: str) -> None:
 
 
 @contextmanager
-def chromium(width: int = 360, height: int = 740) -> Iterator[object]:
+def chromium(width: int = 360, height: int = 740, extra_flags: tuple[str, ...] = ()) -> Iterator[object]:
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
         skip_or_fail(f"browser test needs {CHROMIUM} and {CHROMEDRIVER}")
     from selenium import webdriver
@@ -47,6 +47,7 @@ def chromium(width: int = 360, height: int = 740) -> Iterator[object]:
         "--disable-dev-shm-usage",
         f"--user-data-dir={profile}",
         f"--window-size={width},{height}",
+        *extra_flags,
     ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)

@@ -10,6 +10,7 @@ the other modules are imported by name:
 
 from app.services.accounts.users import (
     LOCAL_OPERATOR,
+    Login,
     authenticate,
     check_new_account,
     create_user,
@@ -23,6 +24,6 @@ from app.services.accounts.users import (
     set_locale,
 )
 
-__all__ = ["LOCAL_OPERATOR", "authenticate", "check_new_account", "create_user", "find_user",
+__all__ = ["LOCAL_OPERATOR", "Login", "authenticate", "check_new_account", "create_user", "find_user",
            "first_admin_name", "get_user", "list_users", "normalize_username", "reset_passphrase",
            "set_active", "set_locale"]

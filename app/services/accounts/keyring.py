@@ -43,6 +43,7 @@ from app.crypto import (
     make_slot,
     open_slot,
     signing_public_key,
+    slot_params,
     x25519_public_key,
 )
 from app.extensions import db
@@ -192,13 +193,21 @@ def has_slot(user: User) -> bool:
     return db.session.scalar(sa.select(KeySlot.id).where(KeySlot.user_id == user.id)) is not None
 
 
-def open_user_slot(user: User, passphrase: str) -> bytes | None:
+def slot_of(user: User) -> KeySlot | None:
+    return db.session.scalar(sa.select(KeySlot).where(KeySlot.user_id == user.id))
+
+
+def open_user_slot(user: User, passphrase: str, *, opened: bytes | None = None) -> bytes | None:
     """The secret from the user's slot; on central None without one (a station refuses).
+
+    ``opened``: what the slot held, already opened with this passphrase by the login check
+    (:func:`app.services.accounts.users.authenticate`), so a login derives a key once.
+    A slot made with other KDF parameters than this installation's is re-made with them.
 
     On a station: the packed key set. A slot from before migration 0009 (the bare station
     data key) is converted to a key set on the spot; the returned set then also carries
     the old key, for :func:`app.services.records.after_unlock` to re-wrap old records."""
-    row = db.session.scalar(sa.select(KeySlot).where(KeySlot.user_id == user.id))
+    row = slot_of(user)
     inst = installation.find()
     if row is None:
         if inst is not None and inst.role == "station":
@@ -206,13 +215,16 @@ def open_user_slot(user: User, passphrase: str) -> bytes | None:
             raise ServiceError(_l("Your key could not be unlocked. Ask an administrator to set a "
                                   "new passphrase for you."))
         return None
-    try:
-        with kdf_turn():
-            secret = open_slot(row.slot, passphrase)
-    except CryptoError:
-        raise ServiceError(_l("Your key could not be unlocked. Ask an administrator to set a "
-                              "new passphrase for you.")) from None
+    secret = opened
+    if secret is None:
+        try:
+            with kdf_turn():
+                secret = open_slot(row.slot, passphrase)
+        except CryptoError:
+            raise ServiceError(_l("Your key could not be unlocked. Ask an administrator to set a "
+                                  "new passphrase for you.")) from None
     if inst is None or inst.role != "station":
+        _refresh_parameters(row, passphrase, secret)
         return secret
     if is_legacy_secret(secret):
         keys = _convert_legacy_slot(inst, user, passphrase, secret)
@@ -221,7 +233,19 @@ def open_user_slot(user: User, passphrase: str) -> bytes | None:
             keys = KeySet.unpack(secret)
         except CryptoError:
             return secret  # not a key set: station_keys() refuses it
-    return _take_new_signing_key(inst, user, passphrase, keys).pack()
+    keys = _take_new_signing_key(inst, user, passphrase, keys)
+    _refresh_parameters(row, passphrase, secret)  # a no-op when a step above re-made the slot
+    return keys.pack()
+
+
+def _refresh_parameters(row: KeySlot, passphrase: str, secret: bytes) -> None:
+    """A slot from before a change of KDF parameters opens with its own (they are in the slot)
+    and is re-made with the current ones: one more derivation, once per slot."""
+    if slot_params(row.slot) == kdf_params():
+        return
+    with kdf_turn():
+        row.slot = make_slot(passphrase, secret, kdf_params())
+    db.session.commit()
 
 
 def station_keys(secret: bytes | None) -> KeySet:

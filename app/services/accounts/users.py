@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import os
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from math import ceil
@@ -12,7 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from app.crypto import CryptoError, hash_passphrase, verify_passphrase
+from app.crypto import CryptoError, SlotError, WrongPassphrase, hash_passphrase, open_slot, verify_passphrase
 from app.extensions import db
 from app.models import User
 from app.models.types import utcnow
@@ -97,7 +100,12 @@ LOCAL_OPERATOR = "local-cli"  # the ``source`` of the command line
 
 @lru_cache(maxsize=2)
 def _dummy_hash(profile: str) -> str:
-    return hash_passphrase("not-a-real-passphrase-0000", kdf_params())
+    """A PHC string with this installation's parameters that no passphrase matches: random
+    salt and tag, so making it costs no derivation (checking against it costs one)."""
+    params = kdf_params()
+    salt, tag = (base64.b64encode(os.urandom(n)).decode().rstrip("=") for n in (16, 32))
+    return (f"$argon2id$v=19$m={params.memory_kib},t={params.iterations},p={params.lanes}"
+            f"${salt}${tag}")
 
 
 def _minutes(until: datetime) -> int:
@@ -123,9 +131,40 @@ def _check_locks(account: throttle.Rule, account_key: str, address: throttle.Rul
                                 "try again.", n=_minutes(until)))
 
 
-def authenticate(username: str, passphrase: str, *, source: str) -> User:
-    """The user, if the passphrase is right. ``source``: the client's address, or
-    :data:`LOCAL_OPERATOR` for the command line. Every wrong guess is counted."""
+@dataclass(frozen=True)
+class Login:
+    """A checked passphrase: the account, and what its key slot held if the slot was the check."""
+
+    user: User
+    opened: bytes | None
+
+
+def _check_passphrase(user: User | None, passphrase: str) -> tuple[bool, bytes | None]:
+    """(right, what the slot held). One Argon2id derivation whatever the case, so the cost of
+    a login is one derivation and its time tells nothing about the account (docs/keys.md)."""
+    if user is None or not user.active:
+        # Spend the same time as a real check, so timing does not reveal accounts.
+        verify_passphrase(_dummy_hash(current_app.config["TIP"].kdf_profile), passphrase)
+        return False, None
+    row = keyring.slot_of(user)
+    if row is not None:
+        # The slot is the check: the AES-GCM tag under the derived key holds only for the
+        # right passphrase, and the key it opens is what the login needs next.
+        try:
+            return True, open_slot(row.slot, passphrase)
+        except WrongPassphrase:
+            return False, None
+        except SlotError:
+            pass  # refused before any derivation: the hash decides, the unlock then says why
+    try:
+        return verify_passphrase(user.passphrase_hash, passphrase), None
+    except CryptoError:
+        return False, None  # a damaged stored hash: refuse, never crash
+
+
+def authenticate(username: str, passphrase: str, *, source: str) -> Login:
+    """The user (and their opened slot), if the passphrase is right. ``source``: the client's
+    address, or :data:`LOCAL_OPERATOR` for the command line. Every wrong guess is counted."""
     name = normalize_username(username)
     account, address = _rules()
     account_key = throttle.key(ACCOUNT_GUESSES, name, source)
@@ -133,22 +172,14 @@ def authenticate(username: str, passphrase: str, *, source: str) -> User:
     _check_locks(account, account_key, address, address_key)
     user = find_user(name)
     with kdf_turn():
-        if user is None or not user.active:
-            # Spend the same time as a real check, so timing does not reveal accounts.
-            verify_passphrase(_dummy_hash(current_app.config["TIP"].kdf_profile), passphrase)
-            right = False
-        else:
-            try:
-                right = verify_passphrase(user.passphrase_hash, passphrase)
-            except CryptoError:
-                right = False  # a damaged stored hash: refuse, never crash
+        right, opened = _check_passphrase(user, passphrase)
     if not right or user is None:
         throttle.count_failure(*(k for k in (account_key, address_key) if k))
         _check_locks(account, account_key, address, address_key)
         raise LoginFailed(_l("Wrong username or passphrase."))
     throttle.clear(account_key)
     db.session.commit()
-    return user
+    return Login(user, opened)
 
 
 def reset_passphrase(user: User, new_passphrase: str, *, secret: bytes | None,

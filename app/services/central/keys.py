@@ -180,11 +180,11 @@ def _bridge_key(legacy_record_private: bytes) -> bytes:
     return hashlib.sha256(b"tip-screen/custody-bridge:" + legacy_record_private).digest()
 
 
-def unlock(user: User, passphrase: str) -> bytes | None:
+def unlock(user: User, passphrase: str, *, opened: bytes | None = None) -> bytes | None:
     """What the user's slot opens, as this login's secret. On central that is the custody
     key; a slot made before the key ring holds the record private key instead, and is
     re-made here (with the passphrase just checked) to hold the custody key."""
-    secret = keyring.open_user_slot(user, passphrase)
+    secret = keyring.open_user_slot(user, passphrase, opened=opened)
     if secret is None or current_app.config["TIP"].role != "central":
         return secret
     inst = installation.get_central()
