@@ -12,10 +12,11 @@ finalised, sealed screenings (setup, not timed), and ``sync_client.sync(pull=Fal
 in a thread inside the station's namespace (its worker threads too). Timed: that call.
 
 "The time the bytes need" is the envelopes as the upload carries them (raw bytes in the
-upload frame, 20 bytes more each: app/protocol/wire.py) divided by the line rate (6,250 bytes/s): the least any client could take to
-carry them. The target is at most twice that. Also reported: all bytes the link carried
-each way (TLS, headers, "known" questions, answers, any re-sent upload), the requests
-(TCP connections: one per exchange) and the emulated losses.
+upload frame, 20 bytes more each: app/protocol/wire.py) divided by the line rate (6,250
+bytes/s): the least any client could take to carry them. The target is at most twice that.
+Also reported: all bytes the link carried each way (TLS, headers, "known" questions,
+answers, any re-sent upload), the requests (TCP connections: one per exchange) and the
+emulated losses.
 
 ``--baseline DIR``: also run ``flask --app app sync`` from another checkout (DIR, e.g. a
 worktree of the code before request sizing) in the station's namespace, again and again
