@@ -48,7 +48,7 @@ from .model import (
     Tier,
 )
 from .relevance import effective_answers, visible_questions, visible_sections
-from .scoring import ElementResult, FlagHit, IndicatorHit, Outcome, active_flags, score
+from .scoring import ElementResult, FlagHit, IndicatorHit, Outcome, active_flags, score, shortfall
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "questionnaires"
 
@@ -95,6 +95,7 @@ __all__ = [
     "parse",
     "register",
     "score",
+    "shortfall",
     "show_answer",
     "validate_data",
     "validate_file",
