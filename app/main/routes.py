@@ -26,6 +26,13 @@ def index() -> Any:
     return render_template("main/index.html", installation=installation.find())
 
 
+@bp.get("/favicon.ico")
+@public
+def favicon() -> Any:
+    """Browsers and phones ask for /favicon.ico whatever the page names: the station's own icon."""
+    return current_app.send_static_file("favicon.ico")
+
+
 @bp.get("/healthz")
 @public
 def healthz() -> Any:

@@ -35,21 +35,31 @@ SLIP_WORDS = (_l("Referral slip"), _l("Station"), _l("Officer"), _l("Date"), _l(
               _l("This slip carries no name. Keep it with the person's file."))
 
 
+def words(text: str, lang: str) -> Markup:
+    """Burmese text with each space-separated word in its own box, so a line breaks only
+    between words: Chromium otherwise breaks Burmese between syllables when a box is narrow.
+    Other languages are left as they are (Thai, Lao and Khmer words run on without spaces)."""
+    if lang != "my":
+        return Markup.escape(text)
+    return Markup(" ").join(Markup('<span class="w">{}</span>').format(w) for w in text.split())
+
+
 def in_both(msgid: object, resp_lang: str, ui_lang: str) -> Markup:
     """An interface word (a msgid, or a lazy text such as a tier label) in the respondent's
     language, with the officer's under it if different."""
     from flask_babel import force_locale
 
-    def words() -> str:
+    def translated() -> str:
         return _(msgid) if isinstance(msgid, str) else str(msgid)
 
     with force_locale(resp_lang):
-        resp = words()
-    ui = words()
+        resp = translated()
+    ui = translated()
     if resp == ui:
-        return Markup('<span class="resp-text" lang="{}">{}</span>').format(resp_lang, resp)
+        return Markup('<span class="resp-text" lang="{}">{}</span>').format(resp_lang, words(resp, resp_lang))
     return Markup('<span class="bi two"><span class="resp-text" lang="{}">{}</span>'
-                  '<span class="ui-text" lang="{}">{}</span></span>').format(resp_lang, resp, ui_lang, ui)
+                  '<span class="ui-text" lang="{}">{}</span></span>').format(
+                      resp_lang, words(resp, resp_lang), ui_lang, words(ui, ui_lang))
 
 
 def _counted(strengths: list[str] | tuple[str, ...], more: bool) -> str:
