@@ -290,7 +290,7 @@ def slip(record_id: str) -> Any:
     try:
         directory = referrals.directory()
     except referrals.DirectoryError as exc:
-        return abort(500, description=str(exc))
+        return abort(503, description=str(exc))  # a station setting to fix: say which and why
     chosen = opened.answers.get("q_referral_to")
     screener = accounts.get_user(opened.record.created_by) if opened.record.created_by else None
     return render_template(
