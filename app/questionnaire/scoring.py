@@ -104,7 +104,8 @@ def shortfall(strengths: Sequence[str], rule: Sequence[Sequence[str]]) -> tuple[
                 missing.append(place)
             else:
                 pool.remove(fit)
-        if best is None or (len(missing), sorted(missing, reverse=True)) < (len(best), sorted(best, reverse=True)):
+        ask = (len(missing), sorted(missing, reverse=True))
+        if best is None or ask < (len(best), sorted(best, reverse=True)):
             best = missing
     return tuple(STRENGTHS[m] for m in sorted(best or [], reverse=True))
 

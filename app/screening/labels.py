@@ -11,7 +11,6 @@ from flask_babel import ngettext
 from markupsafe import Markup
 
 from app.questionnaire import shortfall
-
 from app.services.records import ListState
 from app.web.labels import template_helpers as shared_helpers
 

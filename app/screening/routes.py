@@ -224,8 +224,8 @@ def answer(record_id: str) -> Any:
         answers={qid: stored.get(qid) for qid in result.saved},
         seen={qid: fingerprint(stored.get(qid)) for qid in result.saved},
         converted=result.converted and {q: True for q in result.converted},
-        flags=[{"code": f.code, "level": f.level, "name": f.name(_ui_lang()), "action": f.action.get(_ui_lang())}
-               for f in result.flags],
+        flags=[{"code": f.code, "level": f.level, "name": f.name(_ui_lang()),
+                "action": f.action.get(_ui_lang())} for f in result.flags],
     )
 
 

@@ -85,5 +85,5 @@ def flag_name(definition: questionnaire.Definition | None, stored: dict[str, str
 
 
 def template_helpers() -> dict[str, object]:
-    return {"show_answer": show_answer, "flag_name": flag_name, "day_in": day_in, "format_day": format_day, "tier_labels": TIER_LABELS,
-            "element_labels": ELEMENT_LABELS, "strength_labels": STRENGTH_LABELS}
+    return {"show_answer": show_answer, "flag_name": flag_name, "day_in": day_in, "format_day": format_day,
+            "tier_labels": TIER_LABELS, "element_labels": ELEMENT_LABELS, "strength_labels": STRENGTH_LABELS}
