@@ -33,10 +33,8 @@ def favicon() -> Any:
     """Browsers and phones ask for /favicon.ico whatever the page names: the station's own icon
     (165 bytes, read whole: no file is left open behind the response)."""
     icon = Path(current_app.static_folder or "", "favicon.ico").read_bytes()
-    response = make_response(icon)
-    response.mimetype = "image/vnd.microsoft.icon"
-    response.cache_control.max_age = 86400
-    return response
+    return current_app.response_class(icon, mimetype="image/vnd.microsoft.icon",
+                                      headers={"Cache-Control": "max-age=86400"})
 
 
 @bp.get("/healthz")
