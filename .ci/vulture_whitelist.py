@@ -33,6 +33,8 @@ auto_failures
 
 # Read by the gettext extraction: interface words shown in both languages.
 ANSWER_WORDS  # app/screening/labels.py
+SLIP_WORDS  # app/screening/labels.py: the slip's headings, there so pybabel extracts them
+handover_advice  # Directory.handover_advice: read by templates/screening/slip.html
 
 # Part of the engine's documented result and data (docs/questionnaire.md), checked by its tests.
 languages  # Definition.languages

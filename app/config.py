@@ -12,7 +12,7 @@ import ipaddress
 import os
 import secrets
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,6 @@ class Config:
     # Proxies in front of this server whose X-Forwarded-For / -Proto to believe (0: none;
     # the client's address is then the connection's, whatever a header claims).
     trusted_proxies: int = 0
-    hotlines: dict[str, str] = field(default_factory=lambda: {"1300": "Prachabodi Center 1300"})
     testing: bool = False
 
     def __post_init__(self) -> None:
@@ -109,11 +108,18 @@ _ALLOWED_KEYS = {
     "sync_interval_seconds": int,
     "public_url": str,
     "trusted_proxies": int,
-    "hotlines": dict,
+}
+# Settings that moved elsewhere: a config still holding one is refused with where it went.
+_MOVED_KEYS = {
+    "hotlines": "hotlines are in the referral directory now (app/services/referrals/directory.yaml, "
+                "or the station's own instance/directory.yaml): move them there and remove [hotlines]",
 }
 
 
 def _from_mapping(instance_path: Path, data: dict[str, Any], source: str) -> Config:
+    for key, where in _MOVED_KEYS.items():
+        if key in data:
+            raise ConfigError(f"{source}: {where}. Nothing was changed.")
     unknown = sorted(set(data) - set(_ALLOWED_KEYS))
     if unknown:
         raise ConfigError(f"{source}: unknown setting(s): {', '.join(unknown)}")
@@ -122,8 +128,6 @@ def _from_mapping(instance_path: Path, data: dict[str, Any], source: str) -> Con
             raise ConfigError(f"{source}: {key} must be a {kind.__name__}")
     if "secret_key" not in data:
         raise ConfigError(f"{source}: secret_key is missing")
-    if "hotlines" in data:
-        data = {**data, "hotlines": {str(k): str(v) for k, v in data["hotlines"].items()}}
     try:
         return Config(instance_path=instance_path, **data)
     except ConfigError as exc:
@@ -169,9 +173,6 @@ def write_initial_config(instance_path: Path, role: str = "station") -> Path:
         "idle_timeout_minutes = 15\n"
         "retention_days = 7\n"
         '# database_url = "postgresql://user@host/dbname"  (central; or set DATABASE_URL)\n'
-        "\n[hotlines]\n"
-        '"1300" = "Prachabodi Center 1300"\n'
-        '"1191" = "Tourist Police 1191"\n'
     )
     # Exclusive create: two first runs at once must not overwrite each other's key.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -29,5 +29,13 @@ class ResetPassphraseForm(FlaskForm):
         render_kw={"autocomplete": "new-password"})
 
 
+class DisplayNameForm(FlaskForm):
+    display_name = StringField(
+        _l("Name on referral slips"), validators=[Length(max=80)],
+        description=_l("As the receiving worker should read it, e.g. rank and name. "
+                       "Leave empty to show the username."),
+        render_kw={"autocomplete": "name"})
+
+
 class ConfirmForm(FlaskForm):
     """A bare form: a button plus its CSRF token."""

@@ -2,16 +2,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.admin import bp
-from app.admin.forms import ConfirmForm, ResetPassphraseForm, UserCreateForm
+from app.admin.forms import ConfirmForm, DisplayNameForm, ResetPassphraseForm, UserCreateForm
 from app.roles import Role
 from app.services import accounts, lan
 from app.services.accounts import sessions
 from app.services.errors import ServiceError
-from app.web.access import allow
+from app.web.access import ANY_USER, allow
 from app.web.qr import qr_svg
 
 
@@ -75,6 +75,41 @@ def reset_passphrase(user_id: int) -> Any:
         status = 400
     form.passphrase.data = form.confirm.data = ""
     return render_template("admin/reset.html", user=user, form=form), status
+
+
+@bp.route("/users/<int:user_id>/name", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def display_name(user_id: int) -> Any:
+    user = accounts.get_user(user_id) or abort(404)
+    return name_page(user, url_for("admin.display_name", user_id=user.id), url_for("admin.users"))
+
+
+@bp.route("/my-name", methods=["GET", "POST"])
+@allow(ANY_USER)
+def my_name() -> Any:
+    """Every account sets its own name on slips; an administrator can set anyone's."""
+    return name_page(g.user, url_for("admin.my_name"), url_for("main.index"))
+
+
+def name_page(user: Any, action: str, done: str) -> Any:
+    """The display-name form for ``user`` (an administrator's page and each account's own)."""
+    form = DisplayNameForm()
+    status = 200
+    if request.method == "GET":
+        form.display_name.data = user.display_name or ""
+    elif form.validate_on_submit():
+        try:
+            accounts.set_display_name(user, form.display_name.data or "")
+        except ServiceError as exc:
+            form.display_name.errors = [str(exc)]
+            status = 400
+        else:
+            flash(_("Name on referral slips for %(user)s: %(name)s", user=user.username,
+                    name=user.shown_name), "info")
+            return redirect(done)
+    else:
+        status = 400
+    return render_template("admin/name.html", user=user, form=form, action=action), status
 
 
 @bp.post("/users/<int:user_id>/active")

@@ -38,9 +38,25 @@ def create(username: str, role: str, admin: str | None, password_stdin: bool) ->
 
 @users_group.command("list")
 def list_users() -> None:
-    """List accounts (username, role, active)."""
+    """List accounts (username, role, active, name on referral slips)."""
     for user in accounts.list_users():
-        click.echo(f"{user.username}\t{user.role.value}\t{'active' if user.active else 'off'}")
+        click.echo(f"{user.username}\t{user.role.value}\t{'active' if user.active else 'off'}"
+                   f"\t{user.display_name or ''}")
+
+
+@users_group.command("set-name")
+@click.argument("username")
+@click.argument("display_name")
+def set_name(username: str, display_name: str) -> None:
+    """Set the name shown for USERNAME on referral slips ("" goes back to the username)."""
+    user = accounts.find_user(username)
+    if user is None:
+        raise click.ClickException(f"No account named '{username}'. Nothing was changed.")
+    try:
+        accounts.set_display_name(user, display_name)
+    except ServiceError as exc:
+        raise click.ClickException(f"{exc} Nothing was changed.") from None
+    click.echo(f"Name on referral slips for '{user.username}': {user.shown_name}")
 
 
 @users_group.command("reset-passphrase")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -24,6 +25,16 @@ from app.web.access import ANY_USER, allow, load_user, public, safe_next
 @allow(ANY_USER)
 def index() -> Any:
     return render_template("main/index.html", installation=installation.find())
+
+
+@bp.get("/favicon.ico")
+@public
+def favicon() -> Any:
+    """Browsers and phones ask for /favicon.ico whatever the page names: the station's own icon
+    (165 bytes, read whole: no file is left open behind the response)."""
+    icon = Path(current_app.static_folder or "", "favicon.ico").read_bytes()
+    return current_app.response_class(icon, mimetype="image/vnd.microsoft.icon",
+                                      headers={"Cache-Control": "max-age=86400"})
 
 
 @bp.get("/healthz")

@@ -20,6 +20,8 @@ class User(db.Model):  # type: ignore[name-defined]
     # Argon2id, PHC-encoded: parameters and salt travel with the hash.
     passphrase_hash: Mapped[str] = mapped_column(sa.String(255))
     locale: Mapped[str | None] = mapped_column(sa.String(8))
+    # The name the screener chose for referral slips ("Sgt. Somchai K."); the username if unset.
+    display_name: Mapped[str | None] = mapped_column(sa.String(80))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcday)  # the day only
     # Station: the user's X25519 public key (records they create are wrapped to it) and its
@@ -29,3 +31,7 @@ class User(db.Model):  # type: ignore[name-defined]
     key_escrow: Mapped[bytes | None] = mapped_column(sa.LargeBinary(128))
     # Station, after a re-key: the new signing key sealed to public_key, until the slot has it.
     signing_update: Mapped[bytes | None] = mapped_column(sa.LargeBinary(128))
+
+    @property
+    def shown_name(self) -> str:
+        return self.display_name or self.username

@@ -50,7 +50,7 @@ from .model import (
 from .progress import expected_sections
 from .progress import position as progress_position
 from .relevance import effective_answers, visible_questions, visible_sections
-from .scoring import ElementResult, FlagHit, IndicatorHit, Outcome, active_flags, score
+from .scoring import ElementResult, FlagHit, IndicatorHit, Outcome, active_flags, score, shortfall
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "questionnaires"
 
@@ -99,6 +99,7 @@ __all__ = [
     "parse",
     "register",
     "score",
+    "shortfall",
     "show_answer",
     "validate_data",
     "validate_file",

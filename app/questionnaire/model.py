@@ -127,6 +127,7 @@ class FlagRule:
     level: str  # "alert" | "notice"
     when: str
     action: LocalText
+    label: LocalText | None = None  # the flag's name in words; older definitions may lack it
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,11 @@ class FlagHit:
     code: str  # CHILD, DANGER, URGENT, MEDICAL, or a notice code
     level: str  # alert | notice
     action: LocalText
+    label: LocalText | None = None
+
+    def name(self, language: str) -> str:
+        """The flag in words (its code only when the definition gives no label)."""
+        return self.label.get(language) if self.label else self.code
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,33 @@ def element_positive(strengths: Sequence[str], rule: Sequence[Sequence[str]]) ->
         if len(have) >= len(need) and all(h >= n for h, n in zip(have, need, strict=False)):
             return True
     return False
+
+
+def shortfall(strengths: Sequence[str], rule: Sequence[Sequence[str]]) -> tuple[str, ...]:
+    """What an element lacks: the fewest more indicators (each a minimum strength) that would
+    meet a combination of the rule; () when it is met already.
+
+    Per combination the indicators in hand fill as many of its places as they can (strongest
+    place first, each taking the weakest indicator that meets it); the places left are what is
+    missing. Of the combinations, the one missing fewest wins, then the one asking for weaker
+    indicators.
+    """
+    have = sorted(_RANK[s] for s in strengths)
+    best: list[int] | None = None
+    for combination in rule:
+        places = sorted((_RANK[s] for s in combination), reverse=True)
+        missing: list[int] = []
+        pool = list(have)
+        for place in places:
+            fit = next((h for h in pool if h >= place), None)
+            if fit is None:
+                missing.append(place)
+            else:
+                pool.remove(fit)
+        ask = (len(missing), sorted(missing, reverse=True))
+        if best is None or ask < (len(best), sorted(best, reverse=True)):
+            best = missing
+    return tuple(STRENGTHS[m] for m in sorted(best or [], reverse=True))
 
 
 def _chosen(value: object) -> list[str]:
@@ -116,7 +148,7 @@ def fired_indicators(
 
 def _flags(definition: Definition, effective: Mapping[str, object]) -> tuple[FlagHit, ...]:
     return tuple(
-        FlagHit(rule.id, rule.code, rule.level, rule.action)
+        FlagHit(rule.id, rule.code, rule.level, rule.action, rule.label)
         for rule in definition.flags
         if holds(rule.when, effective, definition.parameters)
     )

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from typing import Any
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from markupsafe import Markup
 
+from app.questionnaire import shortfall
 from app.services.records import ListState
 from app.web.labels import template_helpers as shared_helpers
 
@@ -22,17 +27,72 @@ ANSWER_WORDS = (_l("Yes"), _l("No"), _l("Agrees"), _l("Does not agree"),
                 _l("Not sure / does not know"), _l("Prefers not to say"))
 
 
-def in_both(msgid: str, resp_lang: str, ui_lang: str) -> Markup:
-    """An interface word in the respondent's language, with the officer's under it if different."""
+# Headings of the referral slip, shown in both languages (kept here so they are extracted).
+SLIP_WORDS = (_l("Referral slip"), _l("Station"), _l("Officer"), _l("Date"), _l("Follow-up date"),
+              _l("Not set"), _l("Screening no."), _l("Referred to"), _l("Not yet chosen"),
+              _l("Safety advice for the receiving worker"), _l("Hotlines"),
+              _l("This slip carries no name. Keep it with the person's file."))
+
+
+def words(text: str, lang: str) -> Markup:
+    """Burmese text with each space-separated word in its own box, so a line breaks only
+    between words: Chromium otherwise breaks Burmese between syllables when a box is narrow.
+    Other languages are left as they are (Thai, Lao and Khmer words run on without spaces)."""
+    if lang != "my":
+        return Markup.escape(text)
+    return Markup(" ").join(Markup('<span class="w">{}</span>').format(w) for w in text.split())
+
+
+def in_both(msgid: object, resp_lang: str, ui_lang: str) -> Markup:
+    """An interface word (a msgid, or a lazy text such as a tier label) in the respondent's
+    language, with the officer's under it if different."""
     from flask_babel import force_locale
 
+    def translated() -> str:
+        return _(msgid) if isinstance(msgid, str) else str(msgid)
+
     with force_locale(resp_lang):
-        resp = _(msgid)
-    ui = _(msgid)
+        resp = translated()
+    ui = translated()
     if resp == ui:
-        return Markup('<span class="resp-text" lang="{}">{}</span>').format(resp_lang, resp)
+        return Markup('<span class="resp-text" lang="{}">{}</span>').format(resp_lang, words(resp, resp_lang))
     return Markup('<span class="bi two"><span class="resp-text" lang="{}">{}</span>'
-                  '<span class="ui-text" lang="{}">{}</span></span>').format(resp_lang, resp, ui_lang, ui)
+                  '<span class="ui-text" lang="{}">{}</span></span>').format(
+                      resp_lang, words(resp, resp_lang), ui_lang, words(ui, ui_lang))
+
+
+def _counted(strengths: list[str] | tuple[str, ...], more: bool) -> str:
+    """ "1 strong indicator, 2 medium indicators" (or "1 more strong indicator", with ``more``),
+    strongest first."""
+    counts = Counter(strengths)
+    parts = []
+    for strength in ("strong", "medium", "weak"):
+        n = counts.get(strength, 0)
+        if not n:
+            continue
+        if strength == "strong":
+            parts.append(ngettext("%(num)d more strong indicator", "%(num)d more strong indicators", n)
+                         if more else ngettext("%(num)d strong indicator", "%(num)d strong indicators", n))
+        elif strength == "medium":
+            parts.append(ngettext("%(num)d more indicator of medium strength or stronger",
+                                  "%(num)d more indicators of medium strength or stronger", n)
+                         if more else ngettext("%(num)d medium indicator", "%(num)d medium indicators", n))
+        else:
+            parts.append(ngettext("%(num)d more indicator of any strength",
+                                  "%(num)d more indicators of any strength", n)
+                         if more else ngettext("%(num)d weak indicator", "%(num)d weak indicators", n))
+    return ", ".join(parts)
+
+
+def near_miss(definition: Any, element: dict[str, Any]) -> str:
+    """What a stored element result lacks, by the definition's element rule, in words:
+    "1 strong indicator; to be positive it needs 1 more indicator of any strength." """
+    strengths = [i["strength"] for i in element.get("indicators", [])]
+    missing = shortfall(strengths, definition.outcome.element_rule)
+    have = _counted(strengths, more=False) or _("No indicator")
+    if not missing:
+        return have
+    return _("%(have)s; to be positive it needs %(need)s.", have=have, need=_counted(missing, more=True))
 
 
 def template_helpers() -> dict[str, object]:
@@ -43,6 +103,7 @@ def template_helpers() -> dict[str, object]:
         "field_state": field_state,
         "field_type_of": field_type_of,
         "in_both": in_both,
+        "near_miss": near_miss,
         **shared_helpers(),
         "state_labels": STATE_LABELS,
     }

@@ -6,7 +6,7 @@ import base64
 from datetime import date
 from typing import Any
 
-from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
@@ -26,7 +26,7 @@ from app.roles import SCREENERS
 from app.screening import bp
 from app.screening.answers import display_date, fingerprint, raw_answer, special_of
 from app.screening.forms import ConfirmForm, FinaliseForm, StartForm
-from app.services import records
+from app.services import accounts, records, referrals
 from app.services.errors import AnswersRejected, NotAllowed, RecordNotFound, ServiceError, ValidationFailed
 from app.text.dates import parse_date
 from app.web.access import allow, safe_next
@@ -240,7 +240,8 @@ def answer(record_id: str) -> Any:
         answers={qid: stored.get(qid) for qid in result.saved},
         seen={qid: fingerprint(stored.get(qid)) for qid in result.saved},
         converted=result.converted and {q: True for q in result.converted},
-        flags=[{"code": f.code, "level": f.level, "action": f.action.get(_ui_lang())} for f in result.flags],
+        flags=[{"code": f.code, "level": f.level, "name": f.name(_ui_lang()),
+                "action": f.action.get(_ui_lang())} for f in result.flags],
     )
 
 
@@ -299,12 +300,20 @@ def outcome(record_id: str) -> Any:
 @bp.get("/<record_id>/slip")
 @allow(*SCREENERS)
 def slip(record_id: str) -> Any:
+    """The handover document: who screened, where and when, whom to contact, what to mind."""
     opened = _open(record_id)
     outcome = opened.body.get("outcome") or records.outcome_dict(score(opened.definition, opened.answers))
-    return render_template("screening/slip.html", opened=opened, outcome=outcome,
-                           override=opened.body.get("override"), flags=_flags(opened),
-                           hotlines=current_app.config["TIP"].hotlines, ui_lang=_ui_lang(),
-                           answers=opened.answers)
+    try:
+        directory = referrals.directory()
+    except referrals.DirectoryError as exc:
+        return abort(503, description=str(exc))  # a station setting to fix: say which and why
+    chosen = opened.answers.get("q_referral_to")
+    screener = accounts.get_user(opened.record.created_by) if opened.record.created_by else None
+    return render_template(
+        "screening/slip.html", opened=opened, outcome=outcome, override=opened.body.get("override"),
+        flags=_flags(opened), directory=directory, ui_lang=_ui_lang(), resp_lang=opened.respondent_lang,
+        organisations=directory.for_referrals(chosen if isinstance(chosen, list) else []),
+        screener=screener.shown_name if screener else "", answers=opened.answers)
 
 
 @bp.route("/<record_id>/discard", methods=["GET", "POST"])

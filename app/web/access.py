@@ -32,7 +32,7 @@ ANY_USER = "any-user"
 STATION = "station"
 SIGNED_MARK = "_tip_station_signed"
 # Pages that work before first-run setup is complete.
-SETUP_ENDPOINTS = {"setup.index", "static", "main.healthz", "main.language"}
+SETUP_ENDPOINTS = {"setup.index", "static", "main.healthz", "main.language", "main.favicon"}
 
 
 def allow(*who: Role | str) -> Callable[[F], F]:

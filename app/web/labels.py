@@ -43,6 +43,11 @@ def format_day(iso_day: str) -> str:
         return iso_day
 
 
+def day_in(iso_day: str, lang: str) -> str:
+    """An ISO day in ``lang``'s calendar and words (the respondent's, on the slip)."""
+    return _show_date(iso_day, lang)
+
+
 def _show_date(value: object, lang: str) -> str:
     if not isinstance(value, str) or not value:
         return ""
@@ -71,6 +76,14 @@ def show_answer(question: Question | None, stored: object, lang: str) -> str:
     return questionnaire.show_answer(question, stored, ReaderWords(lang))
 
 
+def flag_name(definition: questionnaire.Definition | None, stored: dict[str, str], lang: str) -> str:
+    """A stored flag ({id, code, level}) by its name in the definition, in ``lang``."""
+    rule = next((f for f in definition.flags if f.id == stored.get("id")), None) if definition else None
+    if rule is not None and rule.label is not None:
+        return rule.label.get(lang)
+    return stored.get("code", "")
+
+
 def template_helpers() -> dict[str, object]:
-    return {"show_answer": show_answer, "format_day": format_day, "tier_labels": TIER_LABELS,
-            "element_labels": ELEMENT_LABELS, "strength_labels": STRENGTH_LABELS}
+    return {"show_answer": show_answer, "flag_name": flag_name, "day_in": day_in, "format_day": format_day,
+            "tier_labels": TIER_LABELS, "element_labels": ELEMENT_LABELS, "strength_labels": STRENGTH_LABELS}

@@ -106,7 +106,8 @@ def test_undeclared_route_is_refused(make_app, installed):
 
 def test_public_marker_is_used_only_where_intended(app, make_app):
     public = sorted(r.endpoint for r, _ in _routes(app) if PUBLIC in access_rule(app, r.endpoint))
-    assert public == ["auth.login", "main.healthz", "main.language", "setup.index"]
+    assert public == ["auth.login", "main.favicon", "main.healthz", "main.language", "setup.index"]
     central = make_app(role="central")
     public = sorted(r.endpoint for r, _ in _routes(central) if PUBLIC in access_rule(central, r.endpoint))
-    assert public == ["api.enrol", "api.openapi", "auth.login", "main.healthz", "main.language", "setup.index"]
+    assert public == ["api.enrol", "api.openapi", "auth.login", "main.favicon", "main.healthz", "main.language",
+                      "setup.index"]

@@ -147,7 +147,7 @@ def station(tmp_path: Path) -> Iterator[Station]:
     write_initial_config(instance)
     config = instance / CONFIG_NAME
     text = config.read_text(encoding="utf-8")
-    config.write_text(text.replace("\n[hotlines]", 'kdf_profile = "test"\n\n[hotlines]', 1), encoding="utf-8")
+    config.write_text(text + 'kdf_profile = "test"\n', encoding="utf-8")
     passphrase = f"memory canary phrase {secrets.token_hex(6)}"
     env = dict(os.environ, TIP_SCREEN_INSTANCE=str(instance))
     subprocess.run([str(Path(sys.executable).with_name("flask")), "--app", "app", "init",

@@ -86,7 +86,7 @@ def _prepare(instance: Path, env: dict[str, str]) -> None:
     config = instance / CONFIG_NAME
     text = config.read_text(encoding="utf-8")
     # Cheap key derivation, a valid setting, keeps 20+ logins per client affordable.
-    config.write_text(text.replace("\n[hotlines]", 'kdf_profile = "test"\n\n[hotlines]', 1), encoding="utf-8")
+    config.write_text(text + 'kdf_profile = "test"\n', encoding="utf-8")
     subprocess.run([str(Path(sys.executable).with_name("flask")), "--app", "app", "init",
                     "--station-name", "Durability post", "--admin", "admin", "--password-stdin"],
                    input=PASSPHRASE + "\n", env=env, cwd=instance.parent, check=True,

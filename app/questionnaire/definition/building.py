@@ -163,6 +163,7 @@ def build_definition(data: Mapping[str, Any], path: Path | None = None) -> Defin
                 level=f.get("level", "alert"),
                 when=f["when"],
                 action=_text(f["action"]),
+                label=_maybe_text(f.get("label")),
             )
             for _, f in dicts(data.get("flags"))
         ),

@@ -1,4 +1,5 @@
-"""Accounts: create, authenticate (throttled per account and address), reset, change language."""
+"""Accounts: create, authenticate (throttled per account and address), reset, change language
+and display name."""
 
 from __future__ import annotations
 
@@ -217,6 +218,25 @@ def set_active(user: User, active: bool, *, actor: str | None = None) -> None:
         keyring.delete_slot(user)
     events.announce(events.SWITCHED_ON if active else events.SWITCHED_OFF, actor=actor,
                     subject=user.username)
+    db.session.commit()
+
+
+DISPLAY_NAME_MAX = 80
+
+
+def clean_display_name(name: str) -> str:
+    """The name as it will be stored: NFC, single spaces; raises ValidationFailed if unusable."""
+    cleaned = " ".join(unicodedata.normalize("NFC", name).split())
+    if len(cleaned) > DISPLAY_NAME_MAX:
+        raise ValidationFailed(_l("A display name has at most %(n)d characters.", n=DISPLAY_NAME_MAX))
+    if any(unicodedata.category(c).startswith("C") for c in cleaned):
+        raise ValidationFailed(_l("A display name cannot hold control characters."))
+    return cleaned
+
+
+def set_display_name(user: User, name: str) -> None:
+    """The name shown for this screener on referral slips; empty: the username again."""
+    user.display_name = clean_display_name(name) or None
     db.session.commit()
 
 

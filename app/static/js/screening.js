@@ -71,7 +71,7 @@
     div.setAttribute("data-code", f.code);
     var strong = document.createElement("strong");
     strong.className = "flag-code";
-    strong.textContent = f.code;
+    strong.textContent = f.name || f.code;
     var span = document.createElement("span");
     span.className = "flag-action";
     span.textContent = " " + f.action;
