@@ -33,6 +33,7 @@ from app.config import CONFIG_NAME, write_initial_config
 from app.crypto import certificate_fingerprint
 from tests.support.browser import chromium
 from tests.support.private_lan import LAN_ADDRESS, Namespace, lan_namespace
+from tests.support.processes import children
 
 PROJECT = Path(__file__).resolve().parents[2]
 PORT = 5443  # inside the namespace: no other program can hold it
@@ -246,15 +247,7 @@ def test_chromium_on_the_network_address_logs_in_over_https(lan_station):
 
 
 def _serving_child(pid: int) -> int | None:
-    kids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                state, ppid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
-            except OSError:
-                continue
-            if int(ppid) == pid and state != "Z":
-                kids.append(int(entry.name))
+    kids = children(pid)
     return kids[0] if len(kids) == 1 else None
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.private_lan import LAN_ADDRESS, lan_namespace
+from tests.support.processes import children
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN = [sys.executable, str(ROOT / "run.py")]
@@ -114,19 +115,6 @@ def test_local_network_binding_warns_and_announces_https(tmp_path):
     assert f"https://{LAN_ADDRESS}:5000/" in out and "certificate SHA-256 fingerprint: " in out
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                state, ppid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
-            except OSError:
-                continue
-            if int(ppid) == pid and state != "Z":
-                found.append(int(entry.name))
-    return found
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc for the serving child")
 @pytest.mark.parametrize("killed", ["supervisor", "both"])
 def test_restart_on_the_same_port_right_after_a_sigkill(tmp_path, killed):
@@ -138,7 +126,7 @@ def test_restart_on_the_same_port_right_after_a_sigkill(tmp_path, killed):
     with socket.create_connection(("127.0.0.1", port), timeout=5) as held:
         held.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         assert held.recv(100).startswith(b"HTTP/1.1 200")
-        child = _children(first.pid)
+        child = children(first.pid)
         assert len(child) == 1
         targets = [first.pid] + (child if killed == "both" else [])
         for pid in targets:

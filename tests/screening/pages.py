@@ -10,8 +10,10 @@ condition, never a fixed sleep.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
@@ -273,3 +275,19 @@ class Station:
 
     def finish(self) -> None:
         self.tap_and_load(self.find("main form button[type=submit].primary"))
+
+
+S = TypeVar("S", bound=Station)
+
+
+@contextmanager
+def logged_in(base_url: str, username: str, passphrase: str, width: int, height: int,
+              kind: type[S] = Station) -> Iterator[S]:  # type: ignore[assignment]
+    """A real Chromium of the given viewport on a live station, logged in."""
+    from tests.support.browser import chromium
+
+    with chromium(width, height) as driver:
+        page = kind(driver, base_url)
+        page.use_viewport(width, height)
+        page.login(username, passphrase)
+        yield page

@@ -15,7 +15,7 @@ from flask import Flask
 
 from tests.support.browser import chromium
 
-from .pages import Station
+from .pages import Station, logged_in
 
 pytestmark = pytest.mark.browser
 
@@ -28,10 +28,7 @@ Answer = Callable[[Station], None]
 def station(live_app: tuple[Flask, str], installed: dict[str, str]) -> Iterator[Station]:
     """A phone-sized browser on a live station, logged in as the administrator."""
     _, base_url = live_app
-    with chromium(WIDTH, HEIGHT) as driver:
-        page = Station(driver, base_url)
-        page.use_viewport(WIDTH, HEIGHT)
-        page.login(installed["username"], installed["passphrase"])
+    with logged_in(base_url, installed["username"], installed["passphrase"], WIDTH, HEIGHT) as page:
         yield page
 
 

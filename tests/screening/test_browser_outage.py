@@ -21,10 +21,9 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
-from tests.support.browser import chromium
 from tests.support.interview import Interview, stored_answers
 
-from .pages import Station
+from .pages import Station, logged_in
 
 pytestmark = pytest.mark.browser
 
@@ -69,10 +68,7 @@ class FieldStation(Station):
 @pytest.fixture
 def phone(live_app: tuple[Flask, str], installed: dict[str, str]) -> Iterator[FieldStation]:
     _, base_url = live_app
-    with chromium(WIDTH, HEIGHT) as driver:
-        page = FieldStation(driver, base_url)
-        page.use_viewport(WIDTH, HEIGHT)
-        page.login(installed["username"], installed["passphrase"])
+    with logged_in(base_url, installed["username"], installed["passphrase"], WIDTH, HEIGHT, FieldStation) as page:
         yield page
 
 

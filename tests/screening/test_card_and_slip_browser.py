@@ -23,9 +23,8 @@ from babel.messages.pofile import read_po
 from flask import Flask
 
 from app.languages import CODES
-from tests.support.browser import chromium
 
-from .pages import Station
+from .pages import Station, logged_in
 
 pytestmark = pytest.mark.browser
 
@@ -59,10 +58,7 @@ HEAVY: dict[str, object] = {
 @pytest.fixture
 def station(live_app: tuple[Flask, str], installed: dict[str, str]) -> Iterator[Station]:
     _, base_url = live_app
-    with chromium(WIDTH, HEIGHT) as driver:
-        page = Station(driver, base_url)
-        page.use_viewport(WIDTH, HEIGHT)
-        page.login(installed["username"], installed["passphrase"])
+    with logged_in(base_url, installed["username"], installed["passphrase"], WIDTH, HEIGHT) as page:
         yield page
 
 
