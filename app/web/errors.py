@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import secrets
 import traceback
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app, g, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -41,23 +40,16 @@ JSON_MARK = "_tip_answers_json"
 
 def answers_json(view: Callable[..., Any]) -> Callable[..., Any]:
     """A route that always answers JSON (the autosave): its errors are JSON too, and so is
-    the access check's answer before the route runs (marked on the view, not only in ``g``)."""
-
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        g.answers_json = True
-        return view(*args, **kwargs)
-
-    setattr(wrapped, JSON_MARK, True)
-    return wrapped
+    the access check's answer before the route runs (both read the mark on the view)."""
+    setattr(view, JSON_MARK, True)
+    return view
 
 
 def wants_json() -> bool:
     """The one test of "this request wants JSON": the API, a JSON body, a route marked
     ``answers_json``, or a script that asks for JSON first (``Accept: application/json``)."""
     view = current_app.view_functions.get(request.endpoint or "")
-    return (request.path.startswith("/api/") or request.is_json or g.get("answers_json", False)
-            or getattr(view, JSON_MARK, False)
+    return (request.path.startswith("/api/") or request.is_json or getattr(view, JSON_MARK, False)
             or request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json")
 
 
