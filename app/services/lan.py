@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 from flask import current_app
 
 from app.crypto import certificate_fingerprint, self_signed_certificate
+from app.services.private_file import write_private
 
 CERT_FILE = "station-tls-cert.pem"
 KEY_FILE = "station-tls-key.pem"  # mode 0600: it protects the connection, it opens no record
@@ -43,19 +43,6 @@ class Serving:
     fingerprint: str | None = None
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    """Create ``path`` readable by its owner only (0600 from the first byte), atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
-
-
 def ensure_certificate(instance_path: Path, host: str) -> Certificate:
     """The station's certificate and key in ``instance_path``, made now if missing."""
     cert_path, key_path = instance_path / CERT_FILE, instance_path / KEY_FILE
@@ -63,8 +50,8 @@ def ensure_certificate(instance_path: Path, host: str) -> Certificate:
         cert, key = self_signed_certificate("tip-screen station",
                                             [*lan_addresses(host), "127.0.0.1", "localhost"])
         instance_path.mkdir(parents=True, exist_ok=True)
-        _write_private(key_path, key)
-        _write_private(cert_path, cert)  # not secret; 0600 does no harm
+        write_private(key_path, key)
+        write_private(cert_path, cert)  # not secret; 0600 does no harm
     with contextlib.suppress(OSError):
         key_path.chmod(0o600)  # a key copied back from a backup with looser bits
     return Certificate(cert_path, key_path, certificate_fingerprint(cert_path.read_bytes()))

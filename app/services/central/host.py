@@ -13,9 +13,7 @@ passphrase) makes or renews it; first-run setup does it for the first host.
 from __future__ import annotations
 
 import json
-import os
 import socket
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,6 +30,7 @@ from app.services import installation
 from app.services.central import audit
 from app.services.central import keys as central_keys
 from app.services.errors import HostNotCertified
+from app.services.private_file import write_private
 
 HOST_FILE = "central-host-key.json"
 VALIDITY = timedelta(days=365)
@@ -72,15 +71,7 @@ def certify_host(custody: bytes, *, host: str | None = None, username: str | Non
 
 
 def _write(data: dict[str, Any]) -> None:
-    path = _path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".new")
-    with suppress(FileNotFoundError):
-        temporary.unlink()
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle)
-    os.replace(temporary, path)
+    write_private(_path(), json.dumps(data).encode())
 
 
 def _read() -> HostKey | None:
