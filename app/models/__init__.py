@@ -9,6 +9,7 @@ from app.models.central import (
     Station,
     StationKey,
 )
+from app.models.facts import RecordFacts, SavedFilter
 from app.models.record import Record, RecordState
 from app.models.session import AuthSession
 from app.models.station import Installation, KeySlot
@@ -23,8 +24,10 @@ __all__ = [
     "Installation",
     "KeySlot",
     "ReceivedRecord",
+    "RecordFacts",
     "Record",
     "RecordState",
+    "SavedFilter",
     "Station",
     "StationKey",
     "User",

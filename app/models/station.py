@@ -58,6 +58,13 @@ class Installation(db.Model):  # type: ignore[name-defined]
     # wrapped with a key derived from the old record private key, so custodians whose slots
     # still hold that key move to the custody key at their next login (then it is dropped).
     custody_bridge: Mapped[bytes | None] = mapped_column(sa.LargeBinary(128))
+    # Station: central's facts key (X25519), learned with the record key under the identity
+    # key's signature; each record's de-identified facts are sealed to it (docs/analytics.md).
+    facts_public_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary(32))
+    facts_key_id: Mapped[str | None] = mapped_column(sa.String(32))
+    # Central: bumped whenever facts rows are deleted or replaced, so every worker's
+    # analytics index knows to reload rather than only read the rows added since.
+    facts_generation: Mapped[int] = mapped_column(sa.Integer, default=0, server_default=sa.text("0"))
 
 
 class KeySlot(db.Model):  # type: ignore[name-defined]
