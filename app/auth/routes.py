@@ -43,6 +43,7 @@ def login() -> Any:
             session["sid"] = sessions.start(user, secret)
             if secret is not None:
                 records.after_unlock(secret)
+                unlock.after_login(user, secret)
             response = redirect(safe_next(form.next.data) or url_for("main.index"))
             # The language the login page was in stays (not reset by the account's).
             keep = i18n.keep_at_login(user.locale, response)

@@ -26,6 +26,8 @@ AUDIT_ACTIONS = {
     "key_rotate": _l("made a new record key for central"),
     "key_ring": _l("moved central's keys into the key ring"),
     "host_certify": _l("certified a central server's signing key"),
+    "facts_rebuild": _l("opened records to index their de-identified facts"),
+    "key_ring_facts": _l("made central's facts key"),
 }
 
 

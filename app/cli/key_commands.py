@@ -15,7 +15,7 @@ from app.services.errors import ServiceError
 keys_group = AppGroup("keys", help="Central: its identity key, record keys and hosts' signing keys.")
 
 
-def _custody(username: str | None, from_stdin: bool) -> tuple[str, bytes]:
+def custody_of(username: str | None, from_stdin: bool) -> tuple[str, bytes]:
     """A custodian's passphrase opens the custody key (and with it central's key ring)."""
     if not installation.is_set_up() or current_app.config["TIP"].role != "central":
         raise click.ClickException("This command is for a central installation that is set up.")
@@ -26,18 +26,18 @@ def _custody(username: str | None, from_stdin: bool) -> tuple[str, bytes]:
     return user.username, custody
 
 
-_user = click.option("--user", "username", default=None,
+user_option = click.option("--user", "username", default=None,
                      help="The custodian whose passphrase unlocks the keys (default: first administrator).")
-_stdin = click.option("--password-stdin", is_flag=True, help="Read the passphrase from stdin.")
+stdin_option = click.option("--password-stdin", is_flag=True, help="Read the passphrase from stdin.")
 
 
 @keys_group.command("certify-host")
 @click.option("--host", default=None, help="Name written into the certificate (default: this host's name).")
-@_user
-@_stdin
+@user_option
+@stdin_option
 def certify_host(host: str | None, username: str | None, password_stdin: bool) -> None:
     """Give this host a new service signing key, certified by central's identity key."""
-    name, custody = _custody(username, password_stdin)
+    name, custody = custody_of(username, password_stdin)
     try:
         made = central_host.certify_host(custody, host=host, username=name)
     except ServiceError as exc:
@@ -48,11 +48,11 @@ def certify_host(host: str | None, username: str | None, password_stdin: bool) -
 
 
 @keys_group.command("rotate-record-key")
-@_user
-@_stdin
+@user_option
+@stdin_option
 def rotate_record_key(username: str | None, password_stdin: bool) -> None:
     """A new record key: stations seal to it after their next pull; old records still open."""
-    name, custody = _custody(username, password_stdin)
+    name, custody = custody_of(username, password_stdin)
     try:
         row = central_keys.rotate_record_key(custody, username=name)
     except ServiceError as exc:

@@ -11,6 +11,7 @@ from flask import current_app
 
 from app.models import User
 from app.services.accounts import keyring
+from app.services.central import facts as central_facts
 from app.services.central import host as central_host
 from app.services.central import keys as central_keys
 
@@ -32,3 +33,10 @@ def open_keys(user: User, passphrase: str, *, opened: bytes | None = None) -> by
         central_keys.ensure_facts_key(custody, username=user.username)
         central_host.hold_facts_keys(central_keys.facts_private_keys(custody))
     return custody
+
+
+def after_login(user: User, secret: bytes) -> None:
+    """What a web login starts once its session holds the secret: at central, indexing the
+    facts of records that lack them (a background job; docs/analytics.md)."""
+    if current_app.config["TIP"].role == "central":
+        central_facts.start_rebuild(secret, username=user.username)

@@ -74,6 +74,7 @@ OPEN = "open"
 IMPORT = "import"
 ENROL_CODE = "enrol_code"
 REVOKE = "revoke"
+FACTS_REBUILD = "facts_rebuild"  # records opened to derive their de-identified facts (facts.py)
 # People (written when app/services/accounts announces them; see init_app):
 ACCOUNT_CREATED = account_events.CREATED
 ACCOUNT_SWITCHED_OFF = account_events.SWITCHED_OFF
@@ -86,6 +87,7 @@ STATION_REKEY = "station_rekey"
 KEY_ROTATED = "key_rotate"  # a new record key for central (same name and value as main)
 KEY_RING = "key_ring"  # central's keys moved from the legacy layout into custodians' slots
 HOST_CERTIFY = "host_certify"  # a host's service signing key certified by the identity key
+FACTS_KEY = "key_ring_facts"  # central's facts key made, for a central from before facts
 # Named for an action that does not exist yet (an export):
 EXPORT = "export"
 # The log itself: entries from before MACs authenticated (flask audit seal-legacy).

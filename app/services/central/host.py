@@ -109,7 +109,8 @@ def hold_facts_keys(keys: dict[str, bytes]) -> None:
         data = _file()
     except (OSError, ValueError):
         return  # no host file yet: certify_host writes the keys with it
-    held = data.get("facts_keys") if isinstance(data.get("facts_keys"), dict) else {}
+    found = data.get("facts_keys")
+    held: dict[str, str] = found if isinstance(found, dict) else {}
     if all(ident in held for ident in keys):
         return
     data["facts_keys"] = {**held, **{ident: b64(key) for ident, key in keys.items()}}

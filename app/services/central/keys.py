@@ -130,7 +130,7 @@ def ensure_facts_key(custody: bytes, *, username: str) -> None:
     inst = installation.get_central()
     row = _add_facts_key(custody, identity_private(custody), inst)
     db.session.commit()
-    audit.record(username, audit.KEY_RING, detail=f"facts key {row.key_id} made")
+    audit.record(username, audit.FACTS_KEY, detail=f"facts key {row.key_id}")
 
 
 def _row(kind: str, ident: str | None = None) -> CentralKey | None:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.crypto import BadSignature, Envelope, EnvelopeError, parse_envelope, signer, verify_envelope
 from app.extensions import db
-from app.models import ReceivedRecord, Station
+from app.models import ReceivedRecord, RecordFacts, Station
 from app.models.types import utcnow
 from app.protocol import problems
 from app.protocol.messages import (
@@ -32,6 +32,7 @@ from app.protocol.messages import receipts_statement as messages_receipts_statem
 from app.protocol.problems import Problem, Result
 from app.services import installation
 from app.services.central import enrolment
+from app.services.central import facts as central_facts
 from app.services.central import host as central_host
 from app.services.central import keys as central_keys
 from app.services.errors import ValidationFailed
@@ -90,6 +91,8 @@ def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]
         sign_receipt = signer(central_host.signing_key()) if any_new else None
         now = utcnow()
         new_rows = []
+        facts_rows: dict[str, dict[str, object]] = {}
+        facts_keys = central_facts.HostFactsKeys()
         for record_id, (blob, envelope) in fresh.items():
             old = existing.get(record_id)
             sha = envelope.sha256
@@ -106,16 +109,21 @@ def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]
                 questionnaire_version=header.questionnaire_version,
                 central_key_id=header.central_key_id, created_day=header.created_day,
                 envelope=blob, envelope_sha256=sha, receipt=receipt, received_at=now))
+            facts = central_facts.at_ingest(record_id, station.id, envelope, facts_keys, now)
+            if facts is not None:
+                facts_rows[record_id] = facts
             results[record_id] = ItemResult(record_id, Result.ACCEPTED, None, receipt)
         if new_rows:
             try:
                 db.session.execute(sa.insert(ReceivedRecord), new_rows)
+                if facts_rows:  # in the same transaction: a record and its facts, or neither
+                    db.session.execute(sa.insert(RecordFacts), list(facts_rows.values()))
                 db.session.commit()
             except IntegrityError:
                 # Another worker stored some of these meanwhile: settle them one by one.
                 db.session.rollback()
                 for row in new_rows:
-                    results[str(row["id"])] = _insert_one(row)
+                    results[str(row["id"])] = _insert_one(row, facts_rows.get(str(row["id"])))
     return [results[rid] for rid, _ in items if rid in results]
 
 
@@ -180,9 +188,11 @@ def _against(old: Any, sha: str) -> ItemResult:
     return ItemResult(old.id, Result.CONFLICT, problems.SAME_ID_OTHER_CONTENT)
 
 
-def _insert_one(row: dict[str, object]) -> ItemResult:
+def _insert_one(row: dict[str, object], facts: dict[str, object] | None) -> ItemResult:
     try:
         db.session.execute(sa.insert(ReceivedRecord), [row])
+        if facts is not None:
+            db.session.execute(sa.insert(RecordFacts), [facts])
         db.session.commit()
         receipt = row["receipt"]
         return ItemResult(str(row["id"]), Result.ACCEPTED, None,
@@ -201,6 +211,7 @@ def delete_record(record_id: str) -> bool:
         return False
     row.envelope = None
     row.deleted_at = datetime.now(UTC)
+    central_facts.forget(record_id)
     db.session.commit()
     return True
 
