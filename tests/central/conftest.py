@@ -19,9 +19,10 @@ from app.crypto import encrypt_body, generate_signing_key, new_data_key, seal_en
 from app.crypto.envelope import RecordHeader
 from app.extensions import db
 from app.models import Installation, Station
-from app.protocol.messages import make_bundle
+from app.protocol.messages import canonical, make_bundle
+from app.questionnaire.facts import derive_facts
 from app.roles import Role
-from app.services import accounts, setup
+from app.services import accounts, questionnaires, setup
 from app.services.accounts import keyring
 from app.services.central import enrolment
 from app.services.sync import ingest
@@ -41,6 +42,7 @@ class FakeStation:
     name: str
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     seq: int = 0
+    with_facts: bool = True  # False: records as sealed before central had a facts key
 
     def __post_init__(self) -> None:
         self.signing_private, self.signing_public = generate_signing_key()
@@ -55,11 +57,14 @@ class FakeStation:
         with self.app.app_context():
             inst = db.session.scalar(sa.select(Installation))
             central_public, central_key_id = inst.central_public_key, inst.central_key_id
+            facts_public = inst.facts_public_key if self.with_facts else None
+            definition = questionnaires.latest("tip-default")
         self.seq += 1
         record_id = uuid.uuid4()
         header = RecordHeader(record_id=record_id, station_id=self.id, seq=self.seq,
                               questionnaire_id="tip-default", questionnaire_version=_default_version(self.app),
-                              created_day="2026-03-01", local_key_id="0" * 16, central_key_id=central_key_id)
+                              created_day="2026-03-01", local_key_id="0" * 16, central_key_id=central_key_id,
+                              version=2 if facts_public else 1)
         now = datetime.now(UTC).isoformat(timespec="seconds")
         body = {"format": 1, "started_at": now, "finalised_at": now, "respondent_lang": "th",
                 "interview_lang": "en",
@@ -68,7 +73,10 @@ class FakeStation:
                 "outcome": outcome, "override": override}
         data_key = new_data_key()
         ciphertext = encrypt_body(header, json.dumps(body).encode(), data_key)
-        return str(record_id), seal_envelope(header, ciphertext, data_key, central_public, self.signing_private)
+        # Like a real station: the facts sealed in, once central has a facts key (docs/analytics.md).
+        facts = canonical(derive_facts(definition, body)) if facts_public else None
+        return str(record_id), seal_envelope(header, ciphertext, data_key, central_public, self.signing_private,
+                                             facts=facts, facts_public_key=facts_public)
 
     def deliver(self, *items: tuple[str, bytes]) -> list[ingest.ItemResult]:
         with self.app.app_context():
