@@ -145,6 +145,11 @@ class FieldType:
     # Typed free text: Zawgyi input is converted to Unicode before it is checked,
     # and demo answers carry the demo marker (so they are never "not sure").
     free_text: ClassVar[bool] = False
+    # How an answer becomes a de-identified fact (app/questionnaire/facts.py): "option" (its
+    # option code), "options" (a list of codes), "number" (a band of the expression value,
+    # from the fact's ``bands``), "date" (month or year of the expression value), or None:
+    # never a fact (free text, or never answered).
+    fact: ClassVar[str | None] = None
     # The form fields; the web layer reads them into ``parts`` for :meth:`from_form`.
     inputs: ClassVar[tuple[Input, ...]] = (Input(),)
     # As a de-identified fact (app/questionnaire/facts.py): "code" (an option value),
