@@ -13,6 +13,7 @@ from the definition, bands and months are computed, and a text question cannot b
 
 from __future__ import annotations
 
+import gettext
 import json
 import math
 import re
@@ -22,10 +23,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from babel.support import NullTranslations, Translations
-
 from ..languages import CODES, NATIVE_NAMES
-from .fields import FIELD_TYPES, N_
+from .fields import N_, field_type_of
 from .fields.base import special_kind
 from .model import ELEMENTS, TIERS, Definition, FactRule, LocalText, Question, Tier
 from .relevance import effective_answers
@@ -59,9 +58,12 @@ SPECIAL_WORDS = {"dont_know": N_("Not sure / does not know"), "declined": N_("Pr
 
 
 @cache
-def _catalog(lang: str) -> NullTranslations:
-    # The compiled catalogs the web uses, read directly: the engine has no request locale.
-    return Translations.load(str(TRANSLATIONS_DIR), [lang]) if lang in CODES[1:] else NullTranslations()
+def _catalog(lang: str) -> gettext.NullTranslations:
+    # The compiled catalogs the web uses, read with the standard library: a label is asked
+    # for in a given language (a dashboard, an export), not in a request's locale.
+    if lang not in CODES[1:]:
+        return gettext.NullTranslations()
+    return gettext.translation("messages", TRANSLATIONS_DIR, [lang], fallback=True)
 
 
 def translate(msgid: str, lang: str, **params: object) -> str:
@@ -143,7 +145,7 @@ def _can_be_below(question: Question, bands: tuple[int, ...]) -> bool:
 
 
 def _specials(question: Question) -> tuple[str, ...]:
-    kind = FIELD_TYPES[question.type]
+    kind = field_type_of(question)
     if not kind.allows_specials:
         return ()
     return tuple(code for code, allowed in (("dont_know", question.allow_unknown),
@@ -151,7 +153,7 @@ def _specials(question: Question) -> tuple[str, ...]:
 
 
 def _question_spec(rule: FactRule, question: Question) -> FactSpec:
-    kind = FIELD_TYPES[question.type]
+    kind = field_type_of(question)
     words: dict[str, Callable[[str], str]] = {}
     values: tuple[str, ...] = ()
     period = None
@@ -226,7 +228,7 @@ def _band(spec: FactSpec, rule: FactRule, number: float) -> str | None:
 
 
 def _from_answer(spec: FactSpec, rule: FactRule, question: Question, stored: object) -> FactValue:
-    kind = FIELD_TYPES[question.type]
+    kind = field_type_of(question)
     special = special_kind(stored)
     if special is not None:
         code = SPECIAL_CODES[special]
