@@ -118,6 +118,12 @@ def _msgid(msgid: str) -> Callable[[str], str]:
     return lambda lang: translate(msgid, lang)
 
 
+def _shown(question: Question, stored: object) -> Callable[[str], str]:
+    # The type's own words for the answer (an option's label, "Yes"), as the pages show it.
+    kind = field_type_of(question)
+    return lambda lang: kind.show(question, stored, CatalogWords(lang))
+
+
 def _text(text: LocalText | None, fallback: str) -> Callable[[str], str]:
     return lambda lang: (text.get(lang) if text is not None else "") or fallback
 
@@ -160,8 +166,7 @@ def _question_spec(rule: FactRule, question: Question) -> FactSpec:
     if kind.fact in ("option", "options"):
         values = kind.option_values(question)
         for code in values:
-            stored: object = [code] if kind.fact == "options" else code
-            words[code] = lambda lang, q=question, s=stored: kind.show(q, s, CatalogWords(lang))
+            words[code] = _shown(question, [code] if kind.fact == "options" else code)
     elif kind.fact == "number":
         values = band_codes(rule.bands)
         if _can_be_below(question, rule.bands):

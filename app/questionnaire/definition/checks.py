@@ -289,7 +289,8 @@ class _Checker:
             if "bands" not in fact:
                 self.add(at, f"{qid!r} is a {kind.name} question: a fact from it needs bands")
             elif not self.integer.get(qid, True):
-                self.add(f"{at}.question", f"{qid!r} takes decimals (integer: false); bands need whole numbers")
+                self.add(f"{at}.question",
+                         f"{qid!r} takes decimals (integer: false); bands need whole numbers")
             else:
                 bands = fact.get("bands")
                 if isinstance(bands, list) and any(b >= a for a, b in zip(bands[1:], bands, strict=False)):
