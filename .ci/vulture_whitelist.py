@@ -86,3 +86,7 @@ _.ready
 _._start_time
 get_cookie_secure  # flask.sessions.SessionInterface hook (app/web/headers.py): Secure per request
 _.session_interface  # Flask reads app.session_interface
+
+# The facts API (app/questionnaire/facts.py, docs/analytics.md) that other parts call.
+value_label  # FactSpec.value_label: central's dashboard and case list; tests/questionnaire/test_facts.py
+derive_facts  # the station's sealing and central's rebuild; tests/questionnaire/test_facts.py

@@ -130,15 +130,34 @@ class FlagRule:
     label: LocalText | None = None  # the flag's name in words; older definitions may lack it
 
 
+#: The built-in sources a fact may name instead of a question (docs/questionnaire.md "Facts").
+FACT_SOURCES: tuple[str, ...] = (
+    "tier",  # the outcome tier; a screener's override wins
+    "elements",  # the positive elements
+    "element",  # one element (``element:``) positive: yes / no
+    "flags",  # the raised flags (alerts and notices), by flag id
+    "child",  # the child rule applied: yes / no
+    "month",  # the month the record was finalised (UTC), YYYY-MM
+    "interview_language",  # the officer's interface language during the interview
+    "respondent_language",  # the language the respondent's texts were shown in
+)
+FACT_PERIODS: tuple[str, ...] = ("month", "year")  # how a date becomes a fact
+
+
 @dataclass(frozen=True)
 class FactRule:
-    """One entry of a definition's ``facts`` list (as built from the file)."""
+    """One declared fact: what a record's de-identified facts part carries (app/questionnaire/facts.py).
+
+    Exactly one of ``question`` and ``source``; ``bands`` (lower bounds) for a number or an
+    age, ``coarsen`` (month / year) for a date, ``element`` for the ``element`` source."""
 
     id: str
     label: LocalText
-    question: str | None = None  # the question it comes from, or
-    source: str | None = None  # a built-in source (app/questionnaire/facts.py BUILT_IN)
-    bands: tuple[int, ...] = ()  # lower bounds, for a number or an age
+    question: str | None = None
+    source: str | None = None
+    element: str | None = None
+    bands: tuple[int, ...] = ()
+    coarsen: str | None = None
     filter: bool = False
 
 
@@ -181,7 +200,7 @@ class Definition:
     parameters: Mapping[str, object] = field(default_factory=dict)
     description: LocalText | None = None
     path: Path | None = None
-    facts: tuple[FactRule, ...] = ()  # what central may count without opening a record
+    facts: tuple[FactRule, ...] = ()
 
     @property
     def key(self) -> tuple[str, str]:

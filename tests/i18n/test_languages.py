@@ -88,15 +88,15 @@ def test_thai_record_list_shows_buddhist_era_years(client, start):
 def test_missing_questionnaire_translation_falls_back_to_english_visibly(app, client, start):
     import shutil
 
-    source = Path(app.root_path) / "questionnaires" / "default.yaml"
+    source = Path(app.root_path) / "questionnaires" / "tip-default-1.1.0.yaml"  # the latest
     target = Path(app.instance_path) / "questionnaires"
     target.mkdir(exist_ok=True)
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
-    data["version"] = "1.0.1"
+    data["version"] = "1.1.1"
     # A new question label with English only, as an organisation might add in a hurry.
     assert data["sections"][1]["questions"][0]["id"] == "q_consent_interview"
     data["sections"][1]["questions"][0]["label"] = {"en": "Untranslated new label"}
-    (target / "default-1.0.1.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    (target / "default-1.1.1.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     app.extensions.pop("tip_questionnaires", None)
     interview: Interview = start("km")
     page = interview.page("consent").get_data(as_text=True)

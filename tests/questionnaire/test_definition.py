@@ -188,7 +188,8 @@ def test_discover_shipped_and_instance(tmp_path: Path) -> None:
     (instance / "older.yaml").write_text(text.replace("version: 1.0.0", "version: 1.2.0"))
     (instance / "README.txt").write_text("not a definition")
     found = discover([SHIPPED_DIR, instance, tmp_path / "missing"])
-    assert [d.version for d in found] == ["1.0.0", "1.2.0", "1.10.0"]
+    # Shipped: 1.0.0 (default.yaml) and 1.1.0; numeric order, so 1.10.0 comes last.
+    assert [d.version for d in found] == ["1.0.0", "1.1.0", "1.2.0", "1.10.0"]
     assert found[0].path == DEFAULT_PATH
 
 

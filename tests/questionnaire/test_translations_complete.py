@@ -1,4 +1,4 @@
-"""Every human text of the shipped default questionnaire is translated.
+"""Every human text of the shipped default questionnaire (each shipped version) is translated.
 
 Each text map (titles, intros, labels, help, consent and note texts, options,
 units, constraint messages, flag actions, outcome explanations) must have all
@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 import pytest
 
 from app.languages import LANGUAGES as DECLARED
-from app.questionnaire import Definition
+from app.questionnaire import SHIPPED_DIR, Definition, load_definition
 from app.questionnaire.model import LANGUAGES, LocalText
 from app.text.zawgyi import THRESHOLD, detect
 
@@ -51,9 +51,9 @@ def local_texts(value: object, path: str = "") -> Iterator[tuple[str, LocalText]
             yield from local_texts(item, f"{path}[{label}]")
 
 
-@pytest.fixture(scope="module")
-def texts(default_definition: Definition) -> list[tuple[str, LocalText]]:
-    found = list(local_texts(default_definition))
+@pytest.fixture(scope="module", params=sorted(p.name for p in SHIPPED_DIR.glob("*.yaml")))
+def texts(request: pytest.FixtureRequest) -> list[tuple[str, LocalText]]:
+    found = list(local_texts(load_definition(SHIPPED_DIR / request.param)))
     assert len(found) > 200  # the walk really reached the options and flags
     return found
 

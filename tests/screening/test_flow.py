@@ -281,15 +281,15 @@ def test_old_versions_keep_rendering_with_their_own_text(app, client, start):
     source = Path(app.root_path) / "questionnaires" / "default.yaml"
     target = Path(app.instance_path) / "questionnaires"
     target.mkdir(exist_ok=True)
-    text = source.read_text(encoding="utf-8").replace("version: 1.0.0", "version: 1.1.0", 1)
+    text = source.read_text(encoding="utf-8").replace("version: 1.0.0", "version: 1.9.0", 1)
     text = text.replace('label: {en: "Name the person gives (optional)"',
                         'label: {en: "Name or nickname (new wording)"', 1)
-    (target / "default-1.1.0.yaml").write_text(text, encoding="utf-8")
+    (target / "default-1.9.0.yaml").write_text(text, encoding="utf-8")
     app.extensions.pop("tip_questionnaires", None)  # as after a restart
     newer = start()
     with app.app_context():
-        assert db.session.get(Record, newer.id).questionnaire_version == "1.1.0"
-        assert db.session.get(Record, interview.id).questionnaire_version == "1.0.0"
+        assert db.session.get(Record, newer.id).questionnaire_version == "1.9.0"
+        assert db.session.get(Record, interview.id).questionnaire_version == "1.1.0"
     assert "new wording" in newer.page("setup").get_data(as_text=True)
     old_page = interview.page("setup").get_data(as_text=True)
     assert "new wording" not in old_page and "Name the person gives" in old_page

@@ -171,9 +171,16 @@ def build_definition(data: Mapping[str, Any], path: Path | None = None) -> Defin
         outcome=_outcome(data["outcome"]),
         path=path,
         facts=tuple(
-            FactRule(id=f["id"], label=_text(f["label"]), question=f.get("question"),
-                     source=f.get("source"), bands=tuple(f.get("bands", ())),
-                     filter=bool(f.get("filter", False)))
+            FactRule(
+                id=f["id"],
+                label=_text(f["label"]),
+                question=f.get("question"),
+                source=f.get("source"),
+                element=f.get("element"),
+                bands=tuple(int(b) for b in f.get("bands", ())),
+                coarsen=f.get("coarsen"),
+                filter=bool(f.get("filter", False)),
+            )
             for _, f in dicts(data.get("facts"))
         ),
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import expr
 from ..fields import FIELD_TYPES, FieldType
-from ..model import ELEMENTS
+from ..model import ELEMENTS, FACT_PERIODS, FACT_SOURCES
 from .building import (
     DEFAULT_LABOUR_GROUPS,
     DEFAULT_REFER_ADULT,
@@ -34,6 +34,7 @@ class _Checker:
         self.kinds: dict[str, FieldType | None] = {}  # None: not a registered type
         self.options: dict[str, set[str]] = {}
         self.section_of: dict[str, str] = {}
+        self.integer: dict[str, bool] = {}  # question id -> answers are whole numbers
         params = data.get("parameters")
         self.params = set(params) if isinstance(params, dict) else set()
         outcome = data.get("outcome")
@@ -78,6 +79,7 @@ class _Checker:
                 qtype = question.get("type")
                 kind = FIELD_TYPES.get(qtype) if isinstance(qtype, str) else None
                 self.kinds[qid] = kind
+                self.integer[qid] = question.get("integer", True) is not False
                 values = [o.get("value") for _, o in dicts(question.get("options"))]
                 if kind is not None and kind.fixed_options:
                     values = list(kind.fixed_options)
@@ -248,38 +250,78 @@ class _Checker:
         labour = labour if isinstance(labour, dict) else {}
         groups_exist(f"{at}.labour_rights.groups", labour.get("groups"), DEFAULT_LABOUR_GROUPS)
 
+
     def check_facts(self) -> None:
-        """Facts carry codes only: a question that holds free text can never be one, a
-        number or an age only in declared bands (docs/analytics.md)."""
         seen: dict[str, str] = {}
-        for n, fact in dicts(self.data.get("facts")):
-            where = f"facts[{n}]"
+        for f, fact in dicts(self.data.get("facts")):
+            at = f"facts[{f}]"
             fid = fact.get("id")
             if isinstance(fid, str):
                 if fid in seen:
-                    self.add(f"{where}.id", f"duplicate fact id {fid!r} (also {seen[fid]})")
-                seen.setdefault(fid, where)
-            bands = fact.get("bands")
-            qid = fact.get("question")
-            if not isinstance(qid, str):
-                if bands is not None:
-                    self.add(f"{where}.bands", "bands belong to a fact from a number or an age")
-                continue
-            if qid not in self.kinds:
-                self.add(f"{where}.question", f"no question {qid!r}")
-                continue
-            kind = self.kinds[qid]
-            name = kind.name if kind is not None else ""
-            shape = kind.fact_shape if kind is not None else None
-            if shape is None:
-                self.add(f"{where}.question",
-                         f"question {qid!r} is of type {name!r}: a fact comes from a choice, yes/no, "
-                         "consent, number, age or date, never from free text")
-            elif shape == "band":
-                if not isinstance(bands, list) or not bands:
-                    self.add(f"{where}.bands", f"a fact from {name!r} question {qid!r} needs bands "
-                             "(it never carries the exact number)")
-                elif bands != sorted(set(bands)):
-                    self.add(f"{where}.bands", "bands must rise, each bound once")
-            elif bands is not None:
-                self.add(f"{where}.bands", f"bands belong to a number or an age, not {name!r}")
+                    self.add(f"{at}.id", f"duplicate fact id {fid!r} (also {seen[fid]})")
+                seen.setdefault(fid, at)
+            has_question, has_source = "question" in fact, "source" in fact
+            if has_question == has_source:
+                self.add(at, "a fact needs either a question or a source (one of them)")
+            elif has_question:
+                self.check_fact_question(at, fact)
+            else:
+                self.check_fact_source(at, fact)
+
+    def check_fact_question(self, at: str, fact: dict[str, Any]) -> None:
+        qid = fact.get("question")
+        if not isinstance(qid, str):
+            return
+        if qid not in self.order:
+            self.add(f"{at}.question", f"unknown question {qid!r}")
+            return
+        kind = self.kinds.get(qid)
+        if kind is None:
+            return  # the question's own problem is reported where it is
+        if kind.fact is None:
+            why = "facts never carry free text" if kind.free_text else "it is never answered"
+            self.add(f"{at}.question", f"{qid!r} is a {kind.name} question and cannot be a fact: {why}")
+            return
+        if kind.fact in ("option", "options") and "dont_know" in self.options.get(qid, set()):
+            self.add(f"{at}.question", f"{qid!r} has an option 'dont_know', the code of a "
+                     "\"not sure\" answer in facts")
+        if kind.fact == "number":
+            if "bands" not in fact:
+                self.add(at, f"{qid!r} is a {kind.name} question: a fact from it needs bands")
+            elif not self.integer.get(qid, True):
+                self.add(f"{at}.question",
+                         f"{qid!r} takes decimals (integer: false); bands need whole numbers")
+            else:
+                bands = fact.get("bands")
+                if isinstance(bands, list) and any(b >= a for a, b in zip(bands[1:], bands, strict=False)):
+                    self.add(f"{at}.bands", "lower bounds must increase")
+        elif "bands" in fact:
+            self.add(f"{at}.bands", f"bands are for number and age questions, not {kind.name}")
+        if kind.fact == "date":
+            if "coarsen" not in fact:
+                self.add(at, f"{qid!r} is a date question: a fact from it needs coarsen "
+                         f"({' or '.join(FACT_PERIODS)}); never the exact day")
+        elif "coarsen" in fact:
+            self.add(f"{at}.coarsen", f"coarsen is for date questions, not {kind.name}")
+        if "element" in fact:
+            self.add(f"{at}.element", "element is for the element source only")
+
+    def check_fact_source(self, at: str, fact: dict[str, Any]) -> None:
+        source = fact.get("source")
+        if not isinstance(source, str):
+            return
+        if source not in FACT_SOURCES:
+            self.add(f"{at}.source",
+                     f"unknown built-in source {source!r} (known: {', '.join(FACT_SOURCES)})")
+            return
+        for key in ("bands", "coarsen"):
+            if key in fact:
+                self.add(f"{at}.{key}", f"{key} is for question facts, not the {source} source")
+        element = fact.get("element")
+        if source != "element":
+            if "element" in fact:
+                self.add(f"{at}.element", "element is for the element source only")
+        elif element is None:
+            self.add(at, "the element source needs element: the element it reports")
+        elif element not in ELEMENTS:
+            self.add(f"{at}.element", f"unknown element {element!r} (known: {', '.join(ELEMENTS)})")

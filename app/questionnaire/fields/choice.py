@@ -23,7 +23,7 @@ class YesNo(FieldType):
     """``"yes"`` / ``"no"``; an indicator on the question fires on "yes" unless it says otherwise."""
 
     name = "yesno"
-    fact_shape = "code"
+    fact = "option"
     example = {}
     fixed_options = ("yes", "no")
     plain_specials = True
@@ -77,7 +77,7 @@ class Single(FieldType):
     """One of the question's options: the option value."""
 
     name = "single"
-    fact_shape = "code"
+    fact = "option"
     settings = {"options": OPTIONS}
     example = {"options": [_option("a"), _option("b")]}
     needs_options = True
@@ -106,7 +106,7 @@ class Multi(FieldType):
     An ``exclusive`` option ("none of these") cannot be combined with others."""
 
     name = "multi"
-    fact_shape = "codes"
+    fact = "options"
     settings = {"options": OPTIONS}
     example = {"options": [_option("a"), _option("b"), _option("none", exclusive=True)]}
     needs_options = True

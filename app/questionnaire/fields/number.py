@@ -20,7 +20,7 @@ class Number(FieldType):
     float; ``unit`` is shown after the field and the answer."""
 
     name = "number"
-    fact_shape = "band"
+    fact = "number"
     settings = {"min": MIN, "max": MAX, "integer": {"type": "boolean"}, "unit": LOCAL_TEXT}
     example = {"min": 0, "max": 24, "unit": {"en": "hours"}}
 
