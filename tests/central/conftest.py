@@ -53,7 +53,9 @@ class FakeStation:
                              api_public_key=self.api_public, source="test")
 
     def envelope(self, answers: dict[str, Any] | None = None, *, outcome: dict[str, Any] | None = None,
-                 override: dict[str, Any] | None = None) -> tuple[str, bytes]:
+                 override: dict[str, Any] | None = None,
+                 facts: dict[str, Any] | None = None) -> tuple[str, bytes]:
+        """``facts``: sealed as given instead of derived (what a broken or hostile station sends)."""
         with self.app.app_context():
             inst = db.session.scalar(sa.select(Installation))
             central_public, central_key_id = inst.central_public_key, inst.central_key_id
@@ -74,9 +76,9 @@ class FakeStation:
         data_key = new_data_key()
         ciphertext = encrypt_body(header, json.dumps(body).encode(), data_key)
         # Like a real station: the facts sealed in, once central has a facts key (docs/analytics.md).
-        facts = canonical(derive_facts(definition, body)) if facts_public else None
+        sealed = canonical(facts if facts is not None else derive_facts(definition, body)) if facts_public else None
         return str(record_id), seal_envelope(header, ciphertext, data_key, central_public, self.signing_private,
-                                             facts=facts, facts_public_key=facts_public)
+                                             facts=sealed, facts_public_key=facts_public)
 
     def deliver(self, *items: tuple[str, bytes]) -> list[ingest.ItemResult]:
         with self.app.app_context():
