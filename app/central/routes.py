@@ -28,6 +28,7 @@ def _central_url() -> str:
 
 def _stations_page(form: StationCodeForm, issued: Any = None, status: int = 200) -> Any:
     return render_template("central/stations.html", stations=central_stations.overview(), form=form,
+                           threshold=central_stations.small_cell_threshold(),
                            confirm=ConfirmForm(), issued=issued,
                            qr=qr_svg(issued.qr_payload) if issued else None,
                            fingerprint=central_stations.central_fingerprint()), status

@@ -19,9 +19,11 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
 
+from app.protocol.problems import ProblemError
 from app.roles import Role
 from app.services import installation
 from app.services.accounts import keyring, sessions
+from app.services.errors import Refused
 from app.services.sync import station_auth
 from app.web.errors import wants_json
 
@@ -60,7 +62,11 @@ def station_signed(view: Callable[..., Any]) -> Callable[..., Any]:
         headers = {name: request.headers.get(name, "") for name in station_auth.HEADERS}
         signed = station_auth.authenticate(request.method, request.path, headers,
                                            request.get_data(cache=True))
-        return view(signed, *args, **kwargs)
+        try:
+            return view(signed, *args, **kwargs)
+        except (ProblemError, Refused) as exc:
+            signed.note_problem(exc.problem)  # counted for the Stations page
+            raise
 
     checked._tip_access = frozenset({STATION})  # type: ignore[attr-defined]
     setattr(checked, SIGNED_MARK, True)
