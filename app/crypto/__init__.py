@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from app.crypto.aead import aead_decrypt, aead_encrypt
 from app.crypto.envelope import (
+    FACTS_VERSION,
     Envelope,
     RecordHeader,
     decrypt_body,
     encrypt_body,
     open_envelope,
+    open_facts,
     padded_length,
     parse_envelope,
     seal_envelope,
@@ -46,6 +48,7 @@ from app.crypto.tls import certificate_fingerprint, self_signed_certificate
 from app.crypto.wraps import recipient_id, unwrap_data_key, wrap_data_key, wrap_recipients
 
 __all__ = [
+    "FACTS_VERSION",
     "PRODUCTION_KDF",
     "TEST_KDF",
     "BadSignature",
@@ -76,6 +79,7 @@ __all__ = [
     "new_data_key",
     "normalise_passphrase",
     "open_envelope",
+    "open_facts",
     "open_slot",
     "padded_length",
     "parse_envelope",

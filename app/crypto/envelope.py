@@ -34,11 +34,13 @@ from app.crypto.signing import SIGNATURE_SIZE, sign, verify
 __all__ = [
     "ENVELOPE_MAGIC",
     "ENVELOPE_VERSION",
+    "FACTS_VERSION",
     "Envelope",
     "RecordHeader",
     "decrypt_body",
     "encrypt_body",
     "open_envelope",
+    "open_facts",
     "padded_length",
     "parse_envelope",
     "seal_envelope",
@@ -48,7 +50,9 @@ __all__ = [
 ]
 
 ENVELOPE_MAGIC = b"TIPS"
-ENVELOPE_VERSION = 1
+ENVELOPE_VERSION = 1  # no facts section: drafts, and records sealed before central had a facts key
+FACTS_VERSION = 2  # the same, plus the de-identified facts sealed to central's facts key
+VERSIONS = (ENVELOPE_VERSION, FACTS_VERSION)
 
 MIN_PADDED = 4096
 MAX_PADDED = 1 << 24  # 16 MiB
@@ -59,6 +63,9 @@ BODY_OVERHEAD = NONCE_SIZE + TAG_SIZE  # 28
 MAX_ENVELOPE = 64 * 1024 + MAX_PADDED  # header and keys are far below 64 KiB
 
 HPKE_INFO_LABEL = b"tip-screen/v1/data-key:"  # || SHA-256(header bytes)
+FACTS_INFO_LABEL = b"tip-screen/v2/facts:"  # || SHA-256(header bytes)
+FACTS_PADDED = 1024  # facts are padded to this (or the next power of two), so sizes say nothing
+MAX_FACTS_PADDED = 16384
 LOCAL_WRAP_AAD_LABEL = b"tip-screen/v1/local-wrap:"  # || header bytes
 
 _FIXED = struct.Struct(">4sB16sQ10s")  # magic, version, record id, seq, day
@@ -93,8 +100,11 @@ class RecordHeader:
     created_day: str
     local_key_id: str
     central_key_id: str | None
+    version: int = ENVELOPE_VERSION  # FACTS_VERSION: the sealed envelope carries facts
 
     def __post_init__(self) -> None:
+        if self.version not in VERSIONS:
+            raise CryptoError(f"envelope version {self.version!r} unknown")
         if not isinstance(self.record_id, uuid.UUID):
             raise CryptoError("record_id must be a uuid.UUID")
         if not isinstance(self.seq, int) or isinstance(self.seq, bool):
@@ -118,7 +128,7 @@ class RecordHeader:
         out = bytearray(
             _FIXED.pack(
                 ENVELOPE_MAGIC,
-                ENVELOPE_VERSION,
+                self.version,
                 self.record_id.bytes,
                 self.seq,
                 self.created_day.encode("ascii"),
@@ -225,6 +235,8 @@ class Envelope:
     body_ciphertext: bytes
     signature: bytes
     raw: bytes
+    facts_key_id: str | None = None  # version 2 only
+    sealed_facts: bytes | None = None
 
     @property
     def sha256(self) -> str:
@@ -247,8 +259,11 @@ def seal_envelope(
     data_key: bytes,
     central_public_key: bytes,
     signing_key: bytes,
+    facts: bytes | None = None,
+    facts_public_key: bytes | None = None,
 ) -> bytes:
-    """Build the wire envelope: header, data key sealed to central, body, signature.
+    """Build the wire envelope: header, data key sealed to central, body, then (version 2)
+    the facts sealed to central's facts key, and the signature over all of it.
 
     ``header.central_key_id`` must be ``key_id(central_public_key)``, and the
     body ciphertext must decrypt under ``data_key`` with this header (checked,
@@ -258,18 +273,61 @@ def seal_envelope(
     if header.central_key_id != key_id(central_public_key):
         raise EnvelopeError("header.central_key_id does not name the central public key", rid)
     decrypt_body(header, body_ciphertext, data_key)
+    if (facts is None) != (header.version == ENVELOPE_VERSION) or (facts is None) != (
+        facts_public_key is None
+    ):
+        raise EnvelopeError("facts, their key and a version 2 header go together", rid)
     hb = header.header_bytes()
     sealed = hpke_seal(central_public_key, data_key, _hpke_info(hb))
-    signed = b"".join(
-        (
-            hb,
-            struct.pack(">H", len(sealed)),
-            sealed,
-            struct.pack(">I", len(body_ciphertext)),
-            body_ciphertext,
-        )
-    )
+    parts = [
+        hb,
+        struct.pack(">H", len(sealed)),
+        sealed,
+        struct.pack(">I", len(body_ciphertext)),
+        body_ciphertext,
+    ]
+    if facts is not None and facts_public_key is not None:
+        ident = key_id(facts_public_key).encode("ascii")
+        sealed_facts = hpke_seal(facts_public_key, _pad_facts(facts, rid), _facts_info(hb))
+        parts += [bytes([len(ident)]), ident, struct.pack(">I", len(sealed_facts)), sealed_facts]
+    signed = b"".join(parts)
     return signed + sign(signing_key, signed)
+
+
+def _facts_info(header_bytes: bytes) -> bytes:
+    return FACTS_INFO_LABEL + hashlib.sha256(header_bytes).digest()
+
+
+def _facts_bucket(length: int) -> int:
+    return max(FACTS_PADDED, 1 << (length + 1).bit_length())
+
+
+def _pad_facts(facts: bytes, rid: uuid.UUID) -> bytes:
+    size = _facts_bucket(len(facts))
+    if size > MAX_FACTS_PADDED:
+        raise EnvelopeError("facts too large", rid)
+    return struct.pack(">H", len(facts)) + facts + bytes(size - 2 - len(facts))
+
+
+def open_facts(envelope: Envelope, facts_private_key: bytes) -> bytes:
+    """The facts (unpadded bytes) of a version 2 envelope, with central's facts key.
+    Does not check the signature: call :func:`verify_envelope` first."""
+    rid = envelope.record_id
+    if envelope.sealed_facts is None:
+        raise EnvelopeError("the envelope carries no facts", rid)
+    have = key_id(x25519_public_key(facts_private_key))
+    if have != envelope.facts_key_id:
+        raise EnvelopeError(f"facts sealed to key {envelope.facts_key_id}, not to key {have}", rid)
+    try:
+        padded = hpke_open(facts_private_key, envelope.sealed_facts,
+                           _facts_info(envelope.header_bytes))
+    except CryptoError:
+        raise EnvelopeError("sealed facts do not open", rid) from None
+    (length,) = struct.unpack_from(">H", padded)
+    end = 2 + length
+    if len(padded) != _facts_bucket(length) or padded.count(0, end) != len(padded) - end:
+        raise EnvelopeError("facts padding is malformed", rid)
+    return padded[2:end]
 
 
 class _Reader:
@@ -307,17 +365,17 @@ def parse_envelope(blob: bytes) -> Envelope:
     if len(data) < 5 or data[:4] != ENVELOPE_MAGIC:
         raise EnvelopeError("not a tip-screen record envelope (bad magic)")
     rid = uuid.UUID(bytes=data[5:_PREFIX_SIZE]) if len(data) >= _PREFIX_SIZE else None
-    if data[4] != ENVELOPE_VERSION:
+    if data[4] not in VERSIONS:
         raise EnvelopeError(
-            f"unsupported envelope version {data[4]} (this build reads version "
-            f"{ENVELOPE_VERSION}; upgrade tip-screen)",
+            f"unsupported envelope version {data[4]} (this build reads versions "
+            f"{', '.join(map(str, VERSIONS))}; upgrade tip-screen)",
             rid,
         )
     if len(data) > MAX_ENVELOPE:
         raise EnvelopeError("envelope larger than the 16 MiB limit", rid)
     reader = _Reader(data)
     reader.record_id = rid
-    _magic, _version, rid_bytes, seq, day = _FIXED.unpack(reader.take(_FIXED.size, "header"))
+    _magic, version, rid_bytes, seq, day = _FIXED.unpack(reader.take(_FIXED.size, "header"))
     reader.record_id = uuid.UUID(bytes=rid_bytes)
     station_id = reader.text("station id")
     questionnaire_id = reader.text("questionnaire id")
@@ -335,6 +393,7 @@ def parse_envelope(blob: bytes) -> Envelope:
             created_day=day.decode("ascii"),
             local_key_id=local_key_id,
             central_key_id=central_key_id or None,
+            version=version,
         )
     except (CryptoError, UnicodeDecodeError) as exc:
         raise EnvelopeError(f"invalid header: {exc}", reader.record_id) from None
@@ -350,6 +409,15 @@ def parse_envelope(blob: bytes) -> Envelope:
     if not _valid_padded(body_len - BODY_OVERHEAD):
         raise EnvelopeError("body length is not a valid padded size", header.record_id)
     body = reader.take(body_len, "body")
+    facts_key_id = sealed_facts = None
+    if version == FACTS_VERSION:
+        facts_key_id = reader.text("facts key id")
+        (facts_len,) = struct.unpack(">I", reader.take(4, "facts length"))
+        padded = facts_len - HPKE_OVERHEAD
+        if not facts_key_id or padded < FACTS_PADDED or padded > MAX_FACTS_PADDED \
+                or padded & (padded - 1):
+            raise EnvelopeError("facts section is malformed", header.record_id)
+        sealed_facts = reader.take(facts_len, "facts")
     signature = reader.take(SIGNATURE_SIZE, "signature")
     if reader.pos != len(data):
         raise EnvelopeError("trailing bytes after the signature", header.record_id)
@@ -360,6 +428,8 @@ def parse_envelope(blob: bytes) -> Envelope:
         body_ciphertext=body,
         signature=signature,
         raw=data,
+        facts_key_id=facts_key_id,
+        sealed_facts=sealed_facts,
     )
 
 

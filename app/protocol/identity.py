@@ -19,6 +19,7 @@ from app.protocol.messages import ProtocolError, b64, canonical, open_statement,
 
 HOST_CERT_KIND = "tip-screen-host-certificate"
 RECORD_KEY_KIND = "tip-screen-record-key"
+FACTS_KEY_KIND = "tip-screen-facts-key"
 FORMAT = 1
 
 
@@ -116,3 +117,26 @@ def open_record_key_statement(statement: object, identity_public: bytes) -> tupl
     if payload.get("central_key_id") != ident:
         raise ProtocolError("the key id does not name the key")
     return public, ident, _time(payload.get("since"), "since")
+
+
+# -- the facts key ------------------------------------------------------------------------
+
+def make_facts_key_statement(identity_private: bytes, facts_public: bytes,
+                             since: datetime) -> dict[str, Any]:
+    """The identity key's word that this X25519 key is central's facts key from ``since``:
+    a host key alone cannot make a station seal facts to another key."""
+    return _signed({"v": FORMAT, "kind": FACTS_KEY_KIND, "facts_public_key": b64(facts_public),
+                    "facts_key_id": key_id(facts_public), "since": since.isoformat()}, identity_private)
+
+
+def open_facts_key_statement(statement: object, identity_public: bytes) -> tuple[bytes, str]:
+    """(public key, key id) from a facts-key statement the identity key signed."""
+    payload = _opened(statement, identity_public, FACTS_KEY_KIND)
+    public = unb64(payload.get("facts_public_key"), "facts key", max_len=100)
+    try:
+        ident = key_id(public)
+    except CryptoError:
+        raise ProtocolError("facts key must be 32 bytes") from None
+    if payload.get("facts_key_id") != ident:
+        raise ProtocolError("the key id does not name the key")
+    return public, ident

@@ -131,6 +131,18 @@ class FlagRule:
 
 
 @dataclass(frozen=True)
+class FactRule:
+    """One entry of a definition's ``facts`` list (as built from the file)."""
+
+    id: str
+    label: LocalText
+    question: str | None = None  # the question it comes from, or
+    source: str | None = None  # a built-in source (app/questionnaire/facts.py BUILT_IN)
+    bands: tuple[int, ...] = ()  # lower bounds, for a number or an age
+    filter: bool = False
+
+
+@dataclass(frozen=True)
 class Trigger:
     """An extra "possible victim" condition, e.g. the interview stopped."""
 
@@ -169,6 +181,7 @@ class Definition:
     parameters: Mapping[str, object] = field(default_factory=dict)
     description: LocalText | None = None
     path: Path | None = None
+    facts: tuple[FactRule, ...] = ()  # what central may count without opening a record
 
     @property
     def key(self) -> tuple[str, str]:

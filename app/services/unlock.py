@@ -26,4 +26,9 @@ def open_keys(user: User, passphrase: str, *, opened: bytes | None = None) -> by
         # A host with no certified service key (or one just moved from the legacy layout)
         # gets one from the first custodian who logs in on it.
         central_host.certify_host(custody, username=user.username)
+    if custody is not None:
+        # A central from before facts gets its facts key; this host, the facts keys it lacks,
+        # so that ingest indexes facts from now on with no one logged in.
+        central_keys.ensure_facts_key(custody, username=user.username)
+        central_host.hold_facts_keys(central_keys.facts_private_keys(custody))
     return custody

@@ -346,8 +346,8 @@ def test_foreign_files_are_refused(blob: bytes) -> None:
 
 
 def test_unknown_version_is_a_clear_error() -> None:
-    future = PINNED[:4] + bytes([2]) + PINNED[5:]
-    with pytest.raises(EnvelopeError, match="unsupported envelope version 2") as err:
+    future = PINNED[:4] + bytes([3]) + PINNED[5:]
+    with pytest.raises(EnvelopeError, match="unsupported envelope version 3") as err:
         parse_envelope(future)
     assert err.value.record_id == RECORD_ID
     with pytest.raises(EnvelopeError, match="version 0"):

@@ -241,8 +241,8 @@ def test_sealed_envelope_refusals(station, four, central):
     with pytest.raises(EnvelopeError, match=s1):
         open_envelope(parsed, generate_x25519()[0])
     # Unknown version, truncation, trailing bytes, foreign data.
-    with pytest.raises(EnvelopeError, match=f"record {s1}: unsupported envelope version 2"):
-        parse_envelope(envelope[:4] + b"\x02" + envelope[5:])
+    with pytest.raises(EnvelopeError, match=f"record {s1}: unsupported envelope version 9"):
+        parse_envelope(envelope[:4] + b"\x09" + envelope[5:])
     for cut in [*range(0, 40), *range(40, len(envelope), 89)]:
         with pytest.raises(EnvelopeError) as caught:
             parse_envelope(envelope[:cut])

@@ -142,7 +142,8 @@ def test_updates_answer_what_the_document_describes(enrolled):
         assert set(item) == {"id", "version", "yaml"}
     # ...and one that holds all of it gets 204 with no body, as documented.
     held = json.dumps({"questionnaires": {q["id"]: [q["version"]] for q in payload["questionnaires"]},
-                       "central_key_id": payload["keys"]["central_key_id"]}).encode()
+                       "central_key_id": payload["keys"]["central_key_id"],
+                       "facts_key_id": payload["facts_key_statement"]["payload"]["facts_key_id"]}).encode()
     empty = call(central.url, "POST", "/api/v1/updates", held, station.signed("POST", "/api/v1/updates", held))
     assert (empty.status, empty.raw, empty.content_type) == (204, b"", "")
     assert "content" not in DOC["paths"]["/api/v1/updates"]["post"]["responses"]["204"]

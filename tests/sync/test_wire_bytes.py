@@ -93,7 +93,9 @@ def test_the_station_says_exactly_what_it_holds(enrolled):
         expected: dict[str, list[str]] = {}
         for d in questionnaires.all_definitions():
             expected.setdefault(d.id, []).append(d.version)
-        assert held == {"questionnaires": expected, "central_key_id": installation.get().central_key_id}
+        inst = installation.get()
+        assert held == {"questionnaires": expected, "central_key_id": inst.central_key_id,
+                        "facts_key_id": inst.facts_key_id}
 
 
 def test_an_envelope_travels_as_its_own_bytes(counted):
@@ -115,7 +117,7 @@ def test_an_envelope_travels_as_its_own_bytes(counted):
 
 def test_an_envelope_costs_what_docs_envelope_md_says(enrolled):
     """docs/envelope.md, "What the buckets cost on the wire": h + 178 + P bytes, with h = 128
-    for the shipped questionnaire, and 20 bytes more in the frame."""
+    for the shipped questionnaire, 1,093 more for the facts, and 20 bytes more in the frame."""
     _, station = enrolled
     station.finalised(1)
     record = next(iter(station.records().values()))
@@ -123,8 +125,9 @@ def test_an_envelope_costs_what_docs_envelope_md_says(enrolled):
     parsed = parse_envelope(record.envelope)
     padded = len(parsed.body_ciphertext) - 28
     assert (len(parsed.header_bytes), padded) == (128, 4096)
-    assert len(record.envelope) == len(parsed.header_bytes) + 178 + padded == 4402
-    assert len(frame([(record.id, record.envelope)])) == wire.HEAD_SIZE + 20 + 4402
+    assert parsed.header.version == 2 and len(parsed.sealed_facts or b"") == 1024 + 48
+    assert len(record.envelope) == len(parsed.header_bytes) + 178 + padded + 1093 == 5495
+    assert len(frame([(record.id, record.envelope)])) == wire.HEAD_SIZE + 20 + 5495
 
 
 def _refused(answer, problem: problems.Problem, words: str) -> None:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from typing import Any
 from ..fields import FIELD_TYPES
 from ..model import (
     Definition,
+    FactRule,
     FlagRule,
     Indicator,
     LocalText,
@@ -169,6 +170,12 @@ def build_definition(data: Mapping[str, Any], path: Path | None = None) -> Defin
         ),
         outcome=_outcome(data["outcome"]),
         path=path,
+        facts=tuple(
+            FactRule(id=f["id"], label=_text(f["label"]), question=f.get("question"),
+                     source=f.get("source"), bands=tuple(f.get("bands", ())),
+                     filter=bool(f.get("filter", False)))
+            for _, f in dicts(data.get("facts"))
+        ),
     )
 
 

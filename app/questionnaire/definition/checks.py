@@ -49,6 +49,7 @@ class _Checker:
         self.check_sections()
         self.check_flags()
         self.check_outcome()
+        self.check_facts()
         return self.problems
 
     def index_questions(self) -> None:
@@ -247,3 +248,38 @@ class _Checker:
         labour = labour if isinstance(labour, dict) else {}
         groups_exist(f"{at}.labour_rights.groups", labour.get("groups"), DEFAULT_LABOUR_GROUPS)
 
+    def check_facts(self) -> None:
+        """Facts carry codes only: a question that holds free text can never be one, a
+        number or an age only in declared bands (docs/analytics.md)."""
+        seen: dict[str, str] = {}
+        for n, fact in dicts(self.data.get("facts")):
+            where = f"facts[{n}]"
+            fid = fact.get("id")
+            if isinstance(fid, str):
+                if fid in seen:
+                    self.add(f"{where}.id", f"duplicate fact id {fid!r} (also {seen[fid]})")
+                seen.setdefault(fid, where)
+            bands = fact.get("bands")
+            qid = fact.get("question")
+            if not isinstance(qid, str):
+                if bands is not None:
+                    self.add(f"{where}.bands", "bands belong to a fact from a number or an age")
+                continue
+            if qid not in self.kinds:
+                self.add(f"{where}.question", f"no question {qid!r}")
+                continue
+            kind = self.kinds[qid]
+            name = kind.name if kind is not None else ""
+            shape = kind.fact_shape if kind is not None else None
+            if shape is None:
+                self.add(f"{where}.question",
+                         f"question {qid!r} is of type {name!r}: a fact comes from a choice, yes/no, "
+                         "consent, number, age or date, never from free text")
+            elif shape == "band":
+                if not isinstance(bands, list) or not bands:
+                    self.add(f"{where}.bands", f"a fact from {name!r} question {qid!r} needs bands "
+                             "(it never carries the exact number)")
+                elif bands != sorted(set(bands)):
+                    self.add(f"{where}.bands", "bands must rise, each bound once")
+            elif bands is not None:
+                self.add(f"{where}.bands", f"bands belong to a number or an age, not {name!r}")

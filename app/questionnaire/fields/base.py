@@ -147,6 +147,10 @@ class FieldType:
     free_text: ClassVar[bool] = False
     # The form fields; the web layer reads them into ``parts`` for :meth:`from_form`.
     inputs: ClassVar[tuple[Input, ...]] = (Input(),)
+    # As a de-identified fact (app/questionnaire/facts.py): "code" (an option value),
+    # "codes" (a list of them), "band" (a number, only in declared bands), "month" (a
+    # date's month), or None: never a fact (free text, notes).
+    fact_shape: ClassVar[str | None] = None
 
     @property
     def template(self) -> str:
@@ -160,6 +164,11 @@ class FieldType:
 
     def option_values(self, question: Question) -> tuple[str, ...]:
         return self.fixed_options or tuple(o.value for o in question.options)
+
+    def fact_source(self, stored: object) -> object:
+        """What a known stored answer gives a fact of this type's ``fact_shape``: the code
+        or codes, the number to band, or the ISO day whose month is kept."""
+        return stored
 
     def default_indicator_when(self, question_id: str) -> str | None:
         """When an indicator on the question itself fires if it gives no ``when``

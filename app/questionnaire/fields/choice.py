@@ -23,6 +23,7 @@ class YesNo(FieldType):
     """``"yes"`` / ``"no"``; an indicator on the question fires on "yes" unless it says otherwise."""
 
     name = "yesno"
+    fact_shape = "code"
     example = {}
     fixed_options = ("yes", "no")
     plain_specials = True
@@ -76,6 +77,7 @@ class Single(FieldType):
     """One of the question's options: the option value."""
 
     name = "single"
+    fact_shape = "code"
     settings = {"options": OPTIONS}
     example = {"options": [_option("a"), _option("b")]}
     needs_options = True
@@ -104,6 +106,7 @@ class Multi(FieldType):
     An ``exclusive`` option ("none of these") cannot be combined with others."""
 
     name = "multi"
+    fact_shape = "codes"
     settings = {"options": OPTIONS}
     example = {"options": [_option("a"), _option("b"), _option("none", exclusive=True)]}
     needs_options = True

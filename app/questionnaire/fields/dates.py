@@ -37,6 +37,10 @@ class Date(FieldType):
     """
 
     name = "date"
+    fact_shape = "month"
+
+    def fact_source(self, stored: object) -> object:
+        return stored.get("date") if isinstance(stored, dict) else stored
     settings = {"min": MIN, "max": MAX}
     example = {"min": 0}
     inputs = (Input("value", "date"), ESTIMATED)
@@ -87,6 +91,10 @@ class AgeOrDob(FieldType):
     """
 
     name = "age_or_dob"
+    fact_shape = "band"
+
+    def fact_source(self, stored: object) -> object:
+        return stored.get("age") if isinstance(stored, dict) else stored
     settings = {"max": MAX}
     example = {}
     inputs = (Input("age", "text", "-age"), Input("dob", "date", "-dob"), ESTIMATED)

@@ -20,6 +20,7 @@ class Number(FieldType):
     float; ``unit`` is shown after the field and the answer."""
 
     name = "number"
+    fact_shape = "band"
     settings = {"min": MIN, "max": MAX, "integer": {"type": "boolean"}, "unit": LOCAL_TEXT}
     example = {"min": 0, "max": 24, "unit": {"en": "hours"}}
 

@@ -213,6 +213,9 @@ def key_statement(station_id: str, station_name: str) -> dict[str, Any]:
     statement = central_keys.record_key_statement()
     if statement is not None:
         payload["record_key_statement"] = statement
+    facts = central_keys.facts_key_statement()
+    if facts is not None:
+        payload["facts_key_statement"] = facts
     return central_host.sign(payload)
 
 

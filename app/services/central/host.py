@@ -63,7 +63,8 @@ def certify_host(custody: bytes, *, host: str | None = None, username: str | Non
     private, public = generate_signing_key()
     now = utcnow()
     certificate = make_host_certificate(identity, name, public, now, now + VALIDITY)
-    _write({"host": name, "private_key": b64(private), "certificate": certificate})
+    facts = {ident: b64(key) for ident, key in central_keys.facts_private_keys(custody).items()}
+    _write({"host": name, "private_key": b64(private), "certificate": certificate, "facts_keys": facts})
     if username is not None:
         audit.record(username, audit.HOST_CERTIFY,
                      detail=f"host {name}, until {(now + VALIDITY):%Y-%m-%d}")
@@ -85,6 +86,34 @@ def _read() -> HostKey | None:
         return None
     except (ValueError, KeyError, TypeError, ProtocolError):
         raise HostNotCertified(NOT_CERTIFIED) from None
+
+
+def _file() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(_path().read_text(encoding="utf-8"))
+    return loaded
+
+
+def facts_private(ident: str) -> bytes | None:
+    """This host's copy of central's facts key with that id (None: the host lacks it; a
+    custodian's next login here gives it). Read at ingest, with no one logged in."""
+    try:
+        encoded = _file().get("facts_keys", {}).get(ident)
+        return None if encoded is None else unb64(encoded, "facts key", max_len=100)
+    except (OSError, ValueError, AttributeError, ProtocolError):
+        return None
+
+
+def hold_facts_keys(keys: dict[str, bytes]) -> None:
+    """Add the facts keys this host's file lacks (a certified host only; mode 0600)."""
+    try:
+        data = _file()
+    except (OSError, ValueError):
+        return  # no host file yet: certify_host writes the keys with it
+    held = data.get("facts_keys") if isinstance(data.get("facts_keys"), dict) else {}
+    if all(ident in held for ident in keys):
+        return
+    data["facts_keys"] = {**held, **{ident: b64(key) for ident, key in keys.items()}}
+    _write(data)
 
 
 def needs_certificate() -> bool:

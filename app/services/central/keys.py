@@ -36,7 +36,7 @@ from app.crypto import (
 from app.extensions import db
 from app.models import CentralKey, Installation, KeySlot, User
 from app.models.types import utcnow
-from app.protocol.identity import make_record_key_statement
+from app.protocol.identity import make_facts_key_statement, make_record_key_statement
 from app.protocol.messages import canonical
 from app.services import installation
 from app.services.accounts import keyring
@@ -49,6 +49,7 @@ NO_RING = _l("Central's keys could not be opened with your key slot. Ask an admi
 
 IDENTITY = "identity"
 RECORD = "record"
+FACTS = "facts"
 LEGACY_SIGNING_AAD = b"tip-screen/v1/central-signing-key"
 BRIDGE_AAD = b"tip-screen/v1/custody-bridge"
 
@@ -81,16 +82,55 @@ def _add_record_key(custody: bytes, identity_private: bytes, private: bytes,
     return row
 
 
+def _add_facts_key(custody: bytes, identity_private: bytes, inst: Installation) -> CentralKey:
+    """Central's facts key: stations seal each record's de-identified facts to it; every host
+    holds its private half too (host.py), so ingest opens facts with no one logged in."""
+    private, public = generate_x25519()
+    statement = canonical(make_facts_key_statement(identity_private, public, utcnow())).decode()
+    row = _store(custody, FACTS, private, public, statement=statement)
+    inst.facts_public_key = public
+    inst.facts_key_id = key_id(public)
+    return row
+
+
 def create(inst: Installation) -> bytes:
-    """First run: a custody key (returned, for the first slot), the identity key and the
-    first record key, in the caller's transaction."""
+    """First run: a custody key (returned, for the first slot), the identity key, the
+    first record key and the facts key, in the caller's transaction."""
     custody = new_data_key()
     identity_private, identity_public = generate_signing_key()
     inst.signing_public_key = identity_public
     inst.local_key_id = custody_key_id(custody)
     _store(custody, IDENTITY, identity_private, identity_public)
     _add_record_key(custody, identity_private, generate_x25519()[0], inst)
+    _add_facts_key(custody, identity_private, inst)
     return custody
+
+
+def facts_private_keys(custody: bytes) -> dict[str, bytes]:
+    """Every facts key central has had, by key id (for a host's file and the rebuild)."""
+    rows = db.session.scalars(sa.select(CentralKey).where(CentralKey.kind == FACTS))
+    return {row.key_id: _unwrap(custody, row) for row in rows}
+
+
+def facts_key_statement() -> dict[str, object] | None:
+    """The identity key's signed statement naming the current facts key (None: none yet)."""
+    inst = installation.get_central()
+    row = _row(FACTS, inst.facts_key_id or "") if inst.facts_key_id else None
+    if row is None or row.statement is None:
+        return None
+    statement: dict[str, object] = json.loads(row.statement)
+    return statement
+
+
+def ensure_facts_key(custody: bytes, *, username: str) -> None:
+    """A central made before facts had no facts key: the first custodian to log in makes it
+    (the identity key signs its statement); audited."""
+    if _row(FACTS) is not None:
+        return
+    inst = installation.get_central()
+    row = _add_facts_key(custody, identity_private(custody), inst)
+    db.session.commit()
+    audit.record(username, audit.KEY_RING, detail=f"facts key {row.key_id} made")
 
 
 def _row(kind: str, ident: str | None = None) -> CentralKey | None:
@@ -192,6 +232,7 @@ def unlock(user: User, passphrase: str, *, opened: bytes | None = None) -> bytes
     if _row(IDENTITY) is not None and slot is not None and slot.key_id == inst.local_key_id:
         return secret
     return _upgrade_slot(inst, user, passphrase, secret)
+
 
 
 def _upgrade_slot(inst: Installation, user: User, passphrase: str, legacy: bytes) -> bytes:

@@ -17,11 +17,14 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from app.crypto import KeySet, encrypt_body, parse_envelope, seal_envelope
+from app.crypto import FACTS_VERSION, KeySet, encrypt_body, parse_envelope, seal_envelope
+from app.crypto.envelope import ENVELOPE_VERSION
 from app.extensions import db
 from app.models import Installation, Record, RecordState, User
+from app.protocol.messages import canonical
 from app.questionnaire import Outcome, Tier, score
-from app.services import installation
+from app.questionnaire.facts import derive_facts
+from app.services import installation, questionnaires
 from app.services.accounts import keyring
 from app.services.errors import RecordDamaged, ValidationFailed
 from app.services.records.retention import purge_expired
@@ -102,9 +105,12 @@ def seal(rec: Record, inst: Installation, keys: KeySet) -> None:
         return
     old_ct = rec.body
     data_key, body = decrypt(rec, keys)
-    header = replace(header_of(rec), central_key_id=inst.central_key_id)
+    facts = _facts_of(rec, body) if inst.facts_public_key is not None else None
+    header = replace(header_of(rec), central_key_id=inst.central_key_id,
+                     version=FACTS_VERSION if facts is not None else ENVELOPE_VERSION)
     body_ct = encrypt_body(header, encode(body), data_key)
-    envelope = seal_envelope(header, body_ct, data_key, inst.central_public_key, signing)
+    envelope = seal_envelope(header, body_ct, data_key, inst.central_public_key, signing,
+                             facts=facts, facts_public_key=inst.facts_public_key if facts else None)
     parsed = parse_envelope(envelope)
     result = db.session.execute(
         sa.update(Record).where(Record.id == rec.id, Record.body == old_ct,
@@ -118,6 +124,15 @@ def seal(rec: Record, inst: Installation, keys: KeySet) -> None:
         db.session.rollback()  # someone else sealed it first: theirs stands
         return
     db.session.commit()
+
+
+def _facts_of(rec: Record, body: dict[str, Any]) -> bytes | None:
+    """The record's de-identified facts as sealed for central (canonical JSON), by its
+    questionnaire's ``facts`` list; None if this station lacks that version."""
+    definition = questionnaires.get(rec.questionnaire_id, rec.questionnaire_version)
+    if definition is None:
+        return None
+    return canonical(derive_facts(definition, body))
 
 
 def seal_waiting(keys: KeySet) -> int:

@@ -42,6 +42,7 @@ from app.crypto import (
     wrap_recipients,
     x25519_public_key,
 )
+from app.crypto.envelope import ENVELOPE_VERSION, FACTS_VERSION
 from app.extensions import db
 from app.models import Installation, Record, RecordState, User
 from app.protocol import body as record_body
@@ -74,8 +75,16 @@ class OpenRecord:
         return str(self.body.get("respondent_lang", "en"))
 
 
+def _version_of(rec: Record) -> int:
+    version = rec.envelope[4] if rec.envelope is not None and len(rec.envelope) > 4 else ENVELOPE_VERSION
+    return version if version == FACTS_VERSION else ENVELOPE_VERSION  # damaged: parse says so
+
+
 def header_of(rec: Record) -> RecordHeader:
+    """The record's header; a sealed record's names its envelope's version (byte 4: facts
+    or not), since the body and local wrap were made under that header's bytes."""
     return RecordHeader(
+        version=_version_of(rec),
         record_id=uuid.UUID(rec.id),
         station_id=rec.station_id,
         seq=rec.seq,

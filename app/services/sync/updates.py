@@ -1,5 +1,5 @@
 """Central: what stations pull, signed by this host's certified key: questionnaire versions and
-the current record key (with the identity key's own statement naming it).
+the current record and facts keys (each with the identity key's own statement naming it).
 
 Only what the station lacks is sent: it says which questionnaire versions it holds and
 which record key it seals to (in its signed request), and gets the other versions and, if
@@ -17,7 +17,8 @@ from app.services.central import host as central_host
 from app.services.central import keys as central_keys
 
 
-def signed_updates(held: Mapping[str, Sequence[str]], central_key_id: str | None) -> dict[str, Any] | None:
+def signed_updates(held: Mapping[str, Sequence[str]], central_key_id: str | None,
+                   facts_key_id: str | None = None) -> dict[str, Any] | None:
     """``held``: questionnaire id -> the versions the station has. None when nothing is new."""
     inst = installation.get_central()
     assert inst.central_public_key is not None  # noqa: S101
@@ -35,6 +36,9 @@ def signed_updates(held: Mapping[str, Sequence[str]], central_key_id: str | None
                            "central_key_id": inst.central_key_id,
                            "fingerprint": central_keys.public_fingerprint(),
                            "record_key_statement": central_keys.record_key_statement()}
-    if not items and "keys" not in payload:
+    facts = central_keys.facts_key_statement() if facts_key_id != inst.facts_key_id else None
+    if facts is not None:
+        payload["facts_key_statement"] = facts  # the identity key's own word, as for the record key
+    if not items and "keys" not in payload and facts is None:
         return None
     return central_host.sign(payload)

@@ -10,8 +10,9 @@ from flask_babel import lazy_gettext as _l
 
 from app.crypto import CryptoError, generate_signing_key, identity_fingerprint, key_id
 from app.extensions import db
+from app.models import Installation
 from app.models.types import day_of, utcday
-from app.protocol.identity import open_central_statement, open_record_key_statement
+from app.protocol.identity import open_central_statement, open_facts_key_statement, open_record_key_statement
 from app.protocol.messages import ProtocolError, b64, unb64
 from app.services import installation
 from app.services.accounts import keyring
@@ -96,6 +97,20 @@ def enrol(url: str, code: str, *, expected_fingerprint: str | None = None,
     inst.api_private_key = api_private
     inst.enrolled_at = utcday()  # the day only
     inst.central_key_since = since
+    take_facts_key(inst, payload.get("facts_key_statement"), identity)
     db.session.commit()
     set_central_key(central_public, key_id(central_public))
     return found
+
+
+def take_facts_key(inst: Installation, statement: object, identity: bytes) -> None:
+    """Central's facts key, only under its identity key's own signature (a host key alone
+    cannot make this station seal facts to another key); a bad statement changes nothing."""
+    if statement is None:
+        return
+    try:
+        public, ident = open_facts_key_statement(statement, identity)
+    except (ProtocolError, CryptoError):
+        return
+    inst.facts_public_key = public
+    inst.facts_key_id = ident

@@ -25,6 +25,7 @@ from app.questionnaire import DefinitionError, load_yaml, validate_data
 from app.services import questionnaires
 from app.services.errors import SyncFailed
 from app.services.records import central_now, set_central_key
+from app.services.sync.client.enrolment import take_facts_key
 from app.services.sync.client.transport import request
 
 
@@ -57,6 +58,8 @@ def pull_updates(inst: Installation) -> int:
     if added:
         current_app.extensions.pop("tip_questionnaires", None)
     _take_record_key(inst, payload)
+    take_facts_key(inst, payload.get("facts_key_statement"), inst.central_signing_public_key or b"")
+    db.session.commit()
     return added
 
 
@@ -65,7 +68,8 @@ def _held(inst: Installation) -> bytes:
     held: dict[str, list[str]] = {}
     for definition in questionnaires.all_definitions():
         held.setdefault(definition.id, []).append(definition.version)
-    return json.dumps({"questionnaires": held, "central_key_id": inst.central_key_id},
+    return json.dumps({"questionnaires": held, "central_key_id": inst.central_key_id,
+                       "facts_key_id": inst.facts_key_id},
                       separators=(",", ":")).encode()
 
 
