@@ -33,6 +33,8 @@ ANY_USER = "any-user"
 # Machine-to-machine: no user login; @station_signed checks the station's signature.
 STATION = "station"
 SIGNED_MARK = "_tip_station_signed"
+# Sent by a page's script on requests the person did not make (static/js/live.js).
+BACKGROUND_HEADER = "X-TS-Background"
 # Pages that work before first-run setup is complete.
 SETUP_ENDPOINTS = {"setup.index", "static", "main.healthz", "main.language", "main.favicon"}
 
@@ -122,7 +124,9 @@ def load_user() -> None:
     token = session.get("sid")
     if not token:
         return
-    resumed = sessions.resume(token, current_app.config["TIP"].idle_timeout_minutes)
+    # A live page's own polling (static/js/live.js marks it) does not count as activity.
+    resumed = sessions.resume(token, current_app.config["TIP"].idle_timeout_minutes,
+                              touch=request.headers.get(BACKGROUND_HEADER) != "1")
     if resumed.user is None:
         session.pop("sid", None)
         if resumed.expired:

@@ -16,7 +16,7 @@ from app.web.access import access_rule, is_allowed
 from tests.support.web import csrf_from, login
 
 CENTRAL_ENDPOINTS = {"central.stations", "central.create_code", "central.revoke", "central.records",
-                     "central.record", "central.audit_log", "central.import_bundle"}
+                     "central.record", "central.audit_log", "central.import_bundle", "central.live"}
 RECORD_URL = "/central/records/{}"
 
 
@@ -65,7 +65,7 @@ def test_every_central_route_with_every_role(central_app, central_users, role):
         else:
             assert response.status_code == 403, where
         checked += 1
-    assert checked == 7
+    assert checked == 8
 
 
 def test_roles_of_the_central_routes(central_app):
@@ -78,6 +78,7 @@ def test_roles_of_the_central_routes(central_app):
     assert roles("central.records") == roles("central.record") == {Role.ADMIN, Role.COORDINATOR}
     assert roles("central.audit_log") == {Role.ADMIN, Role.COORDINATOR}
     assert roles("central.import_bundle") == {Role.ADMIN}
+    assert roles("central.live") == {Role.ADMIN, Role.COORDINATOR}
 
 
 def test_nav_links_by_role(as_role):
