@@ -60,6 +60,8 @@ def test_every_central_route_with_every_role(central_app, central_users, role):
         if allowed:
             assert response.status_code not in (401, 403) or rule.endpoint == "central.record", where
             assert "/login?next=" not in response.headers.get("Location", ""), where
+        elif role is None and rule.endpoint == "central.live":
+            assert response.status_code == 401 and response.json["error"] == "login_required", where
         elif role is None:
             assert response.status_code == 302 and "/login" in response.headers["Location"], where
         else:
