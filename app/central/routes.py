@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.central import bp
 from app.central.forms import ConfirmForm, ImportForm, StationCodeForm
 from app.roles import Role
 from app.services.central import audit
+from app.services.central import live as central_live
 from app.services.central import received as central_records
 from app.services.central import stations as central_stations
 from app.services.errors import AuditFailed, Locked, RecordNotFound, ServiceError
 from app.web.access import allow
+from app.web.errors import answers_json
 from app.web.qr import qr_svg
 
 # A USB bundle carries every unsynced record of a station (about 6 KB each): more than the
@@ -28,6 +30,7 @@ def _central_url() -> str:
 
 def _stations_page(form: StationCodeForm, issued: Any = None, status: int = 200) -> Any:
     return render_template("central/stations.html", stations=central_stations.overview(), form=form,
+                           threshold=central_stations.small_cell_threshold(),
                            confirm=ConfirmForm(), issued=issued,
                            qr=qr_svg(issued.qr_payload) if issued else None,
                            fingerprint=central_stations.central_fingerprint()), status
@@ -67,6 +70,14 @@ def revoke(station_id: str) -> Any:
     else:
         flash(_("Station %(name)s was already revoked.", name=name), "info")
     return redirect(url_for("central.stations"))
+
+
+@bp.get("/live")
+@allow(Role.ADMIN, Role.COORDINATOR)
+@answers_json
+def live() -> Any:
+    """What live pages compare with the version they were drawn at (static/js/live.js)."""
+    return jsonify(central_live.versions())
 
 
 @bp.get("/records")

@@ -52,6 +52,11 @@ class Station(db.Model):  # type: ignore[name-defined]
     counter_window: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default=sa.text("0"))
     pending: Mapped[int] = mapped_column(sa.Integer, default=0, server_default=sa.text("0"))
     clock_skew_seconds: Mapped[int] = mapped_column(sa.Integer, default=0, server_default=sa.text("0"))
+    # Requests central refused and records it refused or found in conflict, with the last
+    # problem's code (app/protocol/problems.py) and time (services/sync/station_errors.py).
+    error_count: Mapped[int] = mapped_column(sa.Integer, default=0, server_default=sa.text("0"))
+    last_error_code: Mapped[str | None] = mapped_column(sa.String(16))
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class StationKey(db.Model):  # type: ignore[name-defined]

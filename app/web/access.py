@@ -19,9 +19,11 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
 
+from app.protocol.problems import ProblemError
 from app.roles import Role
 from app.services import installation
 from app.services.accounts import keyring, sessions
+from app.services.errors import Refused
 from app.services.sync import station_auth
 from app.web.errors import wants_json
 
@@ -31,6 +33,8 @@ ANY_USER = "any-user"
 # Machine-to-machine: no user login; @station_signed checks the station's signature.
 STATION = "station"
 SIGNED_MARK = "_tip_station_signed"
+# Sent by a page's script on requests the person did not make (static/js/live.js).
+BACKGROUND_HEADER = "X-TS-Background"
 # Pages that work before first-run setup is complete.
 SETUP_ENDPOINTS = {"setup.index", "static", "main.healthz", "main.language", "main.favicon"}
 
@@ -60,7 +64,11 @@ def station_signed(view: Callable[..., Any]) -> Callable[..., Any]:
         headers = {name: request.headers.get(name, "") for name in station_auth.HEADERS}
         signed = station_auth.authenticate(request.method, request.path, headers,
                                            request.get_data(cache=True))
-        return view(signed, *args, **kwargs)
+        try:
+            return view(signed, *args, **kwargs)
+        except (ProblemError, Refused) as exc:
+            signed.note_problem(exc.problem)  # counted for the Stations page
+            raise
 
     checked._tip_access = frozenset({STATION})  # type: ignore[attr-defined]
     setattr(checked, SIGNED_MARK, True)
@@ -116,7 +124,9 @@ def load_user() -> None:
     token = session.get("sid")
     if not token:
         return
-    resumed = sessions.resume(token, current_app.config["TIP"].idle_timeout_minutes)
+    # A live page's own polling (static/js/live.js marks it) does not count as activity.
+    resumed = sessions.resume(token, current_app.config["TIP"].idle_timeout_minutes,
+                              touch=request.headers.get(BACKGROUND_HEADER) != "1")
     if resumed.user is None:
         session.pop("sid", None)
         if resumed.expired:

@@ -53,16 +53,17 @@ class FakeStation:
                              api_public_key=self.api_public, source="test")
 
     def envelope(self, answers: dict[str, Any] | None = None, *, outcome: dict[str, Any] | None = None,
-                 override: dict[str, Any] | None = None,
+                 override: dict[str, Any] | None = None, record_id: uuid.UUID | None = None,
                  facts: dict[str, Any] | None = None) -> tuple[str, bytes]:
-        """``facts``: sealed as given instead of derived (what a broken or hostile station sends)."""
+        """``record_id``: seal under an id already used (other bytes: a conflict). ``facts``:
+        sealed as given instead of derived (what a broken or hostile station sends)."""
         with self.app.app_context():
             inst = db.session.scalar(sa.select(Installation))
             central_public, central_key_id = inst.central_public_key, inst.central_key_id
             facts_public = inst.facts_public_key if self.with_facts else None
             definition = questionnaires.latest("tip-default")
         self.seq += 1
-        record_id = uuid.uuid4()
+        record_id = record_id or uuid.uuid4()
         header = RecordHeader(record_id=record_id, station_id=self.id, seq=self.seq,
                               questionnaire_id="tip-default", questionnaire_version=_default_version(self.app),
                               created_day="2026-03-01", local_key_id="0" * 16, central_key_id=central_key_id,

@@ -16,7 +16,7 @@ from app.web.access import access_rule, is_allowed
 from tests.support.web import csrf_from, login
 
 CENTRAL_ENDPOINTS = {"central.stations", "central.create_code", "central.revoke", "central.records",
-                     "central.record", "central.audit_log", "central.import_bundle"}
+                     "central.record", "central.audit_log", "central.import_bundle", "central.live"}
 RECORD_URL = "/central/records/{}"
 
 
@@ -60,12 +60,14 @@ def test_every_central_route_with_every_role(central_app, central_users, role):
         if allowed:
             assert response.status_code not in (401, 403) or rule.endpoint == "central.record", where
             assert "/login?next=" not in response.headers.get("Location", ""), where
+        elif role is None and rule.endpoint == "central.live":
+            assert response.status_code == 401 and response.json["error"] == "login_required", where
         elif role is None:
             assert response.status_code == 302 and "/login" in response.headers["Location"], where
         else:
             assert response.status_code == 403, where
         checked += 1
-    assert checked == 7
+    assert checked == 8
 
 
 def test_roles_of_the_central_routes(central_app):
@@ -78,6 +80,7 @@ def test_roles_of_the_central_routes(central_app):
     assert roles("central.records") == roles("central.record") == {Role.ADMIN, Role.COORDINATOR}
     assert roles("central.audit_log") == {Role.ADMIN, Role.COORDINATOR}
     assert roles("central.import_bundle") == {Role.ADMIN}
+    assert roles("central.live") == {Role.ADMIN, Role.COORDINATOR}
 
 
 def test_nav_links_by_role(as_role):
@@ -142,8 +145,9 @@ def test_station_list_shows_contact_pending_revoked_and_clock_warning(central_ap
         db.session.commit()
     html = as_role(Role.COORDINATOR).get("/central/stations").get_data(as_text=True)
     row = re.search(rf'<tr data-station="{fake_station.id}">.*?</tr>', html, re.S).group(0)
-    assert "<td>7</td>" in row
-    assert ">1</a>" in row  # one record received, linked to the filtered list
+    assert '<td data-label="Waiting at the station" data-count="pending">7</td>' in row
+    # One record received: linked to the filtered list, its count too small to show.
+    assert f'href="/central/records?station={fake_station.id}"><span class="suppressed">fewer than 5' in row
     assert "30 minutes" in row and 'class="warning"' in row
     assert "Active" in row
 

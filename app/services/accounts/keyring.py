@@ -92,13 +92,15 @@ class UnlockedKeys:
             self._keys[session_id] = (bytearray(secret), time.monotonic())
         self._start_sweeper()
 
-    def get(self, session_id: str) -> bytes | None:
+    def get(self, session_id: str, *, touch: bool = True) -> bytes | None:
+        """``touch=False``: not counted as a use (the idle clock keeps running)."""
         self.sweep()
         with self._lock:
             entry = self._keys.get(session_id)
             if entry is None:
                 return None
-            self._keys[session_id] = (entry[0], time.monotonic())
+            if touch:
+                self._keys[session_id] = (entry[0], time.monotonic())
             return bytes(entry[0])
 
     def holds(self, session_id: str) -> bool:

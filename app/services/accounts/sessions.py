@@ -97,9 +97,9 @@ def start(user: User, secret: bytes | None) -> str:
     return token
 
 
-def _secret(token: str, sid: str, row: AuthSession) -> bytes | None:
+def _secret(token: str, sid: str, row: AuthSession, *, touch: bool = True) -> bytes | None:
     if _in_memory():
-        return keyring.unlocked().get(sid)
+        return keyring.unlocked().get(sid, touch=touch)
     if row.wrapped_secret is None or "." not in token:
         return None
     try:
@@ -109,7 +109,9 @@ def _secret(token: str, sid: str, row: AuthSession) -> bytes | None:
         return None
 
 
-def resume(token: str, idle_minutes: int) -> Resumed:
+def resume(token: str, idle_minutes: int, *, touch: bool = True) -> Resumed:
+    """The session's user and secret. ``touch=False``: a page's own background request (a
+    live page asking for news), which must not keep an unattended session from timing out."""
     _sweep_now_and_then()
     sid = _hash(token)
     row = db.session.get(AuthSession, sid)
@@ -118,7 +120,7 @@ def resume(token: str, idle_minutes: int) -> Resumed:
         return Resumed(None, expired=True)
     now = utcnow()
     user = db.session.get(User, row.user_id)
-    secret = _secret(token, sid, row)
+    secret = _secret(token, sid, row, touch=touch)
     # The key is gone (idle sweep, restart): the session is locked, as if idle.
     key_missing = (user is not None and secret is None
                    and keyring.has_slot(user))
@@ -128,7 +130,7 @@ def resume(token: str, idle_minutes: int) -> Resumed:
     if user is None or not user.active:
         _end(sid)
         return Resumed(None, expired=True)
-    if now - row.last_seen_at > TOUCH_EVERY:
+    if touch and now - row.last_seen_at > TOUCH_EVERY:
         row.last_seen_at = now
         try:
             db.session.commit()

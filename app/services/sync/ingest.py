@@ -36,6 +36,7 @@ from app.services.central import facts as central_facts
 from app.services.central import host as central_host
 from app.services.central import keys as central_keys
 from app.services.errors import ValidationFailed
+from app.services.sync import station_errors
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,9 @@ def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]
                 db.session.rollback()
                 for row in new_rows:
                     results[str(row["id"])] = _insert_one(row, facts_rows.get(str(row["id"])))
-    return [results[rid] for rid, _ in items if rid in results]
+    answer = [results[rid] for rid, _ in items if rid in results]
+    station_errors.note_results(station.id, [(r.status, r.problem) for r in answer])
+    return answer
 
 
 def verify_earlier(envelope: Envelope, earlier: list[tuple[bytes, datetime]], *,
@@ -168,6 +171,7 @@ def known(station: Station, pairs: list[tuple[str, str]]) -> list[ItemResult]:
             out.append(ItemResult(record_id, Result.UNKNOWN))
         else:
             out.append(_against(old, sha))
+    station_errors.note_results(station.id, [(r.status, r.problem) for r in out])
     return out
 
 

@@ -17,6 +17,9 @@ from app.models import Station
 from app.models.types import utcnow
 from app.protocol import problems
 from app.protocol.messages import ProtocolError, request_message, unb64
+from app.protocol.problems import Problem
+from app.services.errors import StationRefused
+from app.services.sync import station_errors
 from app.services.sync.problems import refused
 
 HEADERS = ("X-TS-Station", "X-TS-Counter", "X-TS-Timestamp", "X-TS-Signature")
@@ -50,9 +53,26 @@ class SignedRequest:
         db.session.commit()
 
 
+    def note_problem(self, problem: Problem) -> None:
+        """Central refused this signed request after all (a malformed body...): counted.
+        Whatever the refused request left in the session is dropped first, not committed."""
+        db.session.rollback()
+        station_errors.note(self.station.id, problem)
+
+
 def authenticate(method: str, path: str, headers: dict[str, str], body: bytes) -> SignedRequest:
     """Who signed this request (``headers``: the X-TS-* headers), with its counter accepted
-    once; or :class:`StationRefused` with the problem. Called before the body is read."""
+    once; or :class:`StationRefused` with the problem, counted against the station the
+    request names if it is enrolled. Called before the body is read."""
+    try:
+        return _authenticate(method, path, headers, body)
+    except StationRefused as exc:
+        db.session.rollback()
+        station_errors.note(headers.get("X-TS-Station", ""), exc.problem)
+        raise
+
+
+def _authenticate(method: str, path: str, headers: dict[str, str], body: bytes) -> SignedRequest:
     station_id = headers.get("X-TS-Station", "")
     try:
         counter = int(headers.get("X-TS-Counter", ""))
