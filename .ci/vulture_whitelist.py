@@ -89,4 +89,5 @@ _.session_interface  # Flask reads app.session_interface
 
 # The facts API (app/questionnaire/facts.py, docs/analytics.md) that other parts call.
 value_label  # FactSpec.value_label: central's dashboard and case list; tests/questionnaire/test_facts.py
-derive_facts  # the station's sealing and central's rebuild; tests/questionnaire/test_facts.py
+_.indexed_at  # RecordFacts.indexed_at: when a row was written (read by people querying the table)
+_.records_this_month  # StationRow.records_this_month: templates/central/stations.html

@@ -141,7 +141,10 @@ def test_updates_answer_what_the_document_describes(enrolled):
     for item in payload["questionnaires"]:
         assert set(item) == {"id", "version", "yaml"}
     # ...and one that holds all of it gets 204 with no body, as documented.
-    held = json.dumps({"questionnaires": {q["id"]: [q["version"]] for q in payload["questionnaires"]},
+    versions: dict[str, list[str]] = {}
+    for q in payload["questionnaires"]:
+        versions.setdefault(q["id"], []).append(q["version"])
+    held = json.dumps({"questionnaires": versions,
                        "central_key_id": payload["keys"]["central_key_id"],
                        "facts_key_id": payload["facts_key_statement"]["payload"]["facts_key_id"]}).encode()
     empty = call(central.url, "POST", "/api/v1/updates", held, station.signed("POST", "/api/v1/updates", held))
