@@ -89,3 +89,14 @@ def test_case_list_sorts_pages_and_hides_small_totals(central_app: Flask) -> Non
         found = views.search("Mae Sot post 2")
         assert [m.record_id for m in found] == [ids[1]]
         assert [m.record_id for m in views.search(ids[4][:8])] == [ids[4]]
+
+
+def test_a_total_one_chart_hides_is_hidden_in_every_chart(central_app: Flask) -> None:
+    with central_app.app_context():
+        station = add_station("Mae Sot post")
+        # Five records, one of each nationality: the five ones cannot be protected with the total shown.
+        add_records(station, [adult(n) for n in ("thai", "myanmar", "lao", "cambodian", "vietnamese")])
+        board = views.dashboard(Filters(), today=TODAY)
+        assert all(chart.total is None for chart in board.charts)
+        tier = board.chart("tier")
+        assert tier is not None and any(r.count is None for r in tier.rows)  # the 5 does not give the total away

@@ -40,19 +40,31 @@ class TwoWay:
     total: int | None
 
 
-def one_way(counts: Sequence[int], threshold: int) -> OneWay:
-    """A partition of ``sum(counts)`` (every record in exactly one cell) with its total."""
+def one_way(counts: Sequence[int], threshold: int, *, hide_total: bool = False) -> OneWay:
+    """A partition of ``sum(counts)`` (every record in exactly one cell) with its total.
+
+    ``hide_total``: the total is hidden whatever its size (because another table over the
+    same records had to hide it); then at least one nonzero cell is hidden too, or the cells
+    would add up to it."""
     values = [*counts, sum(counts)]
-    hidden = _protect_lines(values, [list(range(len(values)))], threshold)
+    if hide_total and values[-1]:
+        hidden = {i for i, v in enumerate(values) if is_small(v, threshold)} | {len(counts)}
+        nonzero = sorted((i for i, v in enumerate(counts) if v), key=lambda i: counts[i])
+        if nonzero and not hidden & set(nonzero):
+            hidden.add(nonzero[0])
+    else:
+        hidden = _protect_lines(values, [list(range(len(values)))], threshold)
     return OneWay(tuple(None if i in hidden else v for i, v in enumerate(values[:-1])),
                   None if len(values) - 1 in hidden else values[-1])
 
 
-def each_of(counts: Sequence[int], total: int, threshold: int) -> OneWay:
+def each_of(counts: Sequence[int], total: int, threshold: int, *, hide_total: bool = False) -> OneWay:
     """Counts that overlap (records with each flag; a record may have several): each count
     and its complement ``total - count`` form their own two-cell partition of the total."""
     if is_small(total, threshold):
         return OneWay(tuple(None if c else 0 for c in counts), None)
+    if hide_total:  # the complement is unknown: only the small counts themselves are hidden
+        return OneWay(tuple(None if is_small(c, threshold) else c for c in counts), None)
     cells: list[int | None] = []
     for count in counts:
         pair = one_way([count, total - count], threshold)

@@ -106,7 +106,7 @@ def _codes_in_order(spec: FactSpec, snap: Snapshot) -> list[str]:
     return ordered + [c for c in seen if c not in ordered]
 
 
-def _single_chart(spec: FactSpec, snap: Snapshot, keep: np.ndarray, k: int) -> Chart:
+def _single_chart(spec: FactSpec, snap: Snapshot, keep: np.ndarray, k: int, hide: bool) -> Chart:
     codes = _codes_in_order(spec, snap)
     column = snap.single.get(spec.id)
     counts_by_number = (np.bincount(column[keep] + 1, minlength=len(snap.codes.get(spec.id, ())) + 1)
@@ -114,7 +114,7 @@ def _single_chart(spec: FactSpec, snap: Snapshot, keep: np.ndarray, k: int) -> C
     known = snap.codes.get(spec.id, ())
     counts = [int(counts_by_number[known.index(c) + 1]) if c in known else 0 for c in codes]
     counts.append(int(counts_by_number[0]))
-    table = suppression.one_way(counts, k)
+    table = suppression.one_way(counts, k, hide_total=hide)
     rows = tuple(Row(c, n) for c, n in zip([*codes, NOT_RECORDED], table.cells, strict=True))
     # The "not recorded" row is shown only when some records lack the fact.
     return Chart(spec.id, "single", rows if counts[-1] else rows[:-1], table.total, spec)
@@ -129,26 +129,28 @@ def _multi_counts(snap: Snapshot, fact: str, keep: np.ndarray, codes: list[str])
     return [int(np.count_nonzero(chosen & np.uint64(1 << known.index(c)))) if c in known else 0 for c in codes]
 
 
-def _multi_chart(spec: FactSpec, snap: Snapshot, keep: np.ndarray, total: int, k: int) -> Chart:
+def _multi_chart(spec: FactSpec, snap: Snapshot, keep: np.ndarray, total: int, k: int, hide: bool) -> Chart:
     codes = _codes_in_order(spec, snap)
-    table = suppression.each_of(_multi_counts(snap, spec.id, keep, codes), total, k)
+    table = suppression.each_of(_multi_counts(snap, spec.id, keep, codes), total, k, hide_total=hide)
     return Chart(spec.id, "multi", tuple(Row(c, n) for c, n in zip(codes, table.cells, strict=True)), table.total,
                  spec)
 
 
-def _share_chart(declared: tuple[FactSpec, ...], snap: Snapshot, keep: np.ndarray, total: int, k: int) -> Chart | None:
+def _share_chart(declared: tuple[FactSpec, ...], snap: Snapshot, keep: np.ndarray, total: int, k: int,
+                 hide: bool) -> Chart | None:
     """Records with forced criminality among the element facts (a declared multi fact holding
     that code, "elements" in the default questionnaire), as a with / without partition."""
     spec = next((s for s in declared if s.multi and FORCED_CRIMINALITY in s.values), None)
     if spec is None:
         return None
     (count,) = _multi_counts(snap, spec.id, keep, [FORCED_CRIMINALITY])
-    table = suppression.one_way([count, total - count], k)
+    table = suppression.one_way([count, total - count], k, hide_total=hide)
     return Chart("forced_criminality_share", "share",
                  (Row(WITH, table.cells[0]), Row(WITHOUT, table.cells[1])), table.total, spec)
 
 
-def _time_chart(snap: Snapshot, keep: np.ndarray, filters: Filters, unit: str, today: date, k: int) -> Chart:
+def _time_chart(snap: Snapshot, keep: np.ndarray, filters: Filters, unit: str, today: date, k: int,
+                hide: bool) -> Chart:
     days = snap.day[keep]
     days = days[days >= 0]
     first = filters.since or (date.fromordinal(int(days.min()) + EPOCH) if days.size else today)
@@ -170,14 +172,14 @@ def _time_chart(snap: Snapshot, keep: np.ndarray, filters: Filters, unit: str, t
     n = max(1, min(n, MAX_TIME_BUCKETS))
     buckets = buckets[(buckets >= 0) & (buckets < n)]
     counts = [int(c) for c in np.bincount(buckets, minlength=n)[:n]]
-    table = suppression.one_way(counts, k)
+    table = suppression.one_way(counts, k, hide_total=hide)
     return Chart("time", "time", tuple(Row(lab, c) for lab, c in zip(labels[:n], table.cells, strict=True)),
                  table.total)
 
 
-def _station_chart(snap: Snapshot, keep: np.ndarray, k: int) -> Chart:
+def _station_chart(snap: Snapshot, keep: np.ndarray, k: int, hide: bool) -> Chart:
     counts = np.bincount(snap.station[keep], minlength=len(snap.stations))
-    table = suppression.one_way([int(c) for c in counts], k)
+    table = suppression.one_way([int(c) for c in counts], k, hide_total=hide)
     return Chart("stations", "stations", tuple(Row(s, c) for s, c in zip(snap.stations, table.cells, strict=True)),
                  table.total)
 
@@ -192,17 +194,28 @@ def dashboard(filters: Filters, *, today: date, unit: str = "month") -> Dashboar
     snap = index_for().current()
     keep = _mask(snap, filters)
     total = int(keep.sum())
-    charts = [_time_chart(snap, keep, filters, unit, today, k)]
-    share = _share_chart(declared, snap, keep, total, k)
+    charts = _charts(declared, snap, keep, filters, unit, today, k, hide=False)
+    # Every chart's total is the same number: when one chart had to hide it (to protect its
+    # own small counts), every chart hides it, or the others would give it away.
+    if not suppression.is_small(total, k) and any(c.total is None for c in charts):
+        charts = _charts(declared, snap, keep, filters, unit, today, k, hide=True)
+    return Dashboard(filters, unit, tuple(charts), k, declared)
+
+
+def _charts(declared: tuple[FactSpec, ...], snap: Snapshot, keep: np.ndarray, filters: Filters, unit: str,
+            today: date, k: int, *, hide: bool) -> list[Chart]:
+    total = int(keep.sum())
+    charts = [_time_chart(snap, keep, filters, unit, today, k, hide)]
+    share = _share_chart(declared, snap, keep, total, k, hide)
     for spec in declared:
         if not spec.values:
             continue  # an open set (months): the time chart shows it
-        charts.append(_multi_chart(spec, snap, keep, total, k) if spec.multi
-                      else _single_chart(spec, snap, keep, k))
+        charts.append(_multi_chart(spec, snap, keep, total, k, hide) if spec.multi
+                      else _single_chart(spec, snap, keep, k, hide))
         if share is not None and spec.id == share.spec.id:  # type: ignore[union-attr]
             charts.append(share)
-    charts.append(_station_chart(snap, keep, k))
-    return Dashboard(filters, unit, tuple(charts), k, declared)
+    charts.append(_station_chart(snap, keep, k, hide))
+    return charts
 
 
 # --- the case list ---------------------------------------------------------------------------
