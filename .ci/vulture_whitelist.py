@@ -86,3 +86,8 @@ _.ready
 _._start_time
 get_cookie_secure  # flask.sessions.SessionInterface hook (app/web/headers.py): Secure per request
 _.session_interface  # Flask reads app.session_interface
+full_loads  # FactsIndex.full_loads: full reloads so far; its tests and bench/bench_dashboard.py
+two_way  # suppression.two_way: tables with row and column totals; its brute-force test
+_.row_totals
+_.column_totals
+has_next  # CasePage.has_next: read by templates/central/cases.html

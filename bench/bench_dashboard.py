@@ -72,14 +72,17 @@ def fill(url_psycopg: str, specs: tuple, count: int, station_ids: list[str]) -> 
                         row[spec.id] = [c for c in spec.values if rng.random() < 0.08]
                     else:
                         w = weights.get(spec.id)
-                        row[spec.id] = rng.choices(spec.values, weights=(w + [1] * len(spec.values))[:len(spec.values)]
-                                                   if w else None)[0]
-                records.write(f"{record_id}\t{station}\t{i // STATIONS + 1}\ttip-default\t1\t{'0' * 16}\t{day}\t"
+                        chosen = (w + [1] * len(spec.values))[:len(spec.values)] if w else None
+                        row[spec.id] = rng.choices(spec.values, weights=chosen)[0]
+                records.write(f"{record_id}\t{station}\t{i // STATIONS + 1}\ttip-default\t1\t{'0' * 16}\t"
+                              f"{day}\t"
                               f"{'0' * 64}\t\\\\x00\t2026-01-01 00:00:00\n")
                 text = json.dumps(row, sort_keys=True, separators=(",", ":")).replace("\\", "\\\\")
-                facts.write(f"{record_id}\t{station}\t{day}\ttip-default\t1\t{text}\tingest\t2026-01-01 00:00:00\n")
-            with cur.copy("COPY received_records (id, station_id, seq, questionnaire_id, questionnaire_version, "
-                          "central_key_id, created_day, envelope_sha256, receipt, received_at) FROM STDIN") as copy:
+                facts.write(f"{record_id}\t{station}\t{day}\ttip-default\t1\t{text}\tingest\t"
+                            "2026-01-01 00:00:00\n")
+            with cur.copy("COPY received_records (id, station_id, seq, questionnaire_id, "
+                          "questionnaire_version, central_key_id, created_day, envelope_sha256, receipt, "
+                          "received_at) FROM STDIN") as copy:
                 copy.write(records.getvalue())
             with cur.copy("COPY record_facts (record_id, station_id, created_day, questionnaire_id, "
                           "questionnaire_version, facts, source, indexed_at) FROM STDIN") as copy:
@@ -154,7 +157,8 @@ def run(url: str, name: str, instance: Path, opts: argparse.Namespace) -> None:
     for label, url_path in (("dashboard, no filter", "/central/"),
                             ("dashboard, flag_child + 365 days", "/central/?f.flags=flag_child&period=365d"),
                             ("case list page 1, no filter", "/central/cases"),
-                            ("case list page 1, nationality + sort by tier", "/central/cases?f.nationality=myanmar&sort=tier")):
+                            ("case list page 1, nationality + sort by tier",
+                             "/central/cases?f.nationality=myanmar&sort=tier")):
         assert client.get(url_path).status_code == 200, url_path  # warm-up
         times = []
         for _ in range(opts.runs):
@@ -166,10 +170,10 @@ def run(url: str, name: str, instance: Path, opts: argparse.Namespace) -> None:
         ratio, ok = verdict(p95, BUDGET_MS)
         rows.append(f"| {label} | {median(times):.0f} | {p95:.0f} | {ratio} | {ok} |")
     print(f"\n{opts.count:,} records' facts, PostgreSQL, {load_at_start}; "
-          f"load average at the end {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}\n")
+          "load average at the end {:.2f} {:.2f} {:.2f}\n".format(*os.getloadavg()))
     print(f"COPY of records and facts: {fill_s:.0f} s. Index first load: {load_s:.1f} s; "
           f"resident memory {before:.0f} MB before, {after:.0f} MB after (+{after - before:.0f} MB).\n")
-    print("| request (through the app, n = %d) | median ms | p95 ms | p95 / 1 s | |" % opts.runs)
+    print(f"| request (through the app, n = {opts.runs}) | median ms | p95 ms | p95 / 1 s | |")
     print("| --- | ---: | ---: | ---: | --- |")
     print("\n".join(rows))
 

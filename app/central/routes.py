@@ -1,4 +1,5 @@
-"""Central pages: the dashboard and case list, stations and enrolment codes, received records, opening one, audit log, USB import."""
+"""Central pages: dashboard and case list, stations and enrolment codes, received records,
+opening one, audit log, USB import."""
 
 from __future__ import annotations
 
@@ -217,7 +218,8 @@ def cases() -> Any:
     except FilterError as exc:
         problem, status = str(exc), 400
     codes = {(s.id, c) for s in declared if s.filter for c in s.values}
-    return render_template("central/cases.html", listing=listing, found=found, filters=filters, problem=problem,
+    return render_template("central/cases.html", listing=listing, found=found, filters=filters,
+                           problem=problem,
                            choices=_filter_choices(declared), stations=analytics.station_names(),
                            saved_filters=saved.listed(g.user.id, codes), form=form, confirm=ConfirmForm(),
                            columns=_case_columns(declared), sort_keys=analytics.sort_keys(declared),

@@ -16,12 +16,14 @@ from app.services.analytics.filters import FilterError, Filters
 
 
 @click.command("dashboard")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (counts hidden by the small-cell rule are null).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON (counts hidden by the small-cell rule are null).")
 @click.option("--period", help="7d, 30d, 90d, 365d or all.")
 @click.option("--from", "since", help="First day, YYYY-MM-DD (with --to instead of --period).")
 @click.option("--to", "until", help="Last day, YYYY-MM-DD.")
 @click.option("--station", help="A station's id.")
-@click.option("--fact", "facts", multiple=True, metavar="ID=CODE", help="Only records with this fact (repeatable).")
+@click.option("--fact", "facts", multiple=True, metavar="ID=CODE",
+              help="Only records with this fact (repeatable).")
 @click.option("--unit", type=click.Choice(views.TIME_UNITS), default="month", show_default=True)
 @with_appcontext
 def dashboard_command(as_json: bool, period: str | None, since: str | None, until: str | None,

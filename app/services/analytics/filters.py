@@ -93,11 +93,6 @@ class Filters:
         pairs = [(k, v) for k, v in self.to_args().items() if not k.startswith(FACT_PREFIX)]
         return pairs + [(FACT_PREFIX + fact, code) for fact, code in self.facts]
 
-    def without(self, fact: str | None = None) -> Filters:
-        """These filters less the given fact's (or, with None, every fact filter)."""
-        kept = tuple(p for p in self.facts if fact is not None and p[0] != fact)
-        return Filters(self.since, self.until, self.station_id, kept, self.period)
-
     def codes(self, fact: str) -> tuple[str, ...]:
         return tuple(code for f, code in self.facts if f == fact)
 

@@ -103,7 +103,8 @@ class _Batch:
             self.codes[fact].append(code)
         return found
 
-    def add(self, row_id: int, record_id: str, station_id: str, created_day: str, seq: int, facts_json: str) -> None:
+    def add(self, row_id: int, record_id: str, station_id: str, created_day: str, seq: int,
+            facts_json: str) -> None:
         n = len(self.row_id)
         self.row_id.append(row_id)
         self.record_id.append(record_id)
@@ -160,7 +161,8 @@ class FactsIndex:
 
     @staticmethod
     def _newer_than(last_id: int) -> bool:
-        return db.session.scalar(sa.select(RecordFacts.id).where(RecordFacts.id > last_id).limit(1)) is not None
+        newer = sa.select(RecordFacts.id).where(RecordFacts.id > last_id).limit(1)
+        return db.session.scalar(newer) is not None
 
 
 def _extend(base: Snapshot, generation: int) -> Snapshot:
@@ -174,8 +176,8 @@ def _extend(base: Snapshot, generation: int) -> Snapshot:
     for row_id, record_id, station_id, created_day, seq, facts in result:
         batch.add(row_id, record_id, station_id, created_day, seq, facts)
     if not batch.row_id:
-        return Snapshot(generation, base.last_id, base.row_id, base.record_id, base.station, base.day, base.seq,
-                        base.stations, base.single, base.multi, base.codes)
+        return Snapshot(generation, base.last_id, base.row_id, base.record_id, base.station, base.day,
+                        base.seq, base.stations, base.single, base.multi, base.codes)
     n_old, n_new = base.size, len(batch.row_id)
     single: dict[str, np.ndarray] = {}
     multi: dict[str, np.ndarray] = {}
@@ -204,4 +206,4 @@ def index_for(app: Flask | None = None) -> FactsIndex:
     found = app.extensions.get("tip_facts_index")
     if found is None:
         found = app.extensions.setdefault("tip_facts_index", FactsIndex())
-    return found  # type: ignore[no-any-return]
+    return found

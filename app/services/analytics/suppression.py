@@ -14,10 +14,8 @@ does not protect against (differences between two filtered views).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-
-DEFAULT_THRESHOLD = 5
 
 
 def is_small(count: int, threshold: int) -> bool:
@@ -137,7 +135,7 @@ def _protect_grid(grid: list[list[int]], threshold: int) -> set[tuple[int, int]]
                 return True
         return False
 
-    def rectangles(r: int, c: int):  # type: ignore[no-untyped-def]
+    def rectangles(r: int, c: int) -> Iterator[tuple[tuple[int, int], ...]]:
         for r2 in range(last_r + 1):
             if r2 == r:
                 continue

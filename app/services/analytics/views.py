@@ -126,13 +126,15 @@ def _multi_counts(snap: Snapshot, fact: str, keep: np.ndarray, codes: list[str])
     if masks is None:
         return [0] * len(codes)
     chosen = masks[keep]
-    return [int(np.count_nonzero(chosen & np.uint64(1 << known.index(c)))) if c in known else 0 for c in codes]
+    return [int(np.count_nonzero(chosen & np.uint64(1 << known.index(c)))) if c in known else 0
+            for c in codes]
 
 
 def _multi_chart(spec: FactSpec, snap: Snapshot, keep: np.ndarray, total: int, k: int, hide: bool) -> Chart:
     codes = _codes_in_order(spec, snap)
     table = suppression.each_of(_multi_counts(snap, spec.id, keep, codes), total, k, hide_total=hide)
-    return Chart(spec.id, "multi", tuple(Row(c, n) for c, n in zip(codes, table.cells, strict=True)), table.total,
+    rows = tuple(Row(c, n) for c, n in zip(codes, table.cells, strict=True))
+    return Chart(spec.id, "multi", rows, table.total,
                  spec)
 
 
@@ -162,8 +164,7 @@ def _time_chart(snap: Snapshot, keep: np.ndarray, filters: Filters, unit: str, t
         labels = [(start + timedelta(weeks=i)).isoformat() for i in range(n)]
     else:
         month0 = first.year * 12 + first.month - 1
-        ordinal_to_month = np.vectorize(lambda d: (lambda x: x.year * 12 + x.month - 1)(date.fromordinal(int(d))),
-                                        otypes=[np.int64])
+        ordinal_to_month = np.vectorize(_month_number, otypes=[np.int64])
         unique, inverse = np.unique(days, return_inverse=True)
         months = ordinal_to_month(unique + EPOCH)[inverse] if unique.size else np.zeros(0, np.int64)
         buckets = months - month0
@@ -177,11 +178,16 @@ def _time_chart(snap: Snapshot, keep: np.ndarray, filters: Filters, unit: str, t
                  table.total)
 
 
+def _month_number(ordinal: int) -> int:
+    day = date.fromordinal(int(ordinal))
+    return day.year * 12 + day.month - 1
+
+
 def _station_chart(snap: Snapshot, keep: np.ndarray, k: int, hide: bool) -> Chart:
     counts = np.bincount(snap.station[keep], minlength=len(snap.stations))
     table = suppression.one_way([int(c) for c in counts], k, hide_total=hide)
-    return Chart("stations", "stations", tuple(Row(s, c) for s, c in zip(snap.stations, table.cells, strict=True)),
-                 table.total)
+    rows = tuple(Row(s, c) for s, c in zip(snap.stations, table.cells, strict=True))
+    return Chart("stations", "stations", rows, table.total)
 
 
 def dashboard(filters: Filters, *, today: date, unit: str = "month") -> Dashboard:
