@@ -91,3 +91,8 @@ _.session_interface  # Flask reads app.session_interface
 value_label  # FactSpec.value_label: central's dashboard and case list; tests/questionnaire/test_facts.py
 _.indexed_at  # RecordFacts.indexed_at: when a row was written (read by people querying the table)
 _.records_this_month  # StationRow.records_this_month: templates/central/stations.html
+full_loads  # FactsIndex.full_loads: full reloads so far; its tests and bench/bench_dashboard.py
+two_way  # suppression.two_way: tables with row and column totals; its brute-force test
+_.row_totals
+_.column_totals
+has_next  # CasePage.has_next: read by templates/central/cases.html

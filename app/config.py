@@ -62,6 +62,9 @@ class Config:
     # Proxies in front of this server whose X-Forwarded-For / -Proto to believe (0: none;
     # the client's address is then the connection's, whatever a header claims).
     trusted_proxies: int = 0
+    # Central: counts from 1 to this minus one are never shown without opening records
+    # (the small-cell rule, docs/analytics.md); 2 at the least.
+    small_cell_threshold: int = 5
     testing: bool = False
 
     def __post_init__(self) -> None:
@@ -79,6 +82,8 @@ class Config:
             raise ConfigError("retention_days must be 0 or more")
         if not 0 <= self.trusted_proxies <= 5:
             raise ConfigError("trusted_proxies must be between 0 and 5")
+        if not 2 <= self.small_cell_threshold <= 100:
+            raise ConfigError("small_cell_threshold must be between 2 and 100")
         if self.login_max_failures < 1 or self.login_lockout_minutes < 1:
             raise ConfigError("login_max_failures and login_lockout_minutes must be 1 or more")
 
@@ -108,6 +113,7 @@ _ALLOWED_KEYS = {
     "sync_interval_seconds": int,
     "public_url": str,
     "trusted_proxies": int,
+    "small_cell_threshold": int,
 }
 # Settings that moved elsewhere: a config still holding one is refused with where it went.
 _MOVED_KEYS = {

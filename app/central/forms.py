@@ -21,3 +21,8 @@ class ImportForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A bare form: a button plus its CSRF token."""
+
+
+class SavedFilterForm(FlaskForm):
+    name = StringField(_l("Name for these filters"), validators=[DataRequired(), Length(1, 80)],
+                       render_kw={"autocomplete": "off"})

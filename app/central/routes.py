@@ -1,21 +1,26 @@
-"""Central pages: stations and enrolment codes, received records, opening one, audit log, USB import."""
+"""Central pages: dashboard and case list, stations and enrolment codes, received records,
+opening one, audit log, USB import."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from app.central import bp
-from app.central.forms import ConfirmForm, ImportForm, StationCodeForm
+from app.central import bp, workspace
+from app.central.forms import ConfirmForm, ImportForm, SavedFilterForm, StationCodeForm
 from app.roles import Role
+from app.services.analytics import saved
+from app.services.analytics import views as analytics
+from app.services.analytics.filters import FilterError, Filters
 from app.services.central import audit
 from app.services.central import live as central_live
 from app.services.central import received as central_records
 from app.services.central import stations as central_stations
 from app.services.errors import AuditFailed, Locked, RecordNotFound, ServiceError
-from app.web.access import allow
+from app.web.access import allow, safe_next
 from app.web.errors import answers_json
 from app.web.qr import qr_svg
 
@@ -142,3 +147,118 @@ def import_bundle() -> Any:
             status = 400
     return render_template("central/import.html", form=form, summary=summary,
                            max_mb=MAX_BUNDLE_BYTES // (1024 * 1024)), status
+
+
+# --- the coordinator workspace: dashboard and case list (docs/analytics.md) -------------------
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _filters_or_problem() -> tuple[Filters, str | None]:
+    try:
+        return Filters.from_args(request.args, _today()), None
+    except FilterError as exc:
+        return Filters(), str(exc)
+
+
+def _filter_choices(declared: tuple[Any, ...]) -> list[Any]:
+    return [spec for spec in declared if spec.filter and spec.values]
+
+
+@bp.get("/")
+@allow(Role.ADMIN, Role.COORDINATOR)
+def dashboard() -> Any:
+    filters, problem = _filters_or_problem()
+    unit = request.args.get("unit", "month")
+    board = None
+    if problem is None:
+        try:
+            board = analytics.dashboard(filters, today=_today(), unit=unit)
+        except FilterError as exc:
+            problem = str(exc)
+    declared = analytics.specs()
+    return render_template("central/dashboard.html", board=board, filters=filters, problem=problem, unit=unit,
+                           choices=_filter_choices(declared), stations=analytics.station_names(),
+                           threshold=analytics.threshold(), query=_query), 400 if problem else 200
+
+
+@bp.post("/digits")
+@allow(Role.ADMIN, Role.COORDINATOR)
+def choose_digits() -> Any:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if request.form.get("digits") == "native":
+        session[workspace.DIGITS_KEY] = "native"
+    else:
+        session.pop(workspace.DIGITS_KEY, None)
+    return redirect(safe_next(request.form.get("next")) or url_for("central.dashboard"))
+
+
+@bp.route("/cases", methods=["GET", "POST"])
+@allow(Role.ADMIN, Role.COORDINATOR)
+def cases() -> Any:
+    filters, problem = _filters_or_problem()
+    status = 400 if problem else 200
+    form = SavedFilterForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            if form.csrf_token.errors:
+                abort(400)
+            status = 400
+        elif problem is None:
+            try:
+                saved.save(g.user.id, form.name.data or "", filters)
+            except ServiceError as exc:
+                flash(str(exc), "error")
+                status = 400
+            else:
+                flash(_("Filter saved."), "info")
+                return redirect(url_for("central.cases", **_query(filters)))
+    sort = request.args.get("sort", "day")
+    descending = request.args.get("order", "desc") != "asc"
+    page = request.args.get("page", 1, type=int) or 1
+    found = listing = None
+    declared = analytics.specs()
+    try:
+        if problem is None:
+            listing = analytics.cases(filters, sort=sort, descending=descending, page=page)
+        text = request.args.get("q", "").strip()
+        if text:
+            found = analytics.search(text)
+    except FilterError as exc:
+        problem, status = str(exc), 400
+    codes = {(s.id, c) for s in declared if s.filter for c in s.values}
+    return render_template("central/cases.html", listing=listing, found=found, filters=filters,
+                           problem=problem,
+                           choices=_filter_choices(declared), stations=analytics.station_names(),
+                           saved_filters=saved.listed(g.user.id, codes), form=form, confirm=ConfirmForm(),
+                           columns=_case_columns(declared), sort_keys=analytics.sort_keys(declared),
+                           threshold=analytics.threshold(), query=_query), status
+
+
+# The facts a case-list row shows, when the questionnaire declares them.
+CASE_COLUMNS = ("tier", "flags", "nationality", "age_band")
+
+
+def _case_columns(declared: tuple[Any, ...]) -> list[Any]:
+    by_id = {s.id: s for s in declared}
+    return [by_id[c] for c in CASE_COLUMNS if c in by_id]
+
+
+def _query(filters: Filters, **extra: Any) -> dict[str, Any]:
+    """url_for arguments for these filters (a repeated fact key as a list)."""
+    args: dict[str, Any] = {}
+    for key, value in filters.to_query():
+        args.setdefault(key, []).append(value)
+    return {k: v[0] if len(v) == 1 else v for k, v in args.items()} | {k: v for k, v in extra.items() if v}
+
+
+@bp.post("/cases/saved/<int:filter_id>/delete")
+@allow(Role.ADMIN, Role.COORDINATOR)
+def delete_saved(filter_id: int) -> Any:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if saved.delete(g.user.id, filter_id):
+        flash(_("Saved filter deleted."), "info")
+    return redirect(url_for("central.cases"))

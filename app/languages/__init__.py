@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Final
 
 from .declared import LANGUAGES
-from .digits import normalize_digits
+from .digits import native_digits, normalize_digits
 from .model import Calendar, Language, Script
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "Language",
     "Script",
     "buddhist_era",
+    "in_native_digits",
     "normalize_digits",
 ]
 
@@ -47,3 +48,9 @@ BUDDHIST_ERA: Final[frozenset[str]] = frozenset(
 def buddhist_era(code: object) -> bool:
     """True when people using locale ``code`` count years in the Buddhist era."""
     return code in BUDDHIST_ERA
+
+
+def in_native_digits(text: str, code: object) -> str:
+    """``text`` with its digits in the script of locale ``code`` (unchanged for Latin)."""
+    language = next((lang for lang in LANGUAGES if lang.code == code), None)
+    return native_digits(text, language.script) if language is not None else text

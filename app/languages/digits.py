@@ -34,3 +34,14 @@ def normalize_digits(text: str) -> str:
     Everything else is left alone, so ``"๑๒.๕ kg"`` becomes ``"12.5 kg"``.
     """
     return text.translate(_TABLE)
+
+
+def native_digits(text: str, script: Script) -> str:
+    """``text`` with its ASCII digits written in ``script``'s own digits (its first run of
+    ten, zero to nine), or unchanged for a script without digits of its own."""
+    own = [char for char in script.digits if not char.isascii()]
+    run = next((own[i:i + 10] for i in range(len(own) - 9)
+                if [unicodedata.decimal(c) for c in own[i:i + 10]] == list(range(10))), None)
+    if run is None:
+        return text
+    return text.translate({ord(str(n)): char for n, char in enumerate(run)})

@@ -18,12 +18,15 @@ from app import i18n
 from app.main import bp
 from app.services import accounts, health, installation
 from app.version import __version__
-from app.web.access import ANY_USER, allow, load_user, public, safe_next
+from app.web.access import ANY_USER, allow, load_user, may_open, public, safe_next
 
 
 @bp.get("/")
 @allow(ANY_USER)
 def index() -> Any:
+    # Central's landing page is the coordinators' dashboard, for those who may see it.
+    if current_app.config["TIP"].role == "central" and may_open("central.dashboard", g.user.role):
+        return redirect(url_for("central.dashboard"))
     return render_template("main/index.html", installation=installation.find())
 
 
