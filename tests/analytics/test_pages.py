@@ -147,3 +147,14 @@ def test_a_newly_declared_fact_appears_on_the_dashboard(as_role: Callable[..., F
     html = client.get("/central/").get_data(as_text=True)
     assert 'data-chart="id_document"' in html
     assert 'name="f.id_document"' in html
+
+
+def test_case_list_when_a_list_fact_is_empty_in_every_record(as_role: Callable[..., FlaskClient],
+                                                             central_app: Flask) -> None:
+    # Flags and elements are [] in every row: those facts have no codes yet, and the page still shows.
+    with central_app.app_context():
+        station = add_station("Mae Sot post")
+        ids = add_records(station, [ADULT] * 6)
+    response = as_role(Role.COORDINATOR).get("/central/cases")
+    assert response.status_code == 200
+    assert set(re.findall(r'data-record="([0-9a-f-]+)"', response.get_data(as_text=True))) == set(ids)

@@ -67,10 +67,11 @@ class Snapshot:
         out: dict[str, str | list[str] | None] = {}
         for fact, column in self.single.items():
             n = int(column[i])
-            out[fact] = self.codes[fact][n] if n >= 0 else None
+            out[fact] = self.codes.get(fact, ())[n] if n >= 0 else None
         for fact, masks in self.multi.items():
             mask = int(masks[i])
-            out[fact] = [code for bit, code in enumerate(self.codes[fact]) if mask >> bit & 1]
+            # A fact empty in every row read so far has no dictionary yet.
+            out[fact] = [code for bit, code in enumerate(self.codes.get(fact, ())) if mask >> bit & 1]
         return out
 
 
