@@ -65,6 +65,10 @@ class Config:
     # Central: counts from 1 to this minus one are never shown without opening records
     # (the small-cell rule, docs/analytics.md); 2 at the least.
     small_cell_threshold: int = 5
+    # Station: where the post is, for the referral step (docs/referrals.md): organisations in
+    # this province (or the whole country) are proposed; another country's are across the border.
+    post_country: str = "TH"
+    post_province: str = ""
     testing: bool = False
 
     def __post_init__(self) -> None:
@@ -84,6 +88,10 @@ class Config:
             raise ConfigError("trusted_proxies must be between 0 and 5")
         if not 2 <= self.small_cell_threshold <= 100:
             raise ConfigError("small_cell_threshold must be between 2 and 100")
+        if len(self.post_country) != 2 or not self.post_country.isascii() or not self.post_country.isupper():
+            raise ConfigError("post_country must be a two-letter country code such as \"TH\"")
+        if len(self.post_province) > 80:
+            raise ConfigError("post_province must be at most 80 characters")
         if self.login_max_failures < 1 or self.login_lockout_minutes < 1:
             raise ConfigError("login_max_failures and login_lockout_minutes must be 1 or more")
 
@@ -114,6 +122,8 @@ _ALLOWED_KEYS = {
     "public_url": str,
     "trusted_proxies": int,
     "small_cell_threshold": int,
+    "post_country": str,
+    "post_province": str,
 }
 # Settings that moved elsewhere: a config still holding one is refused with where it went.
 _MOVED_KEYS = {

@@ -28,6 +28,9 @@ AUDIT_ACTIONS = {
     "host_certify": _l("certified a central server's signing key"),
     "facts_rebuild": _l("opened records to index their de-identified facts"),
     "key_ring_facts": _l("made central's facts key"),
+    "directory_add": _l("added an organisation to the referral directory"),
+    "directory_edit": _l("changed an organisation in the referral directory"),
+    "directory_retire": _l("retired an organisation from the referral directory"),
 }
 
 

@@ -13,7 +13,8 @@ from flask.cli import AppGroup, with_appcontext
 
 from app.cli.common import cli_actor, unlock_as_admin
 from app.protocol.problems import Result
-from app.services import installation
+from app.services import installation, referrals
+from app.services.central import directory as central_directory
 from app.services.central import enrolment, received, stations
 from app.services.errors import ServiceError
 from app.services.sync import client as sync_client
@@ -169,7 +170,9 @@ def bundle_export(path: Path) -> None:
 
 @bundle_group.command("import")
 @click.argument("path", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-def bundle_import(path: Path) -> None:
+@click.option("--answer", "answer", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write the answer file to carry back (the signed referral directory).")
+def bundle_import(path: Path, answer: Path | None) -> None:
     """Central: take in a station's bundle (importing it twice changes nothing)."""
     _role("central")
     try:
@@ -179,6 +182,22 @@ def bundle_import(path: Path) -> None:
     counts = {status: imported.counts.get(status.value, 0) for status in Result}
     summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n) or "nothing"
     click.echo(f"Bundle from {imported.station_name}: {summary}.")
+    if answer is not None:
+        answer.write_bytes(central_directory.answer_file(imported.station_id))
+        click.echo(f"Wrote the answer file for {imported.station_name} to {answer}: "
+                   f"take it in there with 'flask bundle answer {answer.name}'.")
+
+
+@bundle_group.command("answer")
+@click.argument("path", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+def bundle_answer(path: Path) -> None:
+    """Station: take in central's answer to a bundle (the signed referral directory)."""
+    _role("station")
+    try:
+        version = referrals.take_file(path.read_bytes())
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Took referral directory version {version} from {path}.")
 
 
 @click.command("status")

@@ -9,6 +9,7 @@ from app.models.central import (
     Station,
     StationKey,
 )
+from app.models.directory import DirectoryVersion
 from app.models.facts import RecordFacts, SavedFilter
 from app.models.record import Record, RecordState
 from app.models.session import AuthSession
@@ -19,6 +20,7 @@ __all__ = [
     "AuditEntry",
     "AuthSession",
     "CentralKey",
+    "DirectoryVersion",
     "EnrolmentCode",
     "FailedAttempt",
     "Installation",

@@ -1,4 +1,5 @@
-"""Central's identity on the wire: host certificates and record-key statements (pure).
+"""Central's identity on the wire: host certificates, key statements and the signed referral
+directory (pure).
 
 Central's identity key (Ed25519, held only in custodians' key slots) never signs
 an answer itself. It certifies each central host's service key (a *host
@@ -20,6 +21,7 @@ from app.protocol.messages import ProtocolError, b64, canonical, open_statement,
 HOST_CERT_KIND = "tip-screen-host-certificate"
 RECORD_KEY_KIND = "tip-screen-record-key"
 FACTS_KEY_KIND = "tip-screen-facts-key"
+DIRECTORY_KIND = "tip-screen-referral-directory"
 FORMAT = 1
 
 
@@ -140,3 +142,28 @@ def open_facts_key_statement(statement: object, identity_public: bytes) -> tuple
     if payload.get("facts_key_id") != ident:
         raise ProtocolError("the key id does not name the key")
     return public, ident
+
+
+# -- the referral directory --------------------------------------------------------------
+
+def make_directory_statement(identity_private: bytes, version: int, issued_at: datetime,
+                             organisations: list[dict[str, Any]]) -> dict[str, Any]:
+    """The identity key's word that this is central's referral directory, version ``version``
+    (docs/referrals.md). Signed by the identity key itself, like the record key: a host key
+    cannot make stations print another organisation's telephone number."""
+    return _signed({"v": FORMAT, "kind": DIRECTORY_KIND, "version": version,
+                    "issued_at": issued_at.isoformat(timespec="seconds"),
+                    "organisations": organisations}, identity_private)
+
+
+def open_directory_statement(statement: object, identity_public: bytes) -> dict[str, Any]:
+    """The payload of a directory statement the identity key signed (its version an integer
+    of 1 or more, its organisations a list); else :class:`ProtocolError`."""
+    payload = _opened(statement, identity_public, DIRECTORY_KIND)
+    version = payload.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ProtocolError("the directory version is not a whole number of 1 or more")
+    if not isinstance(payload.get("organisations"), list):
+        raise ProtocolError("the directory has no list of organisations")
+    _time(payload.get("issued_at"), "issued_at")
+    return payload

@@ -62,6 +62,10 @@ class Locked(ServiceError):
     """The key is not unlocked in this session."""
 
 
+class NotFound(ServiceError):
+    """Something asked for by its id is not there (not a record: see RecordNotFound)."""
+
+
 # -- records -------------------------------------------------------------------------
 
 

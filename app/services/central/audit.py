@@ -88,6 +88,10 @@ KEY_ROTATED = "key_rotate"  # a new record key for central (same name and value 
 KEY_RING = "key_ring"  # central's keys moved from the legacy layout into custodians' slots
 HOST_CERTIFY = "host_certify"  # a host's service signing key certified by the identity key
 FACTS_KEY = "key_ring_facts"  # central's facts key made, for a central from before facts
+# The referral directory (services/central/directory.py): each change is a new signed version.
+DIRECTORY_ADD = "directory_add"
+DIRECTORY_EDIT = "directory_edit"
+DIRECTORY_RETIRE = "directory_retire"
 # Named for an action that does not exist yet (an export):
 EXPORT = "export"
 # The log itself: entries from before MACs authenticated (flask audit seal-legacy).

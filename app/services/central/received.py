@@ -165,6 +165,7 @@ def open_received(record_id: str, *, username: str, secret: bytes | None) -> Ope
 class ImportSummary:
     station_name: str
     counts: dict[str, int]
+    station_id: str = ""
 
 
 def import_bundle(data: bytes, *, username: str) -> ImportSummary:
@@ -175,4 +176,4 @@ def import_bundle(data: bytes, *, username: str) -> ImportSummary:
         counts[result.status.value] = counts.get(result.status.value, 0) + 1
     detail = f"station {station.id}: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     audit.record(username, audit.IMPORT, detail=detail)
-    return ImportSummary(station.name, counts)
+    return ImportSummary(station.name, counts, station.id)

@@ -16,7 +16,7 @@ from app.crypto import KeySet, encrypt_body, hkdf_sha256, new_data_key, padded_l
 from app.extensions import db
 from app.models import Installation, Record, RecordState, User
 from app.questionnaire import FREE_TEXT_TYPES, AnswerError, Definition, FlagHit, active_flags, check_answer
-from app.services import installation, questionnaires
+from app.services import installation, questionnaires, referrals
 from app.services.errors import AnswersRejected, ValidationFailed
 from app.services.records.answer_messages import message as answer_message
 from app.services.records.retention import checkpoint
@@ -138,6 +138,11 @@ def save_answers(record_id: str, user: User, keys: KeySet, raw: Mapping[str, obj
                 values[qid] = check_answer(definition, qid, value, {**current, **values})
             except AnswerError as exc:
                 errors[qid] = answer_message(exc, str(get_locale() or "en"))  # the officer's language
+        referral = referrals.REFERRAL_QUESTION
+        if referral in values and referral not in errors:
+            refused = referrals.refused_choice(values[referral], current.get(referral), {**current, **values})
+            if refused:
+                errors[referral] = refused
         if errors:
             raise AnswersRejected(errors)
         stamp = now_iso()

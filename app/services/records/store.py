@@ -47,7 +47,7 @@ from app.extensions import db
 from app.models import Installation, Record, RecordState, User
 from app.protocol import body as record_body
 from app.questionnaire import Definition
-from app.services import installation, questionnaires
+from app.services import installation, questionnaires, referrals
 from app.services.errors import NotAllowed, RecordDamaged, RecordNotFound, ServiceError, ValidationFailed
 
 BODY_FORMAT = 1
@@ -208,7 +208,8 @@ def definition_of(rec: Record) -> Definition:
     if definition is None:
         raise ServiceError(_l("Questionnaire %(id)s version %(version)s is missing on this station.",
                               id=rec.questionnaire_id, version=rec.questionnaire_version))
-    return definition
+    # "Refer to" also offers the signed referral directory's organisations (docs/referrals.md).
+    return referrals.with_directory(definition)
 
 
 def write(rec: Record, old_ciphertext: bytes, body: dict[str, Any], data_key: bytes,

@@ -1,125 +1,49 @@
-"""The referral directory: hotlines, the organisation behind each referral choice, and the
-safety advice for the receiving worker, each text in the five languages.
+"""The referral directory on a station (docs/referrals.md):
 
-One home: ``directory.yaml`` beside this module, or a station's own
-``instance/directory.yaml`` in its place (the whole file, same format). Read once per
-app; a file that does not fit the format is refused with a message naming the file and
-the entry, and no slip is printed from it.
+- :mod:`.shipped`    the shipped file (or the station's own): safety advice, fallback hotlines,
+                     the organisations behind the questionnaire's own "Refer to" choices
+- :mod:`.stored`     the directory central signed, taken by pull or from a carried file
+- :mod:`.proposals`  the person's needs and which organisations are offered and proposed
+- :mod:`.interview`  the "Refer to" question with the directory's organisations
+- :mod:`.slip`       what the slip prints: the chosen organisations and the hotlines
 """
 
-from __future__ import annotations
+from app.services.referrals.interview import offer_for, refused_choice, with_directory
+from app.services.referrals.proposals import REFERRAL_QUESTION, Offer, needs
+from app.services.referrals.shipped import SHIPPED, DirectoryError, ShippedDirectory, parse, shipped
+from app.services.referrals.slip import SlipOrganisation, chosen_organisations, hotlines
+from app.services.referrals.stored import (
+    FROM_FILE,
+    FROM_PULL,
+    DirectoryRefused,
+    SignedDirectory,
+    held_version,
+    newest,
+    take,
+    take_file,
+)
 
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
-import yaml
-from flask import current_app
-from flask_babel import lazy_gettext as _l
-
-from app.languages import CODES
-from app.questionnaire import LocalText
-from app.services.errors import ServiceError
-
-SHIPPED = Path(__file__).with_name("directory.yaml")
-INSTANCE_NAME = "directory.yaml"
-
-
-class DirectoryError(ServiceError):
-    """The directory file cannot be used; the message says where and why."""
-
-
-@dataclass(frozen=True)
-class Hotline:
-    number: str
-    name: LocalText
-
-
-@dataclass(frozen=True)
-class Organisation:
-    referral: str  # the q_referral_to option this organisation receives
-    name: LocalText
-    contact: str  # phone or address as written; "" when the station has not given one
-
-
-@dataclass(frozen=True)
-class Directory:
-    path: Path
-    hotlines: tuple[Hotline, ...]
-    organisations: tuple[Organisation, ...]
-    handover_advice: tuple[LocalText, ...]
-
-    def for_referrals(self, chosen: list[str]) -> list[Organisation]:
-        """The organisations for the chosen referral options, in the answer's order."""
-        by_referral = {o.referral: o for o in self.organisations}
-        return [by_referral[c] for c in chosen if c in by_referral]
-
-
-def _text(value: object, where: str) -> LocalText:
-    if not isinstance(value, dict):
-        raise ValueError(f"{where}: a text in every language ({', '.join(CODES)}) is needed")
-    missing = [code for code in CODES if not isinstance(value.get(code), str) or not value[code].strip()]
-    if missing:
-        raise ValueError(f"{where}: no text in {', '.join(missing)}")
-    return LocalText({code: value[code].strip() for code in CODES})
-
-
-def _entries(data: dict[str, Any], key: str) -> list[Any]:
-    entries = data.get(key, [])
-    if not isinstance(entries, list):
-        raise ValueError(f"{key}: a list is needed")
-    return entries
-
-
-def _item(entry: object, where: str) -> dict[str, Any]:
-    if not isinstance(entry, dict):
-        raise ValueError(f"{where}: an entry with names is needed")
-    return entry
-
-
-def parse(text: str, path: Path) -> Directory:
-    """A directory from the YAML text of ``path``; ValueError says what does not fit."""
-    data = yaml.safe_load(text)
-    if not isinstance(data, dict):
-        raise ValueError("the file is not a mapping of hotlines, organisations and handover_advice")
-    unknown = sorted(set(data) - {"hotlines", "organisations", "handover_advice"})
-    if unknown:
-        raise ValueError(f"unknown section(s): {', '.join(map(str, unknown))}")
-    hotlines = []
-    for n, entry in enumerate(_entries(data, "hotlines")):
-        item = _item(entry, f"hotlines[{n}]")
-        number = str(item.get("number", "")).strip()
-        if not number:
-            raise ValueError(f"hotlines[{n}]: number is missing")
-        hotlines.append(Hotline(number, _text(item.get("name"), f"hotlines[{n}].name")))
-    organisations: list[Organisation] = []
-    for n, entry in enumerate(_entries(data, "organisations")):
-        item = _item(entry, f"organisations[{n}]")
-        referral = str(item.get("referral", "")).strip()
-        if not referral:
-            raise ValueError(f"organisations[{n}]: referral (the q_referral_to choice) is missing")
-        if any(o.referral == referral for o in organisations):
-            raise ValueError(f"organisations[{n}]: a second organisation for {referral!r}")
-        organisations.append(Organisation(referral, _text(item.get("name"), f"organisations[{n}].name"),
-                                          str(item.get("contact") or "").strip()))
-    advice = tuple(_text(a, f"handover_advice[{n}]") for n, a in enumerate(_entries(data, "handover_advice")))
-    return Directory(path, tuple(hotlines), tuple(organisations), advice)
-
-
-def path_in_use(instance_path: Path) -> Path:
-    own = instance_path / INSTANCE_NAME
-    return own if own.exists() else SHIPPED
-
-
-def directory() -> Directory:
-    """This installation's directory (read once per app)."""
-    cached: Directory | None = current_app.extensions.get("tip_directory")
-    if cached is None:
-        path = path_in_use(Path(current_app.instance_path))
-        try:
-            cached = parse(path.read_text(encoding="utf-8"), path)
-        except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
-            raise DirectoryError(_l("The referral directory %(path)s cannot be used: %(problem)s",
-                                    path=str(path), problem=str(exc))) from None
-        current_app.extensions["tip_directory"] = cached
-    return cached
+__all__ = [
+    "FROM_FILE",
+    "FROM_PULL",
+    "REFERRAL_QUESTION",
+    "SHIPPED",
+    "DirectoryError",
+    "DirectoryRefused",
+    "Offer",
+    "ShippedDirectory",
+    "SignedDirectory",
+    "SlipOrganisation",
+    "chosen_organisations",
+    "held_version",
+    "hotlines",
+    "needs",
+    "newest",
+    "offer_for",
+    "parse",
+    "refused_choice",
+    "shipped",
+    "take",
+    "take_file",
+    "with_directory",
+]

@@ -1,9 +1,11 @@
-"""Central: what stations pull, signed by this host's certified key: questionnaire versions and
-the current record and facts keys (each with the identity key's own statement naming it).
+"""Central: what stations pull, signed by this host's certified key: questionnaire versions,
+the current record and facts keys (each with the identity key's own statement naming it) and
+the newest referral directory (the identity key's own statement too).
 
 Only what the station lacks is sent: it says which questionnaire versions it holds and
-which record key it seals to (in its signed request), and gets the other versions and, if
-central's record key is another, the key; nothing at all (None: 204) when it has it all.
+which record key it seals to and which directory version it holds (in its signed request),
+and gets the other versions, the key if central's is another, the directory if central's is
+newer; nothing at all (None: 204) when it has it all.
 (The station needs nothing else, so nothing else is sent: docs/sync.md, "Pull".)"""
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from typing import Any
 
 from app.protocol.messages import b64
 from app.services import installation, questionnaires
+from app.services.central import directory as central_directory
 from app.services.central import host as central_host
 from app.services.central import keys as central_keys
 
 
 def signed_updates(held: Mapping[str, Sequence[str]], central_key_id: str | None,
-                   facts_key_id: str | None = None) -> dict[str, Any] | None:
+                   facts_key_id: str | None = None, directory_version: int = 0) -> dict[str, Any] | None:
     """``held``: questionnaire id -> the versions the station has. None when nothing is new."""
     inst = installation.get_central()
     assert inst.central_public_key is not None  # noqa: S101
@@ -39,6 +42,8 @@ def signed_updates(held: Mapping[str, Sequence[str]], central_key_id: str | None
     facts = central_keys.facts_key_statement() if facts_key_id != inst.facts_key_id else None
     if facts is not None:
         payload["facts_key_statement"] = facts  # the identity key's own word, as for the record key
-    if not items and "keys" not in payload and facts is None:
+    if central_directory.current_version() > directory_version:
+        payload["referral_directory"] = central_directory.newest_statement()
+    if not items and "keys" not in payload and facts is None and "referral_directory" not in payload:
         return None
     return central_host.sign(payload)

@@ -1,7 +1,8 @@
-"""Station side of the pull: new questionnaire versions and key updates, signed by central.
+"""Station side of the pull: new questionnaire versions, key updates and the referral
+directory, signed by central.
 
 The station says what it holds (every questionnaire version, the record key id it seals
-to) in the signed request, and central answers only what changed, or 204 when nothing
+to, its directory version) in the signed request, and central answers only what changed, or 204 when nothing
 did: an empty sync costs a few hundred bytes (docs/sync.md, "Pull")."""
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from app.models.types import day_of
 from app.protocol.identity import open_central_statement, open_record_key_statement
 from app.protocol.messages import ProtocolError, unb64
 from app.questionnaire import DefinitionError, load_yaml, validate_data
-from app.services import questionnaires
+from app.services import questionnaires, referrals
 from app.services.errors import SyncFailed
 from app.services.records import central_now, set_central_key
 from app.services.sync.client.enrolment import take_facts_key
@@ -39,6 +40,13 @@ def pull_updates(inst: Installation) -> int:
         payload = open_central_statement(answer, inst.central_signing_public_key or b"", central_now())
     except (ProtocolError, CryptoError):
         raise SyncFailed(_l("Central's updates were not signed correctly. Nothing was changed.")) from None
+    directory = payload.get("referral_directory")
+    if directory is not None:
+        # Checked before anything else is taken: a directory refused changes nothing at all.
+        try:
+            referrals.take(directory, source=referrals.FROM_PULL)
+        except referrals.DirectoryRefused as exc:
+            raise SyncFailed(exc.message) from None
     added = 0
     target = Path(current_app.instance_path) / "questionnaires"
     for item in payload.get("questionnaires", []):
@@ -69,7 +77,7 @@ def _held(inst: Installation) -> bytes:
     for definition in questionnaires.all_definitions():
         held.setdefault(definition.id, []).append(definition.version)
     return json.dumps({"questionnaires": held, "central_key_id": inst.central_key_id,
-                       "facts_key_id": inst.facts_key_id},
+                       "facts_key_id": inst.facts_key_id, "directory_version": referrals.held_version()},
                       separators=(",", ":")).encode()
 
 

@@ -11,7 +11,7 @@ from flask_babel import ngettext
 from app.extensions import db
 from app.models import Record, RecordState
 from app.models.types import utcday
-from app.services import health, installation
+from app.services import health, installation, referrals
 from app.services.records import pending_count, sync_problems
 from app.services.records.retention import CLOCK_SET_ABOVE
 
@@ -66,4 +66,5 @@ def status() -> dict[str, Any]:
         "disk": health.disk(),
         "clock_offset_seconds": inst.clock_offset_seconds,
         "clock_message": clock_advice(inst.clock_offset_seconds),
+        "directory_version": referrals.held_version(),
     }
