@@ -193,6 +193,9 @@ def _render_section(opened: records.OpenRecord, current: Any, errors: dict[str, 
         client_model=opened.definition.client_model, resp_lang=opened.respondent_lang,
         ui_lang=_ui_lang(), special_of=special_of, display_date=display_date,
         form=ConfirmForm(), languages=i18n.LOCALE_NAMES, card=request.args.get("view") == "card",
+        referral_question=referrals.REFERRAL_QUESTION, post_country=referrals.post_country(),
+        referral_offer=(referrals.offer_for(opened.definition, answers, opened.respondent_lang)
+                        if any(q.id == referrals.REFERRAL_QUESTION for q in current.questions) else None),
         unsaved_key=base64.b64encode(records.unsaved_answers_key(opened.record.id, g.keys)).decode(),
     ), status
 
@@ -304,15 +307,16 @@ def slip(record_id: str) -> Any:
     opened = _open(record_id)
     outcome = opened.body.get("outcome") or records.outcome_dict(score(opened.definition, opened.answers))
     try:
-        directory = referrals.directory()
+        directory = referrals.shipped()
     except referrals.DirectoryError as exc:
         return abort(503, description=str(exc))  # a station setting to fix: say which and why
-    chosen = opened.answers.get("q_referral_to")
+    chosen = opened.answers.get(referrals.REFERRAL_QUESTION)
     screener = accounts.get_user(opened.record.created_by) if opened.record.created_by else None
     return render_template(
         "screening/slip.html", opened=opened, outcome=outcome, override=opened.body.get("override"),
         flags=_flags(opened), directory=directory, ui_lang=_ui_lang(), resp_lang=opened.respondent_lang,
-        organisations=directory.for_referrals(chosen if isinstance(chosen, list) else []),
+        organisations=referrals.chosen_organisations(chosen if isinstance(chosen, list) else [], directory),
+        hotlines=referrals.hotlines(directory),
         screener=screener.shown_name if screener else "", answers=opened.answers)
 
 

@@ -47,6 +47,11 @@ CONTACT_LABELS = {
 }
 
 
+def service_words(services: tuple[str, ...], only: tuple[str, ...] | None = None) -> str:
+    """Services in words, in the vocabulary's order (``only``: those among these)."""
+    return ", ".join(str(SERVICE_LABELS[s]) for s in services if only is None or s in only)
+
+
 def directory_helpers() -> dict[str, object]:
     return {"kind_labels": KIND_LABELS, "service_labels": SERVICE_LABELS, "country_labels": COUNTRY_LABELS,
-            "contact_labels": CONTACT_LABELS, "native_names": NATIVE_NAMES}
+            "contact_labels": CONTACT_LABELS, "native_names": NATIVE_NAMES, "service_words": service_words}

@@ -221,7 +221,7 @@ def test_referral_slip_has_hotlines_and_flags(app, client, start):
     interview.autosave(q_age={"age": "15"}, q_referral_to=["msdhs_shelter", "ngo"])
     slip = client.get(f"/screenings/{interview.id}/slip").get_data(as_text=True)
     with app.app_context():
-        numbers = [h.number for h in referrals.directory().hotlines]
+        numbers = [h.number for h in referrals.shipped().hotlines]
     assert numbers and all(number in slip for number in numbers)
     assert 'data-code="CHILD"' in slip and "Possibly a child" in slip and "MSDHS" in slip
     assert "data-print" in slip

@@ -8,7 +8,7 @@
 - :mod:`.slip`       what the slip prints: the chosen organisations and the hotlines
 """
 
-from app.services.referrals.interview import offer_for, refused_choice, with_directory
+from app.services.referrals.interview import offer_for, post_country, refused_choice, with_directory
 from app.services.referrals.proposals import REFERRAL_QUESTION, Offer, needs
 from app.services.referrals.shipped import SHIPPED, DirectoryError, ShippedDirectory, parse, shipped
 from app.services.referrals.slip import SlipOrganisation, chosen_organisations, hotlines
@@ -41,6 +41,7 @@ __all__ = [
     "newest",
     "offer_for",
     "parse",
+    "post_country",
     "refused_choice",
     "shipped",
     "take",

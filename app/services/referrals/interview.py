@@ -23,6 +23,11 @@ from app.services.referrals.proposals import REFERRAL_QUESTION, Offer, offer, wh
 _CACHE = "tip_referral_definitions"
 
 
+def post_country() -> str:
+    """The post's country (the ``post_country`` setting): others' organisations are across the border."""
+    return str(current_app.config["TIP"].post_country)
+
+
 def _place() -> tuple[str, str]:
     config = current_app.config["TIP"]
     return config.post_country, config.post_province
