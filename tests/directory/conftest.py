@@ -25,3 +25,40 @@ def add_organisation(client: FlaskClient, **changes: Any) -> Any:
     page = client.get("/central/directory/new")
     data = {**ORGANISATION, **changes, "csrf_token": csrf_from(page.get_data(as_text=True))}
     return client.post("/central/directory/new", data={k: v for k, v in data.items() if v is not None})
+
+
+def organisation(**changes: Any) -> Any:
+    """An organisation as central's form would make it (the service gives it its id)."""
+    from app.protocol.directory import Organisation
+    from app.questionnaire import LocalText
+
+    fields: dict[str, Any] = {
+        "id": "o-00000000", "kind": "shelter", "country": "TH", "province": "Tak",
+        "name": LocalText({"en": "Tak children's shelter", "th": "บ้านพักเด็กจังหวัดตาก"}),
+        "services": ("children", "shelter"), "languages": ("th", "my"),
+        "contacts": {"phone": "055 123 456", "messaging": "LINE @tak-shelter"}}
+    fields.update(changes)
+    if isinstance(fields["name"], str):
+        fields["name"] = LocalText({"en": fields["name"]})
+    return Organisation(**fields)
+
+
+def custody(app: Any) -> bytes:
+    """What central's administrator's slot opens (the custody key): it signs the directory."""
+    from app.services import accounts
+    from app.services.central import keys as central_keys
+    from tests.conftest import PASSPHRASE
+
+    with app.app_context():
+        opened = central_keys.unlock(accounts.find_user("admin"), PASSPHRASE)
+    assert opened is not None
+    return opened
+
+
+def add_at_central(app: Any, **changes: Any) -> tuple[str, int]:
+    """Add an organisation at central as its administrator: (its id, the new version)."""
+    from app.services.central import directory
+
+    key = custody(app)
+    with app.app_context():
+        return directory.add(key, organisation(**changes), username="admin")
