@@ -3,8 +3,11 @@ central servers of the sync tests."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import pytest
+import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from tests.central.conftest import as_role, central_app, central_users  # noqa: F401  (fixtures)
@@ -62,3 +65,37 @@ def add_at_central(app: Any, **changes: Any) -> tuple[str, int]:
     key = custody(app)
     with app.app_context():
         return directory.add(key, organisation(**changes), username="admin")
+
+
+@pytest.fixture
+def publish(app: Any, installed: dict[str, str]) -> Callable[..., int]:
+    """The station ``app`` holds a directory signed by "its central": a key pair made here,
+    whose public half is pinned as if at enrolment (no central server needed)."""
+    from datetime import UTC, datetime
+
+    from app.crypto import generate_signing_key
+    from app.extensions import db
+    from app.models import Installation
+    from app.protocol.directory import to_json
+    from app.protocol.identity import make_directory_statement
+    from app.services import referrals
+
+    private, public = generate_signing_key()
+    with app.app_context():
+        inst = db.session.scalar(sa.select(Installation))
+        inst.central_signing_public_key = public
+        db.session.commit()
+
+    def make(*orgs: Any, version: int | None = None) -> int:
+        with app.app_context():
+            number = version or referrals.held_version() + 1
+            statement = make_directory_statement(private, number, datetime.now(UTC), [to_json(o) for o in orgs])
+            return referrals.take(statement, source="file")
+
+    return make
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Any]) -> Any:
+    """A station at a post in Tak province (the referral step proposes by province)."""
+    return make_app(post_province="Tak")
