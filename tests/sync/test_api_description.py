@@ -129,6 +129,9 @@ def test_request_checks_follow_the_document():
 
 def test_updates_answer_what_the_document_describes(enrolled):
     central, station = enrolled
+    from tests.directory.conftest import add_at_central
+
+    add_at_central(central.app)  # central has a referral directory too
     # A station that holds nothing gets everything...
     nothing = json.dumps({"questionnaires": {}, "central_key_id": None}).encode()
     answer = call(central.url, "POST", "/api/v1/updates", nothing, station.signed("POST", "/api/v1/updates", nothing))
@@ -146,7 +149,8 @@ def test_updates_answer_what_the_document_describes(enrolled):
         versions.setdefault(q["id"], []).append(q["version"])
     held = json.dumps({"questionnaires": versions,
                        "central_key_id": payload["keys"]["central_key_id"],
-                       "facts_key_id": payload["facts_key_statement"]["payload"]["facts_key_id"]}).encode()
+                       "facts_key_id": payload["facts_key_statement"]["payload"]["facts_key_id"],
+                       "directory_version": payload["referral_directory"]["payload"]["version"]}).encode()
     empty = call(central.url, "POST", "/api/v1/updates", held, station.signed("POST", "/api/v1/updates", held))
     assert (empty.status, empty.raw, empty.content_type) == (204, b"", "")
     assert "content" not in DOC["paths"]["/api/v1/updates"]["post"]["responses"]["204"]
