@@ -96,3 +96,28 @@ two_way  # suppression.two_way: tables with row and column totals; its brute-for
 _.row_totals
 _.column_totals
 has_next  # CasePage.has_next: read by templates/central/cases.html
+
+# The referral directory (docs/referrals.md).
+_.widget  # WTForms reads a field class's widget and option_widget (app/central/directory_forms.py)
+_.option_widget
+phone  # OrganisationForm fields: rendered by templates/central/directory_edit.html, read back by name
+messaging
+hours
+name_en
+name_th
+name_my
+name_lo
+name_km
+description_en
+description_th
+description_my
+description_lo
+description_km
+_.validate_description_en  # WTForms calls validate_<field> methods
+_.name_fields  # OrganisationForm: templates/central/directory_edit.html
+_.description_fields
+_.contact_fields
+made_by  # DirectoryVersion.made_by: who made each version (central) or how it came (station)
+withheld_cross_border  # Offer: templates/screening/fields/referral.html
+withheld_mdt
+_.offered_ids

@@ -58,7 +58,8 @@ class OrganisationForm(FlaskForm):
     province = StringField(_l("Province"), validators=[_too_long(MAX_PROVINCE)],
                            description=_l("Leave empty for an organisation that serves the whole country."),
                            render_kw={"autocomplete": "off"})
-    services = _Checkboxes(_l("Services offered"), choices=[SelectChoice(s, SERVICE_LABELS[s]) for s in SERVICES])
+    services = _Checkboxes(_l("Services offered"),
+                           choices=[SelectChoice(s, SERVICE_LABELS[s]) for s in SERVICES])
     languages = _Checkboxes(_l("Languages spoken"), choices=[SelectChoice(c, NATIVE_NAMES[c]) for c in CODES])
     mdt = BooleanField(_l("This is the multidisciplinary team (offered only with the person's consent to "
                           "share the record with it)"))
@@ -83,8 +84,8 @@ class OrganisationForm(FlaskForm):
                              description=_l("Optional: the organisation's X25519 public key in base64, as it "
                                             "gave it to you."), render_kw={"autocomplete": "off"})
     fingerprint = StringField(_l("Fingerprint of that key"), validators=[_too_long(40)],
-                              description=_l("Optional: as the organisation read it out to you; it must match "
-                                             "the key."), render_kw={"autocomplete": "off"})
+                              description=_l("Optional: as the organisation read it out to you; it must "
+                                             "match the key."), render_kw={"autocomplete": "off"})
 
     def validate_description_en(self, field: Any) -> None:
         others = [getattr(self, f"description_{c}").data for c in CODES if c != "en"]
@@ -105,7 +106,8 @@ class OrganisationForm(FlaskForm):
         """What the form says, as an organisation (its id is given by the service)."""
 
         def texts(prefix: str) -> dict[str, str]:
-            return {c: value.strip() for c in CODES if (value := getattr(self, f"{prefix}_{c}").data or "").strip()}
+            found = {c: (getattr(self, f"{prefix}_{c}").data or "").strip() for c in CODES}
+            return {c: text for c, text in found.items() if text}
 
         description = texts("description")
         return Organisation(
@@ -120,10 +122,12 @@ class OrganisationForm(FlaskForm):
     def fill(self, org: Organisation) -> None:
         """Show an organisation's current text in the form (for editing)."""
         self.kind.data, self.country.data, self.province.data = org.kind, org.country, org.province
-        self.services.data, self.languages.data, self.mdt.data = list(org.services), list(org.languages), org.mdt
+        self.services.data, self.languages.data = list(org.services), list(org.languages)
+        self.mdt.data = org.mdt
         for c in CONTACTS:
             getattr(self, c).data = org.contact(c)
         for c in CODES:
             getattr(self, f"name_{c}").data = org.name.texts.get(c, "")
-            getattr(self, f"description_{c}").data = org.description.texts.get(c, "") if org.description else ""
+            described = org.description.texts if org.description else {}
+            getattr(self, f"description_{c}").data = described.get(c, "")
         self.public_key.data, self.fingerprint.data = org.public_key, org.fingerprint

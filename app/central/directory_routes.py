@@ -42,7 +42,8 @@ def _save(form: OrganisationForm, org_id: str | None) -> Any:
     if not form.validate_on_submit():
         return None
     try:
-        key, fingerprint = directory.key_and_fingerprint(form.public_key.data or "", form.fingerprint.data or "")
+        key, fingerprint = directory.key_and_fingerprint(form.public_key.data or "",
+                                                         form.fingerprint.data or "")
     except ValidationFailed as exc:
         form.public_key.errors = [*form.public_key.errors, str(exc)]
         return None
@@ -72,7 +73,8 @@ def directory_add() -> Any:
     done = _save(form, None)
     if done is not None:
         return done
-    return render_template("central/directory_edit.html", form=form, org=None), 400 if form.is_submitted() else 200
+    status = 400 if form.is_submitted() else 200
+    return render_template("central/directory_edit.html", form=form, org=None), status
 
 
 @bp.route("/directory/<org_id>/edit", methods=["GET", "POST"])
@@ -88,7 +90,8 @@ def directory_edit(org_id: str) -> Any:
     done = _save(form, org_id)
     if done is not None:
         return done
-    return render_template("central/directory_edit.html", form=form, org=org), 400 if form.is_submitted() else 200
+    status = 400 if form.is_submitted() else 200
+    return render_template("central/directory_edit.html", form=form, org=org), status
 
 
 @bp.post("/directory/<org_id>/retire")

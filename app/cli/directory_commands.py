@@ -13,7 +13,8 @@ from app.services import installation, referrals
 from app.services.central import directory as central_directory
 from app.services.errors import ServiceError
 
-directory_group = AppGroup("directory", help="The referral directory: signed at central, carried to stations.")
+directory_group = AppGroup("directory",
+                           help="The referral directory: signed at central, carried to stations.")
 
 
 def _role(wanted: str) -> None:

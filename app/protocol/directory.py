@@ -78,7 +78,8 @@ def _text(value: object, where: str, limit: int, *, required: bool) -> LocalText
     texts = {}
     for code, text in value.items():
         if code not in CODES or not isinstance(text, str) or len(text) > limit:
-            raise ProtocolError(f"{where}: {code!r} is not a known language with a text up to {limit} characters")
+            raise ProtocolError(f"{where}: {code!r} is not a known language with a text of at most "
+                                f"{limit} characters")
         if text.strip():
             texts[code] = text.strip()
     if texts and "en" not in texts:

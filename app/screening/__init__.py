@@ -4,7 +4,6 @@ bp = Blueprint("screening", __name__, url_prefix="/screenings")
 
 from app.screening import routes  # noqa: E402,F401
 from app.screening.labels import template_helpers, words  # noqa: E402
-
 from app.web.directory_words import directory_helpers  # noqa: E402
 
 bp.context_processor(template_helpers)

@@ -10,7 +10,7 @@ not give cannot be bypassed by posting an id.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
 
 from flask import current_app
@@ -88,8 +88,3 @@ def refused_choice(chosen: object, before: object, answers: Mapping[str, object]
                           "record is shared with it.", name=org.name.get("en")))
     return None
 
-
-def legacy_values(definition: Definition) -> Sequence[str]:
-    """The questionnaire's own referral options (what records before the directory named)."""
-    question = definition.question(REFERRAL_QUESTION)
-    return [o.value for o in question.options] if question else []

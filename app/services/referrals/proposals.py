@@ -102,7 +102,8 @@ def offer(definition: Definition, answers: Mapping[str, object], organisations: 
         met = len(set(org.services) & set(wanted))
         if met and org.kind != "hotline" and _here(org, post_country, province, home):
             same_province = bool(province) and org.province.casefold() == province.casefold()
-            rank = (0 if language in org.languages else 1, -met, 0 if same_province else 1, org.name.get("en"))
+            speaks = 0 if language in org.languages else 1
+            rank = (speaks, -met, 0 if same_province else 1, org.name.get("en"))
             proposed.append((rank, org))
         else:
             others.append(org)

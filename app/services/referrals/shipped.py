@@ -52,11 +52,6 @@ class ShippedDirectory:
     organisations: tuple[Organisation, ...]
     handover_advice: tuple[LocalText, ...]
 
-    def for_referrals(self, chosen: list[str]) -> list[Organisation]:
-        """The organisations for the chosen referral options, in the answer's order."""
-        by_referral = {o.referral: o for o in self.organisations}
-        return [by_referral[c] for c in chosen if c in by_referral]
-
 
 def _text(value: object, where: str) -> LocalText:
     if not isinstance(value, dict):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from app.protocol.directory import CONTACTS
 from app.questionnaire import LocalText
 from app.services.referrals import stored
 from app.services.referrals.shipped import Hotline, ShippedDirectory
@@ -33,8 +34,8 @@ def chosen_organisations(chosen: list[str], shipped: ShippedDirectory) -> list[S
     for value in chosen:
         org = signed.by_id(value) if signed else None
         if org is not None:
-            found.append(SlipOrganisation(value, org.name, tuple(
-                (k, org.contacts[k]) for k in ("phone", "messaging", "address", "hours") if org.contacts.get(k))))
+            contacts = tuple((k, org.contact(k)) for k in CONTACTS if org.contact(k))
+            found.append(SlipOrganisation(value, org.name, contacts))
         elif value in legacy:
             old = legacy[value]
             found.append(SlipOrganisation(value, old.name, (("phone", old.contact),) if old.contact else ()))

@@ -111,6 +111,7 @@ def newest() -> SignedDirectory | None:
         return cached
     # Checked when it was taken; read here without the signature (the row is this station's own).
     payload = json.loads(row.statement)["payload"]
-    found = SignedDirectory(row.version, str(payload["issued_at"]), organisations_from(payload["organisations"]))
+    organisations = organisations_from(payload["organisations"])
+    found = SignedDirectory(row.version, str(payload["issued_at"]), organisations)
     current_app.extensions["tip_signed_directory"] = found
     return found
