@@ -17,7 +17,9 @@ from tests.support.web import csrf_from, login
 
 CENTRAL_ENDPOINTS = {"central.stations", "central.create_code", "central.revoke", "central.records",
                      "central.record", "central.audit_log", "central.import_bundle", "central.live",
-                     "central.dashboard", "central.cases", "central.delete_saved", "central.choose_digits"}
+                     "central.dashboard", "central.cases", "central.delete_saved", "central.choose_digits",
+                     "central.directory_list", "central.directory_add", "central.directory_edit",
+                     "central.directory_retire", "central.bundle_answer"}
 RECORD_URL = "/central/records/{}"
 
 
@@ -55,6 +57,7 @@ def test_every_central_route_with_every_role(central_app, central_users, role):
             continue
         method = "GET" if "GET" in rule.methods else "POST"
         url = rule.rule.replace("<station_id>", "x").replace("<record_id>", "x").replace("<int:filter_id>", "1")
+        url = url.replace("<org_id>", "o-00000000")
         response = client.open(url, method=method)
         allowed = is_allowed(access_rule(central_app, rule.endpoint), role)
         where = f"{method} {url} as {role}"
@@ -68,7 +71,7 @@ def test_every_central_route_with_every_role(central_app, central_users, role):
         else:
             assert response.status_code == 403, where
         checked += 1
-    assert checked == 12
+    assert checked == 17
 
 
 def test_roles_of_the_central_routes(central_app):
@@ -82,6 +85,9 @@ def test_roles_of_the_central_routes(central_app):
     assert roles("central.audit_log") == {Role.ADMIN, Role.COORDINATOR}
     assert roles("central.import_bundle") == {Role.ADMIN}
     assert roles("central.live") == {Role.ADMIN, Role.COORDINATOR}
+    assert roles("central.directory_list") == {Role.ADMIN, Role.COORDINATOR}
+    assert roles("central.directory_add") == roles("central.directory_edit") == {Role.ADMIN}
+    assert roles("central.directory_retire") == roles("central.bundle_answer") == {Role.ADMIN}
 
 
 def test_nav_links_by_role(as_role):

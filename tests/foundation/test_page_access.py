@@ -29,6 +29,7 @@ EXPECTED_NAV = {
     ("central", "/central/cases"): MANAGERS,
     ("central", "/central/records"): MANAGERS,
     ("central", "/central/stations"): MANAGERS,
+    ("central", "/central/directory"): MANAGERS,
     ("central", "/central/import"): {Role.ADMIN},
     ("central", "/central/audit"): MANAGERS,
     ("central", "/admin/users"): {Role.ADMIN},
