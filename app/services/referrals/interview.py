@@ -49,7 +49,8 @@ def with_directory(definition: Definition) -> Definition:
         extended = replace(question, options=tuple(own + added + last))
         sections = tuple(replace(s, questions=tuple(extended if q.id == REFERRAL_QUESTION else q
                                                     for q in s.questions)) for s in definition.sections)
-        cache.clear()  # one directory version at a time is ever in use
+        for old in [k for k in cache if k[2] != directory.version]:
+            del cache[old]  # only the newest directory version is ever in use
         cache[key] = replace(definition, sections=sections)
     return cache[key]
 

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.models import DirectoryVersion
+from app.models.types import utcday
 from app.protocol.directory import ANSWER_FORMAT, FILE_FORMAT, Organisation, organisations_from
 from app.protocol.identity import open_directory_statement
 from app.protocol.messages import ProtocolError, canonical, load_json
@@ -70,8 +71,9 @@ def take(statement: object, *, source: str) -> int:
         raise DirectoryRefused(_l("This referral directory is version %(offered)d; this station has "
                                   "version %(held)d already. An older or the same version is not taken. "
                                   "Nothing was changed.", offered=read.version, held=held))
+    # The day only, like every clear time on a station (docs/keys.md, "Every clear column").
     db.session.add(DirectoryVersion(version=read.version, statement=canonical(statement).decode(),
-                                    made_by=source))
+                                    made_by=source, created_at=utcday()))
     db.session.commit()
     return read.version
 
