@@ -21,6 +21,7 @@ from app.protocol.directory import (
     MAX_PROVINCE,
     SERVICES,
     Organisation,
+    has_control_characters,
 )
 from app.questionnaire import LocalText
 from app.web.directory_words import CONTACT_LABELS, COUNTRY_LABELS, KIND_LABELS, SERVICE_LABELS
@@ -35,17 +36,36 @@ def _too_long(limit: int) -> Length:
     return Length(max=limit, message=_l("At most %(max)d characters.", max=limit))
 
 
+def _no_control_characters(_form: Any, field: Any) -> None:
+    lines = isinstance(field, TextAreaField)
+    if field.data and has_control_characters(field.data, lines=lines):
+        raise ValidationError(_l("This text holds control characters (invisible codes that are not "
+                                 "letters). Type it again or paste it as plain text."))
+
+
+class _PlainText(StringField):
+    """A one-line text without control characters."""
+
+    def __init__(self, *args: Any, validators: list[Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, validators=[*(validators or []), _no_control_characters], **kwargs)
+
+
+class _PlainTextArea(TextAreaField):
+    def __init__(self, *args: Any, validators: list[Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, validators=[*(validators or []), _no_control_characters], **kwargs)
+
+
 def _name_field(code: str) -> StringField:
     validators: list[Any] = [_too_long(MAX_NAME)]
     if code == "en":
         validators.insert(0, DataRequired(message=_l("A name in English is needed (the other languages "
                                                      "fall back to it).")))
-    return StringField(_l("Name (%(language)s)", language=NATIVE_NAMES[code]), validators=validators,
+    return _PlainText(_l("Name (%(language)s)", language=NATIVE_NAMES[code]), validators=validators,
                        render_kw={"lang": code, "autocomplete": "off"})
 
 
 def _description_field(code: str) -> TextAreaField:
-    return TextAreaField(_l("Description (%(language)s)", language=NATIVE_NAMES[code]),
+    return _PlainTextArea(_l("Description (%(language)s)", language=NATIVE_NAMES[code]),
                          validators=[_too_long(MAX_DESCRIPTION)], render_kw={"lang": code, "rows": 2})
 
 
@@ -55,7 +75,7 @@ class OrganisationForm(FlaskForm):
     country = SelectField(_l("Country"), choices=[SelectChoice(c, COUNTRY_LABELS[c]) for c in COUNTRIES],
                           description=_l("Another country than the post's is a referral across the border: "
                                          "offered only with the person's consent to it."))
-    province = StringField(_l("Province"), validators=[_too_long(MAX_PROVINCE)],
+    province = _PlainText(_l("Province"), validators=[_too_long(MAX_PROVINCE)],
                            description=_l("Leave empty for an organisation that serves the whole country."),
                            render_kw={"autocomplete": "off"})
     services = _Checkboxes(_l("Services offered"),
@@ -63,11 +83,11 @@ class OrganisationForm(FlaskForm):
     languages = _Checkboxes(_l("Languages spoken"), choices=[SelectChoice(c, NATIVE_NAMES[c]) for c in CODES])
     mdt = BooleanField(_l("This is the multidisciplinary team (offered only with the person's consent to "
                           "share the record with it)"))
-    phone = StringField(CONTACT_LABELS["phone"], validators=[_too_long(MAX_CONTACT)])
-    messaging = StringField(CONTACT_LABELS["messaging"], validators=[_too_long(MAX_CONTACT)],
+    phone = _PlainText(CONTACT_LABELS["phone"], validators=[_too_long(MAX_CONTACT)])
+    messaging = _PlainText(CONTACT_LABELS["messaging"], validators=[_too_long(MAX_CONTACT)],
                             description=_l("For example: LINE @shelter-tak"))
-    address = StringField(CONTACT_LABELS["address"], validators=[_too_long(MAX_CONTACT)])
-    hours = StringField(CONTACT_LABELS["hours"], validators=[_too_long(MAX_CONTACT)],
+    address = _PlainText(CONTACT_LABELS["address"], validators=[_too_long(MAX_CONTACT)])
+    hours = _PlainText(CONTACT_LABELS["hours"], validators=[_too_long(MAX_CONTACT)],
                         description=_l("For example: Mon-Fri 8:30-16:30, or 24 hours"))
     name_en = _name_field("en")
     name_th = _name_field("th")
@@ -79,11 +99,11 @@ class OrganisationForm(FlaskForm):
     description_my = _description_field("my")
     description_lo = _description_field("lo")
     description_km = _description_field("km")
-    public_key = StringField(_l("Public key (for referral packages across the border)"),
+    public_key = _PlainText(_l("Public key (for referral packages across the border)"),
                              validators=[_too_long(100)],
                              description=_l("Optional: the organisation's X25519 public key in base64, as it "
                                             "gave it to you."), render_kw={"autocomplete": "off"})
-    fingerprint = StringField(_l("Fingerprint of that key"), validators=[_too_long(40)],
+    fingerprint = _PlainText(_l("Fingerprint of that key"), validators=[_too_long(40)],
                               description=_l("Optional: as the organisation read it out to you; it must "
                                              "match the key."), render_kw={"autocomplete": "off"})
 

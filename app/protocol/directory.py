@@ -10,6 +10,7 @@ directory is read with :func:`organisation_from`, which refuses anything out of 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +73,13 @@ def to_json(org: Organisation) -> dict[str, Any]:
             "public_key": org.public_key, "fingerprint": org.fingerprint, "retired": org.retired}
 
 
+def has_control_characters(text: str, *, lines: bool = False) -> bool:
+    """Control characters (C0, DEL, C1) other than, with ``lines``, newlines and tabs. Format
+    characters such as the zero-width space that Thai, Khmer and Burmese text uses are allowed."""
+    allowed = "\n\r\t" if lines else ""
+    return any(unicodedata.category(c) == "Cc" and c not in allowed for c in text)
+
+
 def _text(value: object, where: str, limit: int, *, required: bool) -> LocalText | None:
     if not isinstance(value, dict):
         raise ProtocolError(f"{where}: texts by language are needed")
@@ -80,6 +88,8 @@ def _text(value: object, where: str, limit: int, *, required: bool) -> LocalText
         if code not in CODES or not isinstance(text, str) or len(text) > limit:
             raise ProtocolError(f"{where}: {code!r} is not a known language with a text of at most "
                                 f"{limit} characters")
+        if has_control_characters(text, lines=True):
+            raise ProtocolError(f"{where}: control characters in the {code} text")
         if text.strip():
             texts[code] = text.strip()
     if texts and "en" not in texts:
@@ -98,8 +108,8 @@ def _codes(value: object, allowed: tuple[str, ...], where: str) -> tuple[str, ..
 
 
 def _short(value: object, where: str, limit: int) -> str:
-    if not isinstance(value, str) or len(value) > limit:
-        raise ProtocolError(f"{where}: a text up to {limit} characters")
+    if not isinstance(value, str) or len(value) > limit or has_control_characters(value):
+        raise ProtocolError(f"{where}: a text of at most {limit} characters, without control characters")
     return value.strip()
 
 

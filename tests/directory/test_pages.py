@@ -61,6 +61,8 @@ def test_administrators_add_edit_and_retire_and_each_change_is_audited(as_role, 
     ({"services": ["children", "astrology"]}, "services", "not a valid choice"),
     ({"description_en": "", "description_my": "ကလေး"}, "description_en", "needs the English one too"),
     ({"public_key": "not a key"}, "public_key", "not a 32-byte X25519 key"),
+    ({"name_my": "ကလေး\x00"}, "name_my", "control characters"),
+    ({"phone": "055\x1b[2J"}, "phone", "control characters"),
     ({"public_key": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "fingerprint": "ABCD-EFGH-IJKL-MNOP"},
      "public_key", "does not match the public key"),
 ])
@@ -73,6 +75,16 @@ def test_a_form_that_does_not_fit_says_why_and_saves_nothing(as_role, central_ap
     assert message in error[:400], error[:400]
     assert "Nothing was saved" in page
     assert _versions(central_app) == 0 and _audit(central_app) == []
+
+
+def test_format_characters_of_thai_khmer_and_burmese_text_are_kept(as_role, central_app):
+    """A zero-width space (U+200B) marks word breaks in Khmer and Thai: text, not a control."""
+    admin = as_role(Role.ADMIN)
+    assert add_organisation(admin, name_km="ជម្រក\u200bម៉ែសត",
+                            description_en="Line one.\nLine two.").status_code == 302
+    with central_app.app_context():
+        (org,) = directory.organisations()
+    assert org.name.get("km") == "ជម្រក\u200bម៉ែសត" and org.description.get("en") == "Line one.\nLine two."
 
 
 def test_a_partner_key_with_its_fingerprint_is_kept(as_role, central_app):

@@ -30,7 +30,6 @@ from app.protocol.directory import (
     FILE_FORMAT,
     FILE_VERSION,
     Organisation,
-    organisation_from,
     organisations_from,
     to_json,
 )
@@ -96,6 +95,15 @@ def key_and_fingerprint(public_key: str, typed_fingerprint: str) -> tuple[str, s
     return b64(key), made
 
 
+def _checked(items: list[dict[str, Any]]) -> None:
+    """The form checks each field; this is the last word, the stations' own check."""
+    try:
+        organisations_from(items)
+    except ProtocolError as exc:
+        raise ValidationFailed(_l("The organisation cannot be stored as it is (%(why)s). Nothing was "
+                                  "saved.", why=str(exc))) from None
+
+
 def _change(custody: bytes, username: str, action: str, apply: Callable[[list[Organisation]], str]) -> int:
     """Apply one change to the newest organisations and store them as the next version, signed
     and audited in one transaction; if another change took that number first, apply it again
@@ -106,7 +114,7 @@ def _change(custody: bytes, username: str, action: str, apply: Callable[[list[Or
         listed = list(_organisations_of(row))
         detail = apply(listed)
         items = [to_json(o) for o in listed]
-        organisations_from(items)  # what stations will check, checked before anything is signed
+        _checked(items)  # what stations will check, checked before anything is signed
         version = (row.version if row else 0) + 1
         now = utcnow()
         statement = make_directory_statement(identity, version, now, items)
@@ -125,7 +133,6 @@ def _change(custody: bytes, username: str, action: str, apply: Callable[[list[Or
 def add(custody: bytes, org: Organisation, *, username: str) -> tuple[str, int]:
     """A new organisation (its id made here); returns (id, the new version)."""
     new = replace(org, id=f"o-{secrets.token_hex(6)}", retired=False)
-    organisation_from(to_json(new), "organisation")
 
     def apply(listed: list[Organisation]) -> str:
         listed.append(new)
