@@ -44,6 +44,9 @@ def test_an_organisation_added_on_central_s_page_reaches_the_station_at_its_next
     assert org.contacts == {"phone": "055 123 456", "messaging": "LINE @tak-shelter",
                             "address": "12 Intharakiri Rd, Mae Sot", "hours": "24 hours"}
     assert org.services == ("children", "shelter") and org.province == "Tak"
+    sync_page = station.app.test_client()
+    assert login(sync_page, "admin", PASSPHRASE).status_code == 302
+    assert 'data-directory-version="1">Version 1, signed by central' in sync_page.get("/sync").get_data(as_text=True)
 
 
 def test_each_change_is_a_new_version_and_only_a_newer_one_is_sent(enrolled):

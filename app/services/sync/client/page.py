@@ -35,6 +35,7 @@ class SyncOverview:
     auto_next_at: datetime | None
     disk_full: str | None  # the plain message while the database's disk is full
     clock_advice: str | None  # how far this clock is from central's and what to do
+    directory_version: int  # the signed referral directory in use (0: the shipped file)
 
 
 def _central_fingerprint(identity: bytes | None, record: bytes | None) -> str | None:
@@ -63,6 +64,7 @@ def overview() -> SyncOverview:
         auto_next_at=auto.next_at if auto else None,
         disk_full=now["disk"].get("message"),
         clock_advice=now["clock_message"],
+        directory_version=int(now["directory_version"]),
     )
 
 
