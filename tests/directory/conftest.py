@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from tests.central.conftest import as_role, central_app, central_users  # noqa: F401  (fixtures)
+from tests.central.conftest import as_role, central_app, central_users, fake_station  # noqa: F401  (fixtures)
 from tests.support.web import csrf_from
 from tests.sync.conftest import central, enrolled, station  # noqa: F401  (fixtures)
 

@@ -147,3 +147,14 @@ def test_an_administrator_without_central_s_keys_cannot_sign(central_users, cent
     answer = add_organisation(admin)
     assert answer.status_code == 400 and "cannot be signed" in answer.get_data(as_text=True)
     assert _versions(central_app) == 0
+
+
+def test_a_received_record_names_the_directory_organisation_it_was_referred_to(as_role, central_app, fake_station):
+    admin = as_role(Role.ADMIN)
+    add_organisation(admin)
+    with central_app.app_context():
+        (org,) = directory.organisations()
+    record_id, blob = fake_station.envelope({"q_referral_to": [org.id, "police_atpd"]})
+    fake_station.deliver((record_id, blob))
+    page = admin.get(f"/central/records/{record_id}").get_data(as_text=True)
+    assert "Tak children&#39;s shelter" in page and org.id not in page

@@ -30,8 +30,10 @@ from app.protocol import body as record_body
 from app.questionnaire import Definition
 from app.services import questionnaires
 from app.services.central import audit, enrolment
+from app.services.central import directory as central_directory
 from app.services.central import keys as central_keys
 from app.services.errors import Locked, RecordNotFound, RecordUnreadable
+from app.services.referrals.proposals import with_organisations
 from app.services.sync import ingest
 
 PAGE_SIZE = 50
@@ -158,7 +160,10 @@ def open_received(record_id: str, *, username: str, secret: bytes | None) -> Ope
         raise RecordUnreadable(_l("This record is damaged. It could not be opened.")) from None
     if not isinstance(body, dict) or body.get("format") != BODY_FORMAT:
         raise RecordUnreadable(_l("This record has a format this central cannot read."))
-    return OpenedRecord(meta, body, questionnaires.get(row.questionnaire_id, row.questionnaire_version))
+    definition = questionnaires.get(row.questionnaire_id, row.questionnaire_version)
+    if definition is not None:  # "Refer to" names organisations of the directory by id: show their names
+        definition = with_organisations(definition, central_directory.organisations())
+    return OpenedRecord(meta, body, definition)
 
 
 @dataclass(frozen=True)

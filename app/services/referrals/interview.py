@@ -11,14 +11,19 @@ not give cannot be bypassed by posting an id.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from app.questionnaire import Definition, Option
+from app.questionnaire import Definition
 from app.services.referrals import stored
-from app.services.referrals.proposals import REFERRAL_QUESTION, Offer, offer, why_not_offered
+from app.services.referrals.proposals import (
+    REFERRAL_QUESTION,
+    Offer,
+    offer,
+    why_not_offered,
+    with_organisations,
+)
 
 _CACHE = "tip_referral_definitions"
 
@@ -43,15 +48,9 @@ def with_directory(definition: Definition) -> Definition:
     cache: dict[tuple[str, str, int], Definition] = current_app.extensions.setdefault(_CACHE, {})
     key = (definition.id, definition.version, directory.version)
     if key not in cache:
-        own = [o for o in question.options if not o.exclusive]
-        last = [o for o in question.options if o.exclusive]
-        added = [Option(org.id, org.name) for org in directory.organisations]
-        extended = replace(question, options=tuple(own + added + last))
-        sections = tuple(replace(s, questions=tuple(extended if q.id == REFERRAL_QUESTION else q
-                                                    for q in s.questions)) for s in definition.sections)
         for old in [k for k in cache if k[2] != directory.version]:
             del cache[old]  # only the newest directory version is ever in use
-        cache[key] = replace(definition, sections=sections)
+        cache[key] = with_organisations(definition, directory.organisations)
     return cache[key]
 
 

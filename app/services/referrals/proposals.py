@@ -15,10 +15,10 @@ then those meeting more needs, then those in the post's own province.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.protocol.directory import Organisation
-from app.questionnaire import Definition
+from app.questionnaire import Definition, Option
 from app.questionnaire.expr import holds
 
 REFERRAL_QUESTION = "q_referral_to"
@@ -40,6 +40,22 @@ NEED_RULES: dict[str, str] = {
 }
 # q_citizenship's answer -> the country whose organisations are "home" across the border.
 HOME_COUNTRY = {"myanmar": "MM", "lao": "LA", "cambodian": "KH", "vietnamese": "VN", "thai": "TH"}
+
+
+def with_organisations(definition: Definition, organisations: tuple[Organisation, ...]) -> Definition:
+    """The definition whose referral question also has one option per organisation (value: its
+    id, label: its name), after the questionnaire's own options and before "No referral"; the
+    same definition when it has no referral question or there are no organisations."""
+    question = definition.question(REFERRAL_QUESTION)
+    if question is None or not organisations:
+        return definition
+    own = [o for o in question.options if not o.exclusive]
+    last = [o for o in question.options if o.exclusive]
+    added = [Option(org.id, org.name) for org in organisations]
+    extended = replace(question, options=tuple(own + added + last))
+    sections = tuple(replace(s, questions=tuple(extended if q.id == REFERRAL_QUESTION else q
+                                                for q in s.questions)) for s in definition.sections)
+    return replace(definition, sections=sections)
 
 
 def needs(definition: Definition, answers: Mapping[str, object]) -> tuple[str, ...]:
