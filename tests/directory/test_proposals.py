@@ -118,6 +118,7 @@ def test_the_referral_question_shows_the_proposals(interview):
     ("o-000000a6", {"q_consent_cross_border": "no"}, "across the border"),
     ("o-000000a5", {"q_consent_mdt": "no"}, "multidisciplinary team"),
     ("o-000000a9", {}, "no longer in the referral directory"),
+    ("mdt_nrm", {"q_consent_mdt": "yes"}, "from the referral directory"),
 ])
 def test_posting_a_gated_organisation_s_id_is_refused_and_saves_nothing(interview, org, consent, why):
     from tests.support.interview import stored_answers
@@ -148,3 +149,6 @@ def test_a_record_chosen_before_the_directory_still_reads(publish, start):
     assert 'data-referral="police_atpd"' in slip and "1191" in slip
     page = interview.page("referral").get_data(as_text=True)
     assert 'value="police_atpd" checked' in page and 'value="mdt_nrm"' not in page
+    # Kept as chosen, and saved again with a directory organisation added; "No referral" stays possible.
+    assert interview.autosave(q_referral_to=["police_atpd", SHELTER.id]).status_code == 200
+    assert interview.autosave(q_referral_to=["none"]).status_code == 200

@@ -26,6 +26,7 @@ from app.services.referrals.proposals import (
 )
 
 _CACHE = "tip_referral_definitions"
+NO_REFERRAL = "none"  # the questionnaire's exclusive "No referral"
 
 
 def post_country() -> str:
@@ -75,8 +76,11 @@ def refused_choice(chosen: object, before: object, answers: Mapping[str, object]
     country, _province = _place()
     for value in chosen:
         org = directory.by_id(str(value))
-        if org is None or value in earlier:
+        if value in earlier or value == NO_REFERRAL:
             continue
+        if org is None:  # one of the questionnaire's own choices: the directory replaces them
+            return str(_l("Choose the organisation from the referral directory: the general choices "
+                          "are kept only for records made before it came."))
         reason = why_not_offered(org, answers, country)
         if reason == "retired":
             return str(_l("%(name)s is no longer in the referral directory.", name=org.name.get("en")))

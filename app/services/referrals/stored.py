@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import DirectoryVersion
@@ -74,7 +75,12 @@ def take(statement: object, *, source: str) -> int:
     # The day only, like every clear time on a station (docs/keys.md, "Every clear column").
     db.session.add(DirectoryVersion(version=read.version, statement=canonical(statement).decode(),
                                     made_by=source, created_at=utcday()))
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # another process took this very version a moment ago
+        db.session.rollback()
+        raise DirectoryRefused(_l("This station took referral directory version %(version)d already. "
+                                  "Nothing was changed.", version=read.version)) from None
     return read.version
 
 
