@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import expr
 from ..fields import FIELD_TYPES, FieldType
+from .htcds_checks import htcds_problems
 from ..model import ELEMENTS, FACT_PERIODS, FACT_SOURCES
 from .building import (
     DEFAULT_LABOUR_GROUPS,
@@ -51,6 +52,7 @@ class _Checker:
         self.check_flags()
         self.check_outcome()
         self.check_facts()
+        self.problems += htcds_problems(self.data)
         return self.problems
 
     def index_questions(self) -> None:
@@ -325,3 +327,4 @@ class _Checker:
             self.add(at, "the element source needs element: the element it reports")
         elif element not in ELEMENTS:
             self.add(f"{at}.element", f"unknown element {element!r} (known: {', '.join(ELEMENTS)})")
+
