@@ -24,6 +24,7 @@ def is_column(name: str) -> bool:
     """Whether ``name`` is a well-formed HTCDS column name (what schema.json accepts)."""
     return len(name) <= MAX_LENGTH and COLUMN.match(name) is not None
 
+
 #: The only HTCDS field the tier fact may be named after: its picklist holds possible, actual
 #: and not-a-victim, and the tier is only ever written as the first.
 TIER_FIELD = "vic_TraffickingStatus"
@@ -67,9 +68,7 @@ def question_columns(definition: Definition) -> list[Column]:
             found.append(Column(question.htcds, question=question.id))
         if is_multiple(question):
             found += [
-                Column(o.htcds, question=question.id, option=o.value)
-                for o in question.options
-                if o.htcds
+                Column(o.htcds, question=question.id, option=o.value) for o in question.options if o.htcds
             ]
     return found
 

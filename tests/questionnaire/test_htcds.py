@@ -42,7 +42,9 @@ def data_with(questions: list[dict[str, Any]], facts: list[dict[str, Any]] | Non
     return data
 
 
-def problems(questions: list[dict[str, Any]], facts: list[dict[str, Any]] | None = None) -> list[tuple[str, str]]:
+def problems(
+    questions: list[dict[str, Any]], facts: list[dict[str, Any]] | None = None
+) -> list[tuple[str, str]]:
     return [(p.location, p.message) for p in validate_data(data_with(questions, facts))]
 
 
@@ -81,17 +83,31 @@ def test_names_are_parsed_into_the_model(make_definition: Callable[..., Definiti
         ("vic_MethodsOfControl_DebtBondage", "q_control", "debt"),
         ("vic_MethodsOfControl_PhysicalAbuse", "q_control", "hit"),
     ]
-    assert [(c.name, c.fact) for c in fact_columns(definition)] == [(TIER_FIELD, "tier"), ("prs_Gender", "sex")]
+    assert [(c.name, c.fact) for c in fact_columns(definition)] == [
+        (TIER_FIELD, "tier"),
+        ("prs_Gender", "sex"),
+    ]
     assert option_values(definition) == {"q_sex": {"female": "Feminine", "male": "Masculine"}}
     assert [f.htcds for f in definition.facts] == [TIER_FIELD, "prs_Gender"]
 
 
 @pytest.mark.parametrize(
     "name",
-    ["gender", "prs_", "org_Name", "per_RoleInProcess", "prs Gender", "prs_Gender!", "PRS_Gender", "prs_" + "x" * 100],
+    [
+        "gender",
+        "prs_",
+        "org_Name",
+        "per_RoleInProcess",
+        "prs Gender",
+        "prs_Gender!",
+        "PRS_Gender",
+        "prs_" + "x" * 100,
+    ],
 )
 def test_the_schema_refuses_a_name_that_is_not_an_htcds_field(name: str) -> None:
-    found = problems([{**VIOLENCE, "htcds": name}], [{**TIER_FACT, "id": "t2", "source": "child", "htcds": name}])
+    found = problems(
+        [{**VIOLENCE, "htcds": name}], [{**TIER_FACT, "id": "t2", "source": "child", "htcds": name}]
+    )
     assert sorted(at for at, _ in found) == ["facts[0].htcds", "sections[0].questions[0].htcds"], found
     assert all("does not match" in message or "is too long" in message for _, message in found)
 
@@ -119,7 +135,10 @@ def test_single_options_may_share_a_value() -> None:
         "type": "single",
         "label": EN,
         "htcds": "vic_TraffickingStatusDecisionMakingOrg",
-        "options": [option("labour", "NonPoliceGovernmentalOrganization"), option("msdhs", "NonPoliceGovernmentalOrganization")],
+        "options": [
+            option("labour", "NonPoliceGovernmentalOrganization"),
+            option("msdhs", "NonPoliceGovernmentalOrganization"),
+        ],
     }
     assert problems([org]) == []
 
@@ -138,7 +157,9 @@ def test_a_column_name_used_twice_is_refused_naming_both_questions() -> None:
 def test_the_loader_refuses_a_duplicate_with_the_question_named(tmp_path: Path) -> None:
     shipped = (SHIPPED_DIR / "tip-default-1.1.0.yaml").read_text(encoding="utf-8")
     # q_threats takes the column q_violence already has.
-    broken = shipped.replace("htcds: vic_MethodsOfControl_PhysicalThreats", "htcds: vic_MethodsOfControl_PhysicalAbuse")
+    broken = shipped.replace(
+        "htcds: vic_MethodsOfControl_PhysicalThreats", "htcds: vic_MethodsOfControl_PhysicalAbuse"
+    )
     assert broken != shipped
     path = tmp_path / "broken.yaml"
     path.write_text(broken, encoding="utf-8")
@@ -174,7 +195,13 @@ def test_a_note_has_no_htcds_name() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", [IDENTIFIED, f"vic_TraffickingStatus_{IDENTIFIED}", "vic_TraffickingStatus_NotAVictimOfTrafficking", "prs_Gender"]
+    "name",
+    [
+        IDENTIFIED,
+        f"vic_TraffickingStatus_{IDENTIFIED}",
+        "vic_TraffickingStatus_NotAVictimOfTrafficking",
+        "prs_Gender",
+    ],
 )
 def test_the_tier_fact_is_only_ever_the_possible_trafficking_status(name: str) -> None:
     found = problems([VIOLENCE], [{**TIER_FACT, "htcds": name}])
@@ -209,11 +236,19 @@ def test_the_shipped_mapping_loads(path: Path) -> None:
     columns = question_columns(definition)
     names = [c.name for c in columns]
     assert len(names) == len(set(names)) and len(names) >= 20
-    assert {"prs_Citizenship", "vic_TraffickingStatusDecisionMakingOrg", "vic_MethodsOfControl_DebtBondage",
-            "vic_LocationOfExploitation"} <= set(names)
+    assert {
+        "prs_Citizenship",
+        "vic_TraffickingStatusDecisionMakingOrg",
+        "vic_MethodsOfControl_DebtBondage",
+        "vic_LocationOfExploitation",
+    } <= set(names)
     assert all(COLUMN.match(name) for name in names)
     assert option_values(definition)["q_citizenship"] == {
-        "thai": "TH", "myanmar": "MM", "lao": "LA", "cambodian": "KH", "vietnamese": "VN"
+        "thai": "TH",
+        "myanmar": "MM",
+        "lao": "LA",
+        "cambodian": "KH",
+        "vietnamese": "VN",
     }
     facts = {c.fact: c.name for c in fact_columns(definition)}
     assert facts["tier"] == TIER_FIELD and facts["nationality"] == "prs_Citizenship"

@@ -8,7 +8,6 @@ from typing import Any
 
 from .. import expr
 from ..fields import FIELD_TYPES, FieldType
-from .htcds_checks import htcds_problems
 from ..model import ELEMENTS, FACT_PERIODS, FACT_SOURCES
 from .building import (
     DEFAULT_LABOUR_GROUPS,
@@ -17,6 +16,7 @@ from .building import (
     DEFAULT_SIGNAL_GROUPS,
     build_question,
 )
+from .htcds_checks import htcds_problems
 from .reading import Problem, dicts
 
 

@@ -25,32 +25,48 @@ def htcds_problems(data: dict[str, Any]) -> list[Problem]:
             at = f"sections[{s}].questions[{q}]"
             for where, name, user in _question_names(at, question, own, problems):
                 if _is_status(name):
-                    problems.append(Problem(where, f"{name!r} of {user}: only the tier fact "
-                                                   "may be the trafficking status"))
+                    problems.append(
+                        Problem(
+                            where, f"{name!r} of {user}: only the tier fact may be the trafficking status"
+                        )
+                    )
                 elif name in columns:
-                    problems.append(Problem(where, f"HTCDS name {name!r} of {user} is also "
-                                                   f"used by {columns[name]}"))
+                    problems.append(
+                        Problem(where, f"HTCDS name {name!r} of {user} is also used by {columns[name]}")
+                    )
                 else:
                     columns[name] = user
     facts: dict[str, str] = {}
     for f, fact in dicts(data.get("facts")):
-        name = fact.get("htcds")
-        if not isinstance(name, str) or not is_column(name):
+        given = fact.get("htcds")
+        if not isinstance(given, str) or not is_column(given):
             continue  # the schema says what is wrong with it
+        name = given
         at, user = f"facts[{f}].htcds", f"fact {fact.get('id')!r}"
         if fact.get("source") == "tier":
             if name != TIER_FIELD:
-                problems.append(Problem(at, f"the tier is written only as {TIER_FIELD} "
-                                            f"(a possible victim, never an identified one), not {name!r}"))
+                problems.append(
+                    Problem(
+                        at,
+                        f"the tier is written only as {TIER_FIELD} "
+                        f"(a possible victim, never an identified one), not {name!r}",
+                    )
+                )
         elif _is_status(name):
-            problems.append(Problem(at, f"{name!r} of {user}: only the tier fact may be the "
-                                        "trafficking status"))
+            problems.append(
+                Problem(at, f"{name!r} of {user}: only the tier fact may be the trafficking status")
+            )
         elif name in facts:
             problems.append(Problem(at, f"HTCDS name {name!r} of {user} is also used by {facts[name]}"))
         elif name in columns and own.get(str(fact.get("question"))) != name:
-            problems.append(Problem(at, f"HTCDS name {name!r} of {user} is also used by "
-                                        f"{columns[name]}; a fact may share a name only with "
-                                        "the question it reads"))
+            problems.append(
+                Problem(
+                    at,
+                    f"HTCDS name {name!r} of {user} is also used by "
+                    f"{columns[name]}; a fact may share a name only with "
+                    "the question it reads",
+                )
+            )
         facts.setdefault(name, user)
     return problems
 
@@ -65,8 +81,9 @@ def _question_names(
     name = question.get("htcds")
     if isinstance(name, str) and is_column(name):  # else the schema says why
         if kind is not None and not kind.answerable:
-            problems.append(Problem(f"{at}.htcds", f"a {kind.name} question is never answered: "
-                                                   "it has no HTCDS name"))
+            problems.append(
+                Problem(f"{at}.htcds", f"a {kind.name} question is never answered: it has no HTCDS name")
+            )
         else:
             names.append((f"{at}.htcds", name, f"question {qid!r}"))
             own[str(qid)] = name
@@ -78,9 +95,14 @@ def _question_names(
             continue
         where = f"{at}.options[{o}].htcds"
         if not is_column(value):
-            problems.append(Problem(where, f"{value!r}: in a {kind.name} question an option's "
-                                           "htcds names its 0/1 column, e.g. "
-                                           "vic_MethodsOfControl_DebtBondage"))
+            problems.append(
+                Problem(
+                    where,
+                    f"{value!r}: in a {kind.name} question an option's "
+                    "htcds names its 0/1 column, e.g. "
+                    "vic_MethodsOfControl_DebtBondage",
+                )
+            )
         else:
             names.append((where, value, f"option {option.get('value')!r} of question {qid!r}"))
     return names
