@@ -12,7 +12,6 @@ import pytest
 from app.questionnaire import SHIPPED_DIR, Definition, DefinitionError, load_definition, validate_data
 from app.questionnaire.htcds import (
     COLUMN,
-    IDENTIFIED,
     POSSIBLE,
     TIER_FIELD,
     fact_columns,
@@ -25,6 +24,7 @@ from app.questionnaire.model import TIERS
 from .conftest import BASE, EN
 
 SHIPPED = sorted(SHIPPED_DIR.glob("*.yaml"))
+IDENTIFIED = "ActualVictimOfTrafficking"  # HTCDS: someone determined to be a victim
 
 
 def option(value: str, htcds: str | None = None) -> dict[str, Any]:
@@ -197,8 +197,7 @@ def test_a_note_has_no_htcds_name() -> None:
 @pytest.mark.parametrize(
     "name",
     [
-        IDENTIFIED,
-        f"vic_TraffickingStatus_{IDENTIFIED}",
+            f"vic_TraffickingStatus_{IDENTIFIED}",
         "vic_TraffickingStatus_NotAVictimOfTrafficking",
         "prs_Gender",
     ],
