@@ -143,6 +143,17 @@ def test_single_options_may_share_a_value() -> None:
     assert problems([org]) == []
 
 
+def test_values_need_the_column_they_belong_to() -> None:
+    unnamed = {**SEX, "htcds": None}
+    del unnamed["htcds"]
+    assert problems([unnamed]) == [
+        (
+            "sections[0].questions[0].options[0].htcds",
+            "question 'q_sex' has no htcds name for these HTCDS values",
+        )
+    ]
+
+
 def test_a_column_name_used_twice_is_refused_naming_both_questions() -> None:
     found = problems([CONTROL, VIOLENCE])
     assert found == [
@@ -197,7 +208,7 @@ def test_a_note_has_no_htcds_name() -> None:
 @pytest.mark.parametrize(
     "name",
     [
-            f"vic_TraffickingStatus_{IDENTIFIED}",
+        f"vic_TraffickingStatus_{IDENTIFIED}",
         "vic_TraffickingStatus_NotAVictimOfTrafficking",
         "prs_Gender",
     ],
