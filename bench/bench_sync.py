@@ -353,7 +353,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per batch size and kind")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--stored", type=int, default=0,
-                        help="compare the first push into a central holding this many records with an empty one")
+                        help="compare the first push into a central holding this many records "
+                        "with an empty one")
     parser.add_argument("--profile", type=Path, default=None,
                         help="write cProfile stats of the station side of one push per case, and of "
                         "each central worker over the whole run, to this dir")
@@ -530,8 +531,8 @@ def fill_stored(dbname: str, count: int, envelope_bytes: int, station_app: objec
                          (sid, f"Filler {n}", os.urandom(32), os.urandom(32)))
     with station_app.app_context():  # type: ignore[attr-defined]  # the questionnaires are the same at both ends
         specs = fact_specs(questionnaires.latest())
-    seconds = fill(f"host={PG['host']} port={PG['port']} user={PG['user']} dbname={dbname}", specs, count, ids,
-                   envelope_bytes=envelope_bytes)
+    dsn = f"host={PG['host']} port={PG['port']} user={PG['user']} dbname={dbname}"
+    seconds = fill(dsn, specs, count, ids, envelope_bytes=envelope_bytes)
     with pg_connect(dbname) as conn:
         conn.execute("VACUUM ANALYZE")
     return seconds
@@ -565,11 +566,11 @@ def compare_stored(args: argparse.Namespace, count: int, repeat: int, started: s
                 station.forget_receipts()
                 station.point_at(central.url)
                 seconds, summary = station.push(push.BATCH)
-                if getattr(summary, "accepted") != count or getattr(summary, "marked_synced") != count:
+                if summary.accepted != count or summary.marked_synced != count:  # type: ignore[attr-defined]
                     raise RuntimeError(f"{kind} push: {summary}")
                 with pg_connect(central.dbname) as conn:
-                    row = conn.execute("SELECT count(*) FROM record_facts f JOIN stations s ON s.id = f.station_id "
-                                       "WHERE s.name = 'Bench station'").fetchone()
+                    row = conn.execute("SELECT count(*) FROM record_facts f JOIN stations s "
+                                       "ON s.id = f.station_id WHERE s.name = 'Bench station'").fetchone()
                 if not row or row[0] != count:
                     raise RuntimeError(f"{kind}: {row[0] if row else 0} facts rows for {count} records")
                 times[kind].append(seconds)
