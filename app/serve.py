@@ -128,6 +128,7 @@ def _start_app(sock: socket.socket | None = None, tls: tuple[str, str] | None = 
     from app.config import default_instance_path, load_config
     from app.crypto import certificate_fingerprint
     from app.services import housekeeping, lan
+    from app.services.analytics import index as analytics_index
     from app.services.sync.client import background as background_sync
 
     app = create_app(load_config(default_instance_path()))
@@ -140,6 +141,8 @@ def _start_app(sock: socket.socket | None = None, tls: tuple[str, str] | None = 
         app.extensions[lan.SERVING] = lan.Serving(host, port, tls is not None, fingerprint)
     # Every 30 s, logged in or not: sweep dead sessions, shred records past retention.
     housekeeping.start(app)
+    # Central: the dashboard's counts, read in the background before anyone asks.
+    analytics_index.preload(app)
     # Station with sync_interval_seconds > 0: sync in the background (never started by create_app).
     background_sync.start(app)
     return app

@@ -1,11 +1,14 @@
 """gunicorn config for ``bench_sync.py --profile``: cProfile each central worker.
 
-Each worker writes ``central-<pid>.prof`` into $TIP_BENCH_PROFILE_DIR when it exits.
+Each worker writes ``central-<pid>.prof`` into $TIP_BENCH_PROFILE_DIR when it exits. The
+production hooks (app/gunicorn_conf.py) run as well.
 """
 
 import cProfile
 import os
 from pathlib import Path
+
+from app.gunicorn_conf import post_worker_init  # noqa: F401 - gunicorn reads the hook from this module
 
 _profiler = cProfile.Profile()
 

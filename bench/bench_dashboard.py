@@ -48,13 +48,18 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def fill(url_psycopg: str, specs: tuple, count: int, station_ids: list[str]) -> float:  # type: ignore[type-arg]
+def fill(url_psycopg: str, specs: tuple, count: int, station_ids: list[str],  # type: ignore[type-arg]
+         envelope_bytes: int = 0) -> float:
+    """COPY ``count`` received records and their facts rows; with ``envelope_bytes``, each
+    record gets an envelope of that size (bench_sync.py --stored: a central's real weight)."""
     import psycopg
 
     rng = random.Random(7)
     start = time.perf_counter()
     first_day = date(2024, 1, 1)
     weights = {"nationality": [40, 30, 10, 10, 5, 3, 1, 1], "tier": [5, 15, 30, 50]}
+    # One random blob for all (each row's own copy: PostgreSQL compresses within a value only).
+    envelope = ("\\\\x" + os.urandom(envelope_bytes).hex()) if envelope_bytes else "\\N"
     with psycopg.connect(url_psycopg) as conn, conn.cursor() as cur:
         done = 0
         while done < count:
@@ -76,13 +81,13 @@ def fill(url_psycopg: str, specs: tuple, count: int, station_ids: list[str]) -> 
                         row[spec.id] = rng.choices(spec.values, weights=chosen)[0]
                 records.write(f"{record_id}\t{station}\t{i // STATIONS + 1}\ttip-default\t1\t{'0' * 16}\t"
                               f"{day}\t"
-                              f"{'0' * 64}\t\\\\x00\t2026-01-01 00:00:00\n")
+                              f"{'0' * 64}\t\\\\x00\t2026-01-01 00:00:00\t{envelope}\n")
                 text = json.dumps(row, sort_keys=True, separators=(",", ":")).replace("\\", "\\\\")
                 facts.write(f"{record_id}\t{station}\t{day}\ttip-default\t1\t{text}\tingest\t"
                             "2026-01-01 00:00:00\n")
             with cur.copy("COPY received_records (id, station_id, seq, questionnaire_id, "
                           "questionnaire_version, central_key_id, created_day, envelope_sha256, receipt, "
-                          "received_at) FROM STDIN") as copy:
+                          "received_at, envelope) FROM STDIN") as copy:
                 copy.write(records.getvalue())
             with cur.copy("COPY record_facts (record_id, station_id, created_day, questionnaire_id, "
                           "questionnaire_version, facts, source, indexed_at) FROM STDIN") as copy:

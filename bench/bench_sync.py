@@ -27,6 +27,16 @@ both directions); the timed runs go straight to gunicorn. Batch sizes whose
 requests would exceed the app's 4 MiB MAX_CONTENT_LENGTH are skipped (central
 answers 413 and the station sees a cut connection).
 
+With ``--stored N`` it measures instead the first push into a central already holding N
+records against an empty one (budget: within 20%), interleaved in the same run: central's
+database is copied (``CREATE DATABASE ... TEMPLATE``: same keys, same enrolled station) and
+the copy gets N more received records with their facts rows and envelopes of the station's
+average size from another station (COPY); both are served by gunicorn from the same instance
+directory. Before each timed push, the bench station's earlier records are deleted from the
+target and it is vacuumed; after it, every record and its facts row must be there (the facts
+travel sealed and are indexed at ingest, so that work is in the figure). The facts index each
+worker reads at start is awaited (its CPU goes quiet) before anything is timed.
+
 Prints a markdown table (for docs/benchmarks.md).
 """
 
@@ -47,6 +57,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -129,11 +140,11 @@ class Central:
     def start(self, timeout: float = 60.0) -> None:
         gunicorn = str(Path(PYTHON).with_name("gunicorn"))
         options = ["-w", str(self.workers), "-b", f"127.0.0.1:{self.port}", "--access-logfile", "-",
-                   "--log-level", "warning"]
+                   "--log-level", "warning", "-c", "python:app.gunicorn_conf"]  # as the README runs it
         env = self.env
         if self.profile:
             self.profile.mkdir(parents=True, exist_ok=True)
-            options += ["-c", str(Path(__file__).with_name("_gunicorn_profile.py"))]
+            options[-1] = str(Path(__file__).with_name("_gunicorn_profile.py"))  # the same hooks, profiled
             env = {**env, "TIP_BENCH_PROFILE_DIR": str(self.profile.resolve())}
         self.proc = subprocess.Popen([gunicorn, *options, "app:create_app()"], cwd=ROOT, env=env,
                                      stdout=subprocess.DEVNULL, stderr=self.log.open("ab"))
@@ -158,7 +169,7 @@ class Central:
 
     def empty(self) -> None:
         with pg_connect(self.dbname) as conn:
-            conn.execute("TRUNCATE received_records")
+            conn.execute("TRUNCATE received_records CASCADE")  # and record_facts
 
     def received(self) -> int:
         with pg_connect(self.dbname) as conn:
@@ -341,6 +352,9 @@ def main() -> None:
     parser.add_argument("--batches", default="100,250,500", help="batch sizes to try, comma-separated")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per batch size and kind")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--stored", type=int, default=0,
+                        help="compare the first push into a central holding this many records "
+                        "with an empty one")
     parser.add_argument("--profile", type=Path, default=None,
                         help="write cProfile stats of the station side of one push per case, and of "
                         "each central worker over the whole run, to this dir")
@@ -359,6 +373,9 @@ def main() -> None:
     if max(batches) > MAX_RECORDS_PER_KNOWN:
         raise SystemExit(f"MAX_RECORDS_PER_KNOWN is {MAX_RECORDS_PER_KNOWN}; larger batches would be refused")
 
+    if args.stored:
+        compare_stored(args, count, repeat, started)
+        return
     central = Central(args.workers, args.profile)
     station = StationSide()
     proxy = None
@@ -452,6 +469,136 @@ def main() -> None:
           f"{down:,.0f} down) | none set | - | - |")
     print(f"| wire bytes per record, re-send, batch {batches[0]} | {up2 + down2:,.0f} B ({up2:,.0f} up + "
           f"{down2:,.0f} down) | none set | - | - |")
+
+
+# -- the first push into a full central against an empty one -------------------------------
+
+
+def worker_cpu_seconds(proc: subprocess.Popen[bytes]) -> float:
+    """CPU time of gunicorn's master and workers so far (from /proc)."""
+    total = 0.0
+    pids = [proc.pid]
+    for task in Path(f"/proc/{proc.pid}/task").iterdir():
+        pids += [int(p) for p in (task / "children").read_text().split()]
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def wait_quiet(central: Central, timeout: float = 600.0) -> None:
+    """Until the workers have read their facts index (app/gunicorn_conf.py starts it)."""
+    assert central.proc is not None
+    start = time.perf_counter()
+    last = worker_cpu_seconds(central.proc)
+    while time.perf_counter() - start < timeout:
+        time.sleep(2)
+        now = worker_cpu_seconds(central.proc)
+        if now - last < 0.1:
+            return
+        last = now
+    raise RuntimeError("central's workers did not go quiet")
+
+
+def copy_of(central: Central) -> Central:
+    """A second central on a copy of the first one's database, from the same instance."""
+    twin = Central(central.workers)
+    shutil.rmtree(twin.dir, ignore_errors=True)
+    twin.dir = Path(tempfile.mkdtemp(prefix="tip-bench-central-full-"))
+    twin.log = twin.dir / "gunicorn.log"
+    twin.instance = central.instance
+    twin.env = {**central.env, "DATABASE_URL": f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{twin.dbname}"}
+    with pg_connect("postgres") as conn:
+        conn.execute(f'CREATE DATABASE "{twin.dbname}" TEMPLATE "{central.dbname}"')
+    return twin
+
+
+def fill_stored(dbname: str, count: int, envelope_bytes: int, station_app: object) -> float:
+    """``count`` received records of 20 other stations, with facts rows and envelopes."""
+    from bench_dashboard import STATIONS, fill
+
+    from app.questionnaire.facts import fact_specs
+    from app.services import questionnaires
+
+    ids = [str(uuid.uuid4()) for _ in range(STATIONS)]
+    with pg_connect(dbname) as conn:
+        for n, sid in enumerate(ids):
+            conn.execute("INSERT INTO stations (id, name, signing_public_key, api_public_key, enrolled_at) "
+                         "VALUES (%s, %s, %s, %s, now())",
+                         (sid, f"Filler {n}", os.urandom(32), os.urandom(32)))
+    with station_app.app_context():  # type: ignore[attr-defined]  # the questionnaires are the same at both ends
+        specs = fact_specs(questionnaires.latest())
+    dsn = f"host={PG['host']} port={PG['port']} user={PG['user']} dbname={dbname}"
+    seconds = fill(dsn, specs, count, ids, envelope_bytes=envelope_bytes)
+    with pg_connect(dbname) as conn:
+        conn.execute("VACUUM ANALYZE")
+    return seconds
+
+
+def compare_stored(args: argparse.Namespace, count: int, repeat: int, started: str) -> None:
+    from app.services.sync.client import push
+
+    empty = Central(args.workers)
+    station = StationSide()
+    full: Central | None = None
+    try:
+        code = empty.setup()
+        empty.start()
+        station.setup(empty.url, code, count)
+        stop_process(empty.proc, signal.SIGTERM, 15)
+        full = copy_of(empty)
+        fill_s = fill_stored(full.dbname, args.stored, int(station.envelope_bytes), station.app)
+        print(f"setup: {args.stored:,} records stored in {fill_s:.0f} s", file=sys.stderr)
+        for central in (empty, full):
+            central.start(timeout=600)
+            wait_quiet(central)
+        times: dict[str, list[float]] = {"empty": [], "full": []}
+        for run in range(repeat):
+            for kind, central in (("empty", empty), ("full", full)):
+                with pg_connect(central.dbname) as conn:
+                    conn.execute("DELETE FROM received_records WHERE station_id IN "
+                                 "(SELECT id FROM stations WHERE name = 'Bench station')")
+                    conn.execute("VACUUM ANALYZE received_records")
+                    conn.execute("VACUUM ANALYZE record_facts")
+                station.forget_receipts()
+                station.point_at(central.url)
+                seconds, summary = station.push(push.BATCH)
+                if summary.accepted != count or summary.marked_synced != count:  # type: ignore[attr-defined]
+                    raise RuntimeError(f"{kind} push: {summary}")
+                with pg_connect(central.dbname) as conn:
+                    row = conn.execute("SELECT count(*) FROM record_facts f JOIN stations s "
+                                       "ON s.id = f.station_id WHERE s.name = 'Bench station'").fetchone()
+                if not row or row[0] != count:
+                    raise RuntimeError(f"{kind}: {row[0] if row else 0} facts rows for {count} records")
+                times[kind].append(seconds)
+                print(f"run {run + 1} {kind}: {count / seconds:,.0f} records/s", file=sys.stderr)
+        with pg_connect(full.dbname) as conn:
+            row = conn.execute("SELECT count(*) FROM received_records").fetchone()
+        held = int(row[0]) if row else 0
+    except Exception:
+        print(f"gunicorn logs:\n{empty.log_tail()}\n{full.log_tail() if full else ''}", file=sys.stderr)
+        raise
+    finally:
+        station.close()
+        if full is not None:
+            stop_process(full.proc, signal.SIGTERM, 15)
+            full.instance = full.dir / "not-shared"  # the instance is the empty central's to remove
+            full.close()
+        empty.close()
+    rate_empty = count / median(times["empty"])
+    rate_full = count / median(times["full"])
+    ratio = rate_full / rate_empty
+    print(f"{started}; load average at the end {os.getloadavg()[0]:.2f}; PostgreSQL {pg_version()}; gunicorn "
+          f"{args.workers} sync workers; first push of {count:,} records (facts sealed and indexed), batch "
+          f"{push.BATCH}; {repeat} runs each, interleaved (median)\n")
+    print("| central holds | first push | ratio to empty | budget | pass/fail |")
+    print("| --- | ---: | ---: | --- | --- |")
+    print(f"| nothing else | {rate_empty:,.0f} records/s | 1.00 | | |")
+    print(f"| {held - count:,} other records | {rate_full:,.0f} records/s | {ratio:.2f} | >= 0.80 "
+          f"| {'pass' if ratio >= 0.8 else 'FAIL'} |")
 
 
 if __name__ == "__main__":

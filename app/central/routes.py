@@ -171,14 +171,17 @@ def _filter_choices(declared: tuple[Any, ...]) -> list[Any]:
 def dashboard() -> Any:
     filters, problem = _filters_or_problem()
     unit = request.args.get("unit", "month")
-    board = None
+    board = loading = None
     if problem is None:
         try:
-            board = analytics.dashboard(filters, today=_today(), unit=unit)
+            board = analytics.dashboard(filters, today=_today(), unit=unit, wait=False)
         except FilterError as exc:
             problem = str(exc)
+        except analytics.IndexLoading as exc:
+            loading = exc
     declared = analytics.specs()
     return render_template("central/dashboard.html", board=board, filters=filters, problem=problem, unit=unit,
+                           loading=loading, coverage=analytics.coverage(),
                            choices=_filter_choices(declared), stations=analytics.station_names(),
                            threshold=analytics.threshold(), query=_query), 400 if problem else 200
 
@@ -218,11 +221,14 @@ def cases() -> Any:
     sort = request.args.get("sort", "day")
     descending = request.args.get("order", "desc") != "asc"
     page = request.args.get("page", 1, type=int) or 1
-    found = listing = None
+    found = listing = loading = None
     declared = analytics.specs()
     try:
         if problem is None:
-            listing = analytics.cases(filters, sort=sort, descending=descending, page=page)
+            try:
+                listing = analytics.cases(filters, sort=sort, descending=descending, page=page, wait=False)
+            except analytics.IndexLoading as exc:
+                loading = exc
         text = request.args.get("q", "").strip()
         if text:
             found = analytics.search(text)
@@ -230,7 +236,7 @@ def cases() -> Any:
         problem, status = str(exc), 400
     codes = {(s.id, c) for s in declared if s.filter for c in s.values}
     return render_template("central/cases.html", listing=listing, found=found, filters=filters,
-                           problem=problem,
+                           problem=problem, loading=loading, coverage=analytics.coverage(),
                            choices=_filter_choices(declared), stations=analytics.station_names(),
                            saved_filters=saved.listed(g.user.id, codes), form=form, confirm=ConfirmForm(),
                            columns=_case_columns(declared), sort_keys=analytics.sort_keys(declared),

@@ -18,7 +18,7 @@ from app.protocol import problems
 from app.protocol.problems import Result
 from app.questionnaire.facts import fact_specs
 from app.roles import Role
-from app.services import questionnaires
+from app.services import installation, questionnaires
 from app.services.central import facts as central_facts
 from app.services.central import host as central_host
 from app.services.sync import client as sync_client
@@ -26,6 +26,7 @@ from app.services.sync import ingest
 from app.services.sync.client import bundles
 from tests.central.conftest import FakeStation
 from tests.conftest import PASSPHRASE
+from tests.support.counting_proxy import counting_proxy
 from tests.sync.conftest import enrolled  # noqa: F401, F811  (fixture: a real station enrolled at a live central)
 
 ANSWERS = {"q_consent_interview": "yes", "q_citizenship": "cambodian", "q_work_type": ["scam_online"],
@@ -184,7 +185,12 @@ def test_a_real_station_sync_lands_facts_and_a_bundle_carries_none_in_clear(enro
     with station.ctx():
         bundle, _ = bundles.export_bundle()
         definition = questionnaires.latest()
+    with counting_proxy(central.url, keep=True) as (url, wire), station.ctx():
+        installation.get().central_url = url  # the sync goes through a forwarder that keeps every byte
+        db.session.commit()
         assert sync_client.sync(pull=False).accepted == 1
+        installation.get().central_url = central.url
+        db.session.commit()
     with central.ctx():
         row = db.session.scalar(sa.select(RecordFacts).where(RecordFacts.record_id == rid))
         assert row is not None and row.source == "ingest"
@@ -196,9 +202,11 @@ def test_a_real_station_sync_lands_facts_and_a_bundle_carries_none_in_clear(enro
     codes = [c for v in facts.values() for c in (v if isinstance(v, list) else [v])
              if c and len(c) >= 6 and c != facts["month"]]
     assert codes
+    assert bytes(envelope) in wire.sent  # the capture sees the upload (as raw bytes in its frame)
     for code in codes:
         assert code.encode() not in bundle, code
-    assert b"Canary Thida" not in bundle
+        assert code.encode() not in wire.sent and code.encode() not in wire.answered, code
+    assert b"Canary Thida" not in bundle and b"Canary Thida" not in wire.sent
 
 
 def test_a_custodians_web_login_starts_the_rebuild(central_app: Flask, as_role: Any) -> None:

@@ -170,3 +170,42 @@ def test_without_javascript_the_stations_page_is_complete(enrolled, tmp_path):  
         assert driver.save_screenshot(str(tmp_path / "stations-no-js.png"))
     with central.ctx():
         assert db.session.scalar(sa.select(Station.pending)) == 0
+
+
+def _total(page) -> str:
+    found = page.find_all(".dashboard-total")
+    return str(found[0].text) if found else ""
+
+
+@pytest.mark.browser
+def test_records_a_station_syncs_appear_on_the_open_dashboard_and_case_list(enrolled, tmp_path):  # noqa: F811
+    """Two tabs, the dashboard and the case list, open before the records exist."""
+    from tests.screening.pages import logged_in
+
+    central, station = enrolled
+    with logged_in(central.url, _coordinator(central), PASSPHRASE, 1280, 900) as page:
+        page.open("/central/cases")
+        assert not page.find_all("tr[data-record]")
+        cases_tab = page.driver.current_window_handle
+        page.driver.switch_to.new_window("tab")
+        page.open("/central/")
+        assert "6" not in _total(page)
+        page.mark_page()
+
+        station.finalised(6)
+        with station.ctx():
+            assert sync_client.sync().marked_synced == 6
+            from app.services import installation
+
+            station_id = str(installation.get().station_id)
+        with central.ctx():  # the facts travelled sealed and were indexed at ingest
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(RecordFacts)
+                                     .where(RecordFacts.station_id == station_id)) == 6
+
+        page.wait(30).until(lambda d: "6" in _total(page))
+        assert page.same_page(), "the dashboard was reloaded"
+        assert page.driver.save_screenshot(str(tmp_path / "dashboard-live.png"))
+        page.driver.switch_to.window(cases_tab)
+        page.driver.execute_script("document.dispatchEvent(new Event('visibilitychange'));")
+        page.wait(30).until(lambda d: len(page.find_all("tr[data-record]")) == 6)
+        assert page.driver.save_screenshot(str(tmp_path / "cases-live.png"))

@@ -17,15 +17,22 @@ class Counts:
     down: int = 0  # server to client
     connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    keep: bool = False  # also keep the bytes themselves (canary tests read what crossed the wire)
+    sent: bytearray = field(default_factory=bytearray, repr=False)  # client to server, when kept
+    answered: bytearray = field(default_factory=bytearray, repr=False)  # server to client, when kept
 
-    def add(self, up: int = 0, down: int = 0) -> None:
+    def add(self, up: int = 0, down: int = 0, data: bytes = b"") -> None:
         with self.lock:
             self.up += up
             self.down += down
+            if self.keep:
+                (self.sent if up else self.answered).extend(data)
 
     def reset(self) -> None:
         with self.lock:
             self.up = self.down = self.connections = 0
+            self.sent.clear()
+            self.answered.clear()
 
 
 def _pipe(source: socket.socket, sink: socket.socket, counts: Counts, upward: bool) -> None:
@@ -33,17 +40,18 @@ def _pipe(source: socket.socket, sink: socket.socket, counts: Counts, upward: bo
         while data := source.recv(65536):
             # Counted before it is passed on: once the client has read an answer, its bytes are in.
             if upward:
-                counts.add(up=len(data))
+                counts.add(up=len(data), data=data)
             else:
-                counts.add(down=len(data))
+                counts.add(down=len(data), data=data)
             sink.sendall(data)
     with suppress(OSError):
         sink.shutdown(socket.SHUT_WR)  # pass the end of the stream on
 
 
 @contextmanager
-def counting_proxy(upstream: str) -> Iterator[tuple[str, Counts]]:
-    """(URL of the forwarder, its live counts) for an upstream ``http://127.0.0.1:PORT``."""
+def counting_proxy(upstream: str, *, keep: bool = False) -> Iterator[tuple[str, Counts]]:
+    """(URL of the forwarder, its live counts) for an upstream ``http://127.0.0.1:PORT``; with
+    ``keep``, the counts hold the bytes too."""
     target = urlsplit(upstream)
     address = (target.hostname or "127.0.0.1", target.port or 80)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -51,7 +59,7 @@ def counting_proxy(upstream: str) -> Iterator[tuple[str, Counts]]:
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
     listener.settimeout(0.2)  # so the accept loop notices the end promptly
-    counts = Counts()
+    counts = Counts(keep=keep)
     stopping = threading.Event()
     open_sockets: list[socket.socket] = []
 

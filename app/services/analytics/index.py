@@ -14,7 +14,9 @@ immutable :class:`Snapshot`, swapped in under a lock: readers never see half an 
 from __future__ import annotations
 
 import json
+import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -29,6 +31,9 @@ EPOCH = date(1970, 1, 1).toordinal()
 NO_CODE = -1
 MAX_MULTI_CODES = 64  # bits in a mask; the questionnaire schema allows no more values
 BATCH = 20_000
+SYNC_LOAD_ROWS = 50_000  # more rows than this to read: a page has the index read in the background
+
+log = logging.getLogger("tip_screen.analytics")
 
 
 def day_number(iso_day: str) -> int:
@@ -82,7 +87,11 @@ def _empty(generation: int) -> Snapshot:
 
 @dataclass
 class _Batch:
-    """New rows read since the last snapshot, encoded with the growing dictionaries."""
+    """New rows read since the last snapshot, encoded with the growing dictionaries.
+
+    The first load reads every row, so this loop is what a restart costs: it touches each
+    fact of each row once and pads a column only when a row that has the fact comes after
+    rows that lack it (the rest is padded once, in :func:`_extend`)."""
 
     codes: dict[str, list[str]]
     kinds: dict[str, bool]  # fact -> multi
@@ -94,10 +103,14 @@ class _Batch:
     values: dict[str, list[int]] = field(default_factory=dict)
     _lookup: dict[str, dict[str, int]] = field(default_factory=dict)
 
+    def lookup(self, fact: str) -> dict[str, int]:
+        found = self._lookup.get(fact)
+        if found is None:
+            found = self._lookup[fact] = {c: i for i, c in enumerate(self.codes.setdefault(fact, []))}
+        return found
+
     def number(self, fact: str, code: str) -> int:
-        lookup = self._lookup.get(fact)
-        if lookup is None:
-            lookup = self._lookup[fact] = {c: i for i, c in enumerate(self.codes.setdefault(fact, []))}
+        lookup = self.lookup(fact)
         found = lookup.get(code)
         if found is None:
             found = lookup[code] = len(lookup)
@@ -115,19 +128,21 @@ class _Batch:
         try:
             facts = json.loads(facts_json)
         except ValueError:
-            facts = {}
+            return
         if not isinstance(facts, dict):
-            facts = {}
+            return
         for fact, value in facts.items():
-            if value is None and fact not in self.kinds:
-                continue  # its kind is learnt from the first record that has it
-            multi = self.kinds.setdefault(fact, isinstance(value, list))
-            column = self.values.setdefault(fact, [])
-            column.extend([0 if multi else NO_CODE] * (n - len(column)))
+            if value is None:
+                continue  # the column's fill already says "none"
+            multi = self.kinds.get(fact)
+            if multi is None:  # its kind is learnt from the first record that has it
+                multi = self.kinds[fact] = isinstance(value, list)
+            column = self.values.get(fact)
+            if column is None:
+                column = self.values[fact] = []
+            if len(column) < n:
+                column.extend([0 if multi else NO_CODE] * (n - len(column)))
             column.append(self._encode(fact, multi, value))
-        for fact, column in self.values.items():
-            if len(column) == n:  # this record lacks the fact
-                column.append(0 if self.kinds[fact] else NO_CODE)
 
     def _encode(self, fact: str, multi: bool, value: object) -> int:
         if multi:
@@ -137,45 +152,114 @@ class _Batch:
                 if bit < MAX_MULTI_CODES:
                     mask |= 1 << bit
             return mask
-        return self.number(fact, value) if isinstance(value, str) else NO_CODE
+        if not isinstance(value, str):
+            return NO_CODE
+        found = self.lookup(fact).get(value)
+        return found if found is not None else self.number(fact, value)
+
+
+class IndexLoading(Exception):
+    """The index is being read in the background; pages say so and come back later."""
+
+    def __init__(self, read: int, total: int) -> None:
+        super().__init__(f"{read} of {total} facts rows read")
+        self.read, self.total = read, total
 
 
 class FactsIndex:
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one update at a time
         self._snapshot: Snapshot | None = None
+        self._loader_lock = threading.Lock()  # apart: a page never waits for an update to start one
+        self._loader: threading.Thread | None = None
+        self.progress = (0, 0)  # (rows read, rows to read) of the load under way
         self.full_loads = 0  # how many times it started from nothing (tests and the benchmark)
 
-    def current(self) -> Snapshot:
-        """The index brought up to date with the database (call inside an app context)."""
+    def current(self, *, wait: bool = True) -> Snapshot:
+        """The index brought up to date with the database (call inside an app context).
+
+        With ``wait=False`` (the pages), more than ``SYNC_LOAD_ROWS`` rows to read (a first
+        load at a million records takes tens of seconds, longer than a request may) are read
+        by a background thread instead: meanwhile the last snapshot still serves if it is of
+        the current generation (it only lacks the newest rows), else :class:`IndexLoading`."""
         generation = int(db.session.scalar(sa.select(Installation.facts_generation).limit(1)) or 0)
         last = self._snapshot
         if last is not None and last.generation == generation and not self._newer_than(last.last_id):
             return last
+        if not wait:
+            usable = last if last is not None and last.generation == generation else None
+            if self._loading():
+                return self._meanwhile(usable)
+            if self._rows_after(usable.last_id if usable else 0) > SYNC_LOAD_ROWS:
+                self.load_in_background(current_app._get_current_object())  # type: ignore[attr-defined]
+                return self._meanwhile(usable)
         with self._lock:
             base = self._snapshot
             if base is None or base.generation != generation:
                 base = _empty(generation)
                 self.full_loads += 1
-            self._snapshot = _extend(base, generation)
+            self._snapshot = _extend(base, generation, self._report)
             return self._snapshot
+
+    def load_in_background(self, app: Flask) -> threading.Thread:
+        """Bring the index up to date in a thread of its own (at a worker's start, and when a
+        page finds too many rows to read); one at a time."""
+        with self._loader_lock:
+            if self._loader is not None and self._loader.is_alive():
+                return self._loader
+            self.progress = (0, 0)
+
+            def load() -> None:
+                try:
+                    with app.app_context():
+                        self.current()
+                except Exception as exc:  # noqa: BLE001 - the next page view tries again
+                    log.warning("facts index: background load failed (%s)", type(exc).__name__)
+
+            self._loader = threading.Thread(target=load, name="facts-index-load", daemon=True)
+            self._loader.start()
+            return self._loader
+
+    def _loading(self) -> bool:
+        return self._loader is not None and self._loader.is_alive()
+
+    def _meanwhile(self, usable: Snapshot | None) -> Snapshot:
+        if usable is not None:
+            return usable
+        raise IndexLoading(*self.progress)
+
+    def _report(self, read: int, total: int) -> None:
+        self.progress = (read, total)
 
     @staticmethod
     def _newer_than(last_id: int) -> bool:
         newer = sa.select(RecordFacts.id).where(RecordFacts.id > last_id).limit(1)
         return db.session.scalar(newer) is not None
 
+    @staticmethod
+    def _rows_after(last_id: int) -> int:
+        return int(db.session.scalar(sa.select(sa.func.count()).select_from(RecordFacts)
+                                     .where(RecordFacts.id > last_id)) or 0)
 
-def _extend(base: Snapshot, generation: int) -> Snapshot:
+
+def _extend(base: Snapshot, generation: int,
+            report: Callable[[int, int], None] | None = None) -> Snapshot:
     kinds = {fact: True for fact in base.multi} | {fact: False for fact in base.single}
     batch = _Batch({f: list(c) for f, c in base.codes.items()} | {"\0station": list(base.stations)}, kinds)
     query = (sa.select(RecordFacts.id, RecordFacts.record_id, RecordFacts.station_id, RecordFacts.created_day,
                        ReceivedRecord.seq, RecordFacts.facts)
              .join(ReceivedRecord, ReceivedRecord.id == RecordFacts.record_id)
              .where(RecordFacts.id > base.last_id).order_by(RecordFacts.id))
-    result = db.session.execute(query.execution_options(yield_per=BATCH))
+    # Core rows, not ORM ones: the first load reads every row and the ORM's bookkeeping
+    # per row costs more than the decoding.
+    total = FactsIndex._rows_after(base.last_id) if report else 0
+    result = db.session.connection().execute(query.execution_options(yield_per=BATCH))
     for row_id, record_id, station_id, created_day, seq, facts in result:
         batch.add(row_id, record_id, station_id, created_day, seq, facts)
+        if report and len(batch.row_id) % BATCH == 0:
+            report(len(batch.row_id), total)
+    if report:
+        report(len(batch.row_id), total)
     if not batch.row_id:
         return Snapshot(generation, base.last_id, base.row_id, base.record_id, base.station, base.day,
                         base.seq, base.stations, base.single, base.multi, base.codes)
@@ -208,3 +292,9 @@ def index_for(app: Flask | None = None) -> FactsIndex:
     if found is None:
         found = app.extensions.setdefault("tip_facts_index", FactsIndex())
     return found
+
+
+def preload(app: Flask) -> None:
+    """At a central web worker's start: read the index before the first coordinator asks."""
+    if app.config["TIP"].role == "central":
+        index_for(app).load_in_background(app)

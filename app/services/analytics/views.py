@@ -18,6 +18,8 @@ from app.services import questionnaires
 from app.services.analytics import suppression
 from app.services.analytics.filters import FilterError, Filters
 from app.services.analytics.index import EPOCH, NO_CODE, Snapshot, index_for
+from app.services.analytics.index import IndexLoading as IndexLoading  # the pages catch it from here
+from app.services.central import facts as central_facts
 
 NOT_RECORDED = ""  # the row of records without the fact (not asked, or older questionnaires)
 FORCED_CRIMINALITY = "forced_criminality"
@@ -190,14 +192,15 @@ def _station_chart(snap: Snapshot, keep: np.ndarray, k: int, hide: bool) -> Char
     return Chart("stations", "stations", rows, table.total)
 
 
-def dashboard(filters: Filters, *, today: date, unit: str = "month") -> Dashboard:
-    """Every chart, each a table of (code, count or hidden) with its total."""
+def dashboard(filters: Filters, *, today: date, unit: str = "month", wait: bool = True) -> Dashboard:
+    """Every chart, each a table of (code, count or hidden) with its total. With
+    ``wait=False`` (the pages) a long index load raises ``IndexLoading`` instead."""
     if unit not in TIME_UNITS:
         raise FilterError(f"unit must be one of {', '.join(TIME_UNITS)}")
     declared = specs()
     check(filters, declared)
     k = threshold()
-    snap = index_for().current()
+    snap = index_for().current(wait=wait)
     keep = _mask(snap, filters)
     total = int(keep.sum())
     charts = _charts(declared, snap, keep, filters, unit, today, k, hide=False)
@@ -250,14 +253,14 @@ def sort_keys(declared: tuple[FactSpec, ...]) -> tuple[str, ...]:
 
 
 def cases(filters: Filters, *, sort: str = "day", descending: bool = True, page: int = 1,
-          per_page: int = PAGE_SIZE) -> CasePage:
+          per_page: int = PAGE_SIZE, wait: bool = True) -> CasePage:
     declared = specs()
     check(filters, declared)
     if sort not in sort_keys(declared):
         raise FilterError(f"sort must be one of {', '.join(sort_keys(declared))}")
     if page < 1:
         raise FilterError("page must be 1 or more")
-    snap = index_for().current()
+    snap = index_for().current(wait=wait)
     chosen = np.flatnonzero(_mask(snap, filters))
     if sort == "day":
         key = snap.day[chosen]
@@ -287,6 +290,25 @@ def cases(filters: Filters, *, sort: str = "day", descending: bool = True, page:
     count = int(chosen.size)
     return CasePage(found, None if suppression.is_small(count, threshold()) else count, page,
                     start + per_page < count, sort, descending)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Received records the counts leave out for now: those without facts yet (received
+    before central had a facts key; a custodian's login adds them in the background)."""
+
+    counted: int | None  # None: hidden by the small-cell rule
+    received: int | None
+
+
+def coverage() -> Coverage | None:
+    """None when every received record is counted."""
+    counted, received = central_facts.progress()
+    if counted >= received:
+        return None
+    k = threshold()
+    return Coverage(None if suppression.is_small(counted, k) else counted,
+                    None if suppression.is_small(received, k) else received)
 
 
 def station_names() -> dict[str, str]:
