@@ -18,6 +18,7 @@ from app.extensions import db
 from app.models import ReceivedRecord, RecordFacts
 from app.roles import Role
 from app.services.analytics import index as facts_index
+from app.services.analytics import views
 from app.services.analytics.index import index_for
 from tests.support.facts_rows import add_records, add_station
 
@@ -98,7 +99,8 @@ def _without_facts(station_id: str, count: int) -> None:
 
 
 def test_records_not_counted_yet_are_said_so_under_the_small_cell_rule(
-        as_role: Callable[..., FlaskClient], central_app: Flask) -> None:
+        as_role: Callable[..., FlaskClient], central_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(views, "COVERAGE_SECONDS", 0.0)  # counted afresh on every page here
     client = as_role(Role.COORDINATOR)
     with central_app.app_context():
         station = add_station("Mae Sot post")
@@ -123,3 +125,15 @@ def test_records_not_counted_yet_are_said_so_under_the_small_cell_rule(
                                        facts=json.dumps(ADULT), source="rebuild"))
         db.session.commit()
     assert "data-coverage" not in client.get("/central/").get_data(as_text=True)
+
+
+def test_the_coverage_counts_are_kept_for_a_while(central_app: Flask) -> None:
+    with central_app.test_request_context():
+        station = add_station("Mae Sot post")
+        add_records(station, [ADULT] * 6)
+        assert views.coverage() is None
+        _without_facts(station, 6)
+        assert views.coverage() is None  # the count of a moment ago, not counted again
+        found = views.coverage(fresh=True)
+        assert found is not None and (found.counted, found.received) == (6, 12)
+        assert views.coverage() == found

@@ -4,6 +4,7 @@ count after the filters and through the small-cell rule. Codes only; the pages p
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -166,10 +167,12 @@ def _time_chart(snap: Snapshot, keep: np.ndarray, filters: Filters, unit: str, t
         labels = [(start + timedelta(weeks=i)).isoformat() for i in range(n)]
     else:
         month0 = first.year * 12 + first.month - 1
-        ordinal_to_month = np.vectorize(_month_number, otypes=[np.int64])
-        unique, inverse = np.unique(days, return_inverse=True)
-        months = ordinal_to_month(unique + EPOCH)[inverse] if unique.size else np.zeros(0, np.int64)
-        buckets = months - month0
+        # Each distinct day's month, looked up once over the span of days (a few hundred),
+        # then gathered per record: no sort of a million days.
+        lo = int(days.min()) if days.size else 0
+        span = np.arange(lo, int(days.max()) + 1 if days.size else lo, dtype=np.int64)
+        month_of_day = np.fromiter((_month_number(d + EPOCH) for d in span), np.int64, span.size)
+        buckets = month_of_day[days - lo] - month0
         n = last.year * 12 + last.month - 1 - month0 + 1
         labels = [f"{(month0 + i) // 12:04d}-{(month0 + i) % 12 + 1:02d}" for i in range(n)]
     n = max(1, min(n, MAX_TIME_BUCKETS))
@@ -301,8 +304,22 @@ class Coverage:
     received: int | None
 
 
-def coverage() -> Coverage | None:
-    """None when every received record is counted."""
+COVERAGE_SECONDS = 30.0  # counting every received record costs more than the rest of a page
+
+
+def coverage(*, fresh: bool = False) -> Coverage | None:
+    """None when every received record is counted. Counted at most every COVERAGE_SECONDS per
+    process (two counts over every received record), unless ``fresh``."""
+    now = time.monotonic()
+    cached = current_app.extensions.get("tip_facts_coverage")
+    if not fresh and cached is not None and now < cached[0]:
+        return cached[1]  # type: ignore[no-any-return]
+    found = _coverage()
+    current_app.extensions["tip_facts_coverage"] = (now + COVERAGE_SECONDS, found)
+    return found
+
+
+def _coverage() -> Coverage | None:
     counted, received = central_facts.progress()
     if counted >= received:
         return None
