@@ -9,6 +9,7 @@ from app.models.central import (
     Station,
     StationKey,
 )
+from app.models.exports import ExportRun
 from app.models.facts import RecordFacts, SavedFilter
 from app.models.record import Record, RecordState
 from app.models.session import AuthSession
@@ -20,6 +21,7 @@ __all__ = [
     "AuthSession",
     "CentralKey",
     "EnrolmentCode",
+    "ExportRun",
     "FailedAttempt",
     "Installation",
     "KeySlot",

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from app.crypto import (
     BadSignature,
     CryptoError,
+    Envelope,
     EnvelopeError,
     open_envelope,
     parse_envelope,
@@ -36,10 +37,6 @@ from app.services.sync import ingest
 
 PAGE_SIZE = 50
 BODY_FORMAT = 1
-
-
-
-
 
 
 @dataclass(frozen=True)
@@ -130,8 +127,23 @@ def open_received(record_id: str, *, username: str, secret: bytes | None) -> Ope
                         "Log out and log in again; if this message stays, ask an administrator to give "
                         "your account a key (a new passphrase set by an administrator who is logged in)."))
     meta = _meta(row, station.name)
+    envelope = checked_envelope(row, station)
+    # The login's secret is the custody key; the envelope names the record key it was sealed
+    # to, old or current, and the key ring holds every generation (docs/keys.md "Rotation").
+    record_key = central_keys.record_private(secret, envelope.header.central_key_id or "")
+    if record_key is None:
+        raise RecordUnreadable(_l("This record was sealed to a central key (id %(key)s) that this central "
+                                  "does not hold. It was not opened.", key=row.central_key_id))
+    # The audit entry is committed before anything is decrypted: no entry, no data.
+    audit.record(username, audit.OPEN, record_id=row.id)
+    body = decrypted_body(envelope, record_key)
+    return OpenedRecord(meta, body, questionnaires.get(row.questionnaire_id, row.questionnaire_version))
+
+
+def checked_envelope(row: ReceivedRecord, station: Station) -> Envelope:
+    """The stored envelope, parsed and its station's signature checked (nothing decrypted)."""
     try:
-        envelope = parse_envelope(row.envelope)
+        envelope = parse_envelope(row.envelope or b"")
         if str(envelope.record_id) != row.id or envelope.header.station_id != station.id \
                 or envelope.sha256 != row.envelope_sha256:
             raise EnvelopeError("the stored envelope does not match its record")
@@ -144,21 +156,18 @@ def open_received(record_id: str, *, username: str, secret: bytes | None) -> Ope
                                   "it was changed after it was received. It was not opened.")) from None
     except EnvelopeError:
         raise RecordUnreadable(_l("This record is damaged. It was not opened.")) from None
-    # The login's secret is the custody key; the envelope names the record key it was sealed
-    # to, old or current, and the key ring holds every generation (docs/keys.md "Rotation").
-    record_key = central_keys.record_private(secret, envelope.header.central_key_id or "")
-    if record_key is None:
-        raise RecordUnreadable(_l("This record was sealed to a central key (id %(key)s) that this central "
-                                  "does not hold. It was not opened.", key=row.central_key_id))
-    # The audit entry is committed before anything is decrypted: no entry, no data.
-    audit.record(username, audit.OPEN, record_id=row.id)
+    return envelope
+
+
+def decrypted_body(envelope: Envelope, record_key: bytes) -> dict[str, Any]:
+    """The record inside a checked envelope (call only after the audit entry is written)."""
     try:
         body = record_body.decode(open_envelope(envelope, record_key))
     except (CryptoError, ValueError):
         raise RecordUnreadable(_l("This record is damaged. It could not be opened.")) from None
     if not isinstance(body, dict) or body.get("format") != BODY_FORMAT:
         raise RecordUnreadable(_l("This record has a format this central cannot read."))
-    return OpenedRecord(meta, body, questionnaires.get(row.questionnaire_id, row.questionnaire_version))
+    return body
 
 
 @dataclass(frozen=True)
