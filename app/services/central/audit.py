@@ -88,8 +88,9 @@ KEY_ROTATED = "key_rotate"  # a new record key for central (same name and value 
 KEY_RING = "key_ring"  # central's keys moved from the legacy layout into custodians' slots
 HOST_CERTIFY = "host_certify"  # a host's service signing key certified by the identity key
 FACTS_KEY = "key_ring_facts"  # central's facts key made, for a central from before facts
-# Named for an action that does not exist yet (an export):
-EXPORT = "export"
+# Exports (de-identified or full):
+EXPORT = "export"  # an export started: who, filters, kind, format, count (exports/produce.py)
+EXPORT_DONE = "export_done"  # its file complete (SHA-256, size), or stopped
 # The log itself: entries from before MACs authenticated (flask audit seal-legacy).
 LEGACY_SEALED = "audit_sealed"
 

@@ -1,0 +1,324 @@
+"""Which columns an export has and what each row puts in them (docs/exports.md "Columns").
+
+Every column has a stable id (row 1 of the file), a label in the chosen language (row 2) and
+a function from one record to its cell. Nothing here names a question: the columns follow the
+questionnaire definitions (full export) or their declared facts (de-identified export), and a
+question type is asked through the field-type registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from app.questionnaire import Definition, Question
+from app.questionnaire.facts import ELEMENT_WORDS, TIER_WORDS, CatalogWords, FactSpec, translate
+from app.questionnaire.fields import N_, field_type_of, show_answer
+from app.questionnaire.fields.base import special_kind
+from app.questionnaire.model import Tier
+from app.services.exports.cells import Cell
+from app.text.dates import format_date
+
+# A "not sure" or "prefers not to say" answer in a code column (the form's own raw tokens:
+# no option value can be mistaken for them).
+SPECIAL_CODES = {"unknown": "__unknown__", "declined": "__declined__"}
+WORDS, ZAWGYI, LANG = ".label", ".zawgyi", ".lang"  # suffixes of a question's extra columns
+OPTION = "/"  # a multiple-choice question's 0/1 column: question id, "/", option value
+JOIN_CODES, JOIN_WORDS = " ", "; "
+
+
+class ExportWords(CatalogWords):
+    """Interface words from the catalogs, questionnaire texts and days in one language."""
+
+    def day(self, iso: str) -> str:
+        try:
+            return format_date(date.fromisoformat(iso), self.lang)
+        except ValueError:
+            return iso
+
+
+@dataclass(frozen=True)
+class Column:
+    id: str
+    label: str
+    value: Callable[[Any], Cell]
+
+
+@dataclass
+class FullRow:
+    """One received record as the full export reads it."""
+
+    meta: Mapping[str, Any]  # record_id, station_id, station, seq, created_day, questionnaire, version
+    body: Mapping[str, Any] = field(default_factory=dict)
+    problem: str = ""  # why the record could not be read ("" when it was)
+
+    @property
+    def answers(self) -> Mapping[str, Any]:
+        answers = self.body.get("answers")
+        return answers if isinstance(answers, dict) else {}
+
+    def answer(self, qid: str) -> Mapping[str, Any] | None:
+        entry = self.answers.get(qid)
+        return entry if isinstance(entry, dict) else None
+
+    def stored(self, qid: str) -> object:
+        entry = self.answer(qid)
+        return entry.get("value") if entry is not None else None
+
+
+def htcds_name(item: object) -> str | None:
+    """The ``htcds:`` name a question, option or fact rule declares (None: none)."""
+    name = getattr(item, "htcds", None)
+    return name if isinstance(name, str) and name else None
+
+
+def _number(value: object) -> Cell:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def answer_code(question: Question, stored: object, *, htcds: bool = False) -> Cell:
+    """A stored answer as a code: option values (joined for several), the text as typed, the
+    number, the day (ISO) or the age; specials as ``__unknown__`` / ``__declined__``."""
+    if stored is None:
+        return None
+    special = special_kind(stored)
+    if special is not None:
+        return SPECIAL_CODES[special]
+    if isinstance(stored, list):
+        return JOIN_CODES.join(_option_code(question, str(v), htcds) for v in stored)
+    if isinstance(stored, str):
+        return _option_code(question, stored, htcds) if question.options else stored
+    if isinstance(stored, int | float) and not isinstance(stored, bool):
+        return _number(stored)
+    value = field_type_of(question).expression_value(question, stored)
+    return _number(value) if isinstance(value, int | float) else value
+
+
+def _option_code(question: Question, value: str, htcds: bool) -> str:
+    if htcds:
+        option = question.option(value)
+        name = htcds_name(option) if option is not None else None
+        if name:
+            return name
+    return value
+
+
+def _words(question: Question, stored: object, words: ExportWords) -> Cell:
+    if stored is None:
+        return None
+    if isinstance(stored, list) and special_kind(stored) is None:
+        labels = []
+        for value in stored:
+            option = question.option(str(value))
+            labels.append(option.label.get(words.lang) if option else str(value))
+        return JOIN_WORDS.join(labels)
+    return show_answer(question, stored, words)
+
+
+def _meta(key: str) -> Callable[[FullRow], Cell]:
+    return lambda row: row.meta.get(key)
+
+
+def _body(key: str) -> Callable[[FullRow], Cell]:
+    def value(row: FullRow) -> Cell:
+        found = row.body.get(key)
+        return found if isinstance(found, str) else None
+    return value
+
+
+def _outcome(row: FullRow) -> Mapping[str, Any]:
+    found = row.body.get("outcome")
+    return found if isinstance(found, dict) else {}
+
+
+def _override(row: FullRow) -> Mapping[str, Any]:
+    found = row.body.get("override")
+    return found if isinstance(found, dict) else {}
+
+
+def _tier(row: FullRow) -> str | None:
+    tier = _override(row).get("tier") or _outcome(row).get("tier")
+    return str(tier) if tier else None
+
+
+def _tier_words(code: str | None, lang: str) -> Cell:
+    tier = Tier.of(code or "")
+    return translate(TIER_WORDS[tier], lang) if tier is not None else code
+
+
+def _flags(row: FullRow) -> list[Mapping[str, Any]]:
+    return [f for f in _outcome(row).get("flags") or [] if isinstance(f, dict)]
+
+
+def _positive_elements(row: FullRow) -> list[str]:
+    return [str(e.get("element")) for e in _outcome(row).get("elements") or []
+            if isinstance(e, dict) and e.get("positive")]
+
+
+def _flag_words(definitions: Sequence[Definition], lang: str) -> Callable[[FullRow], Cell]:
+    names: dict[str, str] = {}
+    for definition in reversed(definitions):  # the newest wins
+        for rule in definition.flags:
+            names[rule.id] = rule.label.get(lang) if rule.label is not None else rule.code
+
+    def value(row: FullRow) -> Cell:
+        flags = _flags(row)
+        return JOIN_WORDS.join(names.get(str(f.get("id")), str(f.get("code", ""))) for f in flags) or None
+    return value
+
+
+def record_columns(definitions: Sequence[Definition], lang: str) -> list[Column]:
+    """The columns before the answers: what identifies the record and its outcome."""
+    t = lambda msgid: translate(msgid, lang)  # noqa: E731 - a short alias keeps the table readable
+    return [
+        Column("record_id", t(N_("Record id")), _meta("record_id")),
+        Column("station_id", t(N_("Station id")), _meta("station_id")),
+        Column("station", t(N_("Station")), _meta("station")),
+        Column("seq", t(N_("Number at the station")), _meta("seq")),
+        Column("created_day", t(N_("Day")), _meta("created_day")),
+        Column("questionnaire", t(N_("Questionnaire")), _meta("questionnaire")),
+        Column("questionnaire_version", t(N_("Questionnaire version")), _meta("questionnaire_version")),
+        Column("problem", t(N_("Could not be read")), lambda row: row.problem or None),
+        Column("started_at", t(N_("Started")), _body("started_at")),
+        Column("finalised_at", t(N_("Finalised")), _body("finalised_at")),
+        Column("interview_language", t(N_("Interface language")), _body("interview_lang")),
+        Column("respondent_language", t(N_("Respondent's language")), _body("respondent_lang")),
+        Column("tier", t(N_("Outcome")), _tier),
+        Column("tier" + WORDS, t(N_("Outcome (in words)")), lambda row: _tier_words(_tier(row), lang)),
+        Column("computed_tier", t(N_("Outcome computed by the rules")),
+               lambda row: _outcome(row).get("tier") or None),
+        Column("override_reason", t(N_("Reason for changing the outcome")),
+               lambda row: _override(row).get("reason") or None),
+        Column("flags", t(N_("Flags")),
+               lambda row: JOIN_CODES.join(str(f.get("id", "")) for f in _flags(row)) or None),
+        Column("flags" + WORDS, t(N_("Flags (in words)")), _flag_words(definitions, lang)),
+        Column("elements", t(N_("Positive elements")), lambda row: JOIN_CODES.join(_positive_elements(row)) or None),
+        Column("elements" + WORDS, t(N_("Positive elements (in words)")), lambda row: JOIN_WORDS.join(
+            translate(ELEMENT_WORDS[e], lang) if e in ELEMENT_WORDS else e for e in _positive_elements(row)) or None),
+    ]
+
+
+def answer_columns(definitions: Sequence[Definition], lang: str, *, htcds: bool = False,
+                   answer_languages: bool = False) -> list[Column]:
+    """Per answerable question, in the newest definition's order (then questions only older
+    versions have): its code, its words (or, for free text, the Zawgyi original), a 0/1
+    column per option of a multiple-choice question, and optionally the language on screen."""
+    words = ExportWords(lang)
+    t = lambda msgid: translate(msgid, lang)  # noqa: E731
+    columns: list[Column] = []
+    for question in _questions(definitions):
+        kind = field_type_of(question)
+        name = (htcds_name(question) if htcds else None) or question.id
+        label = question.label.get(lang)
+        qid = question.id
+        columns.append(Column(name, label, _code_of(question, htcds)))
+        if kind.free_text:
+            columns.append(Column(name + ZAWGYI, f"{label} ({t(N_('as typed in Zawgyi'))})", _zawgyi_of(qid)))
+        else:
+            columns.append(Column(name + WORDS, f"{label} ({t(N_('in words'))})", _words_of(question, words)))
+        if kind.fact == "options":  # several options: one 0/1 column each, as ODK exports them
+            for option in question.options:
+                option_name = (htcds_name(option) if htcds else None) or f"{name}{OPTION}{option.value}"
+                columns.append(Column(option_name, f"{label}: {option.label.get(lang)}",
+                                      _chosen(qid, option.value)))
+        if answer_languages:
+            columns.append(Column(name + LANG, f"{label} ({t(N_('language on screen'))})", _lang_of(qid)))
+    return columns
+
+
+def _questions(definitions: Sequence[Definition]) -> Iterable[Question]:
+    seen: set[str] = set()
+    for definition in definitions:  # newest first
+        for question in definition.questions():
+            if question.id not in seen and field_type_of(question).answerable:
+                seen.add(question.id)
+                yield question
+
+
+def _code_of(question: Question, htcds: bool) -> Callable[[FullRow], Cell]:
+    return lambda row: answer_code(question, row.stored(question.id), htcds=htcds)
+
+
+def _words_of(question: Question, words: ExportWords) -> Callable[[FullRow], Cell]:
+    return lambda row: _words(question, row.stored(question.id), words)
+
+
+def _zawgyi_of(qid: str) -> Callable[[FullRow], Cell]:
+    def value(row: FullRow) -> Cell:
+        entry = row.answer(qid)
+        original = entry.get("zawgyi_original") if entry is not None else None
+        return original if isinstance(original, str) else None
+    return value
+
+
+def _lang_of(qid: str) -> Callable[[FullRow], Cell]:
+    def value(row: FullRow) -> Cell:
+        entry = row.answer(qid)
+        lang = entry.get("lang") if entry is not None else None
+        return lang if isinstance(lang, str) else None
+    return value
+
+
+def _chosen(qid: str, value: str) -> Callable[[FullRow], Cell]:
+    def cell(row: FullRow) -> Cell:
+        stored = row.stored(qid)
+        if not isinstance(stored, list):
+            return None  # not asked, not answered, not sure or declined: neither 0 nor 1
+        return 1 if value in stored else 0
+    return cell
+
+
+# --- de-identified: the facts ---------------------------------------------------------------
+
+@dataclass
+class FactsRow:
+    station: str
+    facts: Mapping[str, Any]
+
+
+def facts_columns(specs: Sequence[FactSpec], rules: Mapping[str, object], lang: str, *,
+                  htcds: bool = False) -> list[Column]:
+    """The station and each declared fact: its code(s), its words, and for a multi-valued fact
+    a 0/1 column per code. ``rules``: fact id -> its rule (for its ``htcds`` name)."""
+    t = lambda msgid: translate(msgid, lang)  # noqa: E731
+    columns = [Column("station", t(N_("Station")), lambda row: row.station)]
+    for spec in specs:
+        name = (htcds_name(rules.get(spec.id)) if htcds else None) or spec.id
+        label = spec.label(lang)
+        columns.append(Column(name, label, _fact_code(spec.id)))
+        if spec.values:
+            columns.append(Column(name + WORDS, f"{label} ({t(N_('in words'))})", _fact_words(spec, lang)))
+        if spec.multi:
+            for code in spec.values:
+                columns.append(Column(f"{name}{OPTION}{code}", f"{label}: {spec.value_label(code, lang)}",
+                                      _fact_has(spec.id, code)))
+    return columns
+
+
+def _fact_code(fact: str) -> Callable[[FactsRow], Cell]:
+    def value(row: FactsRow) -> Cell:
+        found = row.facts.get(fact)
+        if isinstance(found, list):
+            return JOIN_CODES.join(found) or None
+        return found
+    return value
+
+
+def _fact_words(spec: FactSpec, lang: str) -> Callable[[FactsRow], Cell]:
+    def value(row: FactsRow) -> Cell:
+        found = row.facts.get(spec.id)
+        if isinstance(found, list):
+            return JOIN_WORDS.join(spec.value_label(c, lang) for c in found) or None
+        return spec.value_label(found, lang) if isinstance(found, str) else None
+    return value
+
+
+def _fact_has(fact: str, code: str) -> Callable[[FactsRow], Cell]:
+    def value(row: FactsRow) -> Cell:
+        found = row.facts.get(fact)
+        return (1 if code in found else 0) if isinstance(found, list) else None
+    return value
