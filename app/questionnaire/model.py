@@ -79,6 +79,9 @@ class Option:
     label: LocalText
     indicators: tuple[Indicator, ...] = ()
     exclusive: bool = False  # e.g. "none of these": cannot be combined in a multi answer
+    # HTCDS (docs/exports.md "HTCDS names"): in a single question, the HTCDS value written
+    # instead of ``value``; in a multi question, the name of this option's 0/1 column.
+    htcds: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ class Question:
     allow_declined: bool = True
     core: bool = False
     screener_only: bool = False  # observed or recorded, not asked aloud
+    htcds: str | None = None  # the HTCDS field name of this question's column, if it has one
     # The type's own settings that are not attributes above, as written in the file.
     settings: Mapping[str, Any] = field(default_factory=dict)
 
@@ -159,6 +163,7 @@ class FactRule:
     bands: tuple[int, ...] = ()
     coarsen: str | None = None
     filter: bool = False
+    htcds: str | None = None  # the HTCDS field name of this fact's column, if it has one
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,7 @@ def build_question(raw: dict[str, Any], section_id: str, audience: str) -> Quest
                 label=_text(o["label"]),
                 indicators=_indicators(o.get("indicators")),
                 exclusive=bool(o.get("exclusive", False)),
+                htcds=o.get("htcds"),
             )
             for _, o in dicts(raw.get("options"))
         ),
@@ -100,6 +101,7 @@ def build_question(raw: dict[str, Any], section_id: str, audience: str) -> Quest
         allow_declined=bool(raw.get("allow_declined", not screener)),
         core=bool(raw.get("core", False)),
         screener_only=screener,
+        htcds=raw.get("htcds"),
         settings={
             key: raw[key] for key in kind.settings if key in raw and key not in QUESTION_ATTRIBUTES
         },
@@ -180,6 +182,7 @@ def build_definition(data: Mapping[str, Any], path: Path | None = None) -> Defin
                 bands=tuple(int(b) for b in f.get("bands", ())),
                 coarsen=f.get("coarsen"),
                 filter=bool(f.get("filter", False)),
+                htcds=f.get("htcds"),
             )
             for _, f in dicts(data.get("facts"))
         ),

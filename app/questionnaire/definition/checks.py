@@ -16,6 +16,7 @@ from .building import (
     DEFAULT_SIGNAL_GROUPS,
     build_question,
 )
+from .htcds_checks import htcds_problems
 from .reading import Problem, dicts
 
 
@@ -51,6 +52,7 @@ class _Checker:
         self.check_flags()
         self.check_outcome()
         self.check_facts()
+        self.problems += htcds_problems(self.data)
         return self.problems
 
     def index_questions(self) -> None:
@@ -325,3 +327,4 @@ class _Checker:
             self.add(at, "the element source needs element: the element it reports")
         elif element not in ELEMENTS:
             self.add(f"{at}.element", f"unknown element {element!r} (known: {', '.join(ELEMENTS)})")
+

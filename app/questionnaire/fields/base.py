@@ -138,6 +138,8 @@ class FieldType:
 
     answerable: ClassVar[bool] = True
     needs_options: ClassVar[bool] = False
+    # Answers are a list of options (each option is a 0/1 column in exports).
+    multiple: ClassVar[bool] = False
     fixed_options: ClassVar[tuple[str, ...]] = ()
     # The plain words "unknown" / "declined" may be posted as the answer itself.
     plain_specials: ClassVar[bool] = False

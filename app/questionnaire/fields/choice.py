@@ -107,6 +107,7 @@ class Multi(FieldType):
 
     name = "multi"
     fact = "options"
+    multiple = True
     settings = {"options": OPTIONS}
     example = {"options": [_option("a"), _option("b"), _option("none", exclusive=True)]}
     needs_options = True
