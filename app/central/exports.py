@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 
 from app.central import bp
 from app.central.forms import ConfirmForm
+from app.central.routes import _query as query_args
 from app.languages import CODES, NATIVE_NAMES
 from app.roles import Role
 from app.services.analytics import suppression
@@ -49,7 +50,8 @@ def _page(filters: Filters, problem: str | None = None, status: int = 200, chose
                            languages=[(code, NATIVE_NAMES.get(code, code)) for code in CODES],
                            chosen=chosen or {"kind": produce.DEIDENTIFIED, "format": produce.CSV,
                                              "language": ui_lang()},
-                           stations=analytics.station_names(), confirm=ConfirmForm()), status
+                           stations=analytics.station_names(), confirm=ConfirmForm(),
+                           query=query_args), status
 
 
 @bp.get("/export")

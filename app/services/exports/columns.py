@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from app.questionnaire import Definition, Question
+from app.questionnaire import Definition, Question, htcds
 from app.questionnaire.facts import ELEMENT_WORDS, TIER_WORDS, CatalogWords, FactSpec, translate
 from app.questionnaire.fields import N_, field_type_of, show_answer
 from app.questionnaire.fields.base import special_kind
-from app.questionnaire.model import Tier
+from app.questionnaire.model import FactRule, Tier
 from app.services.exports.cells import Cell
 from app.text.dates import format_date
 
@@ -74,6 +74,10 @@ def htcds_name(item: object) -> str | None:
     return name if isinstance(name, str) and name else None
 
 
+def _yes_no(question: Question) -> bool:
+    return not question.options and set(field_type_of(question).option_values(question)) == {"yes", "no"}
+
+
 def _number(value: object) -> Cell:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -95,6 +99,8 @@ def answer_code(question: Question, stored: object, *, htcds: bool = False) -> C
     if isinstance(stored, int | float) and not isinstance(stored, bool):
         return _number(stored)
     value = field_type_of(question).expression_value(question, stored)
+    if isinstance(value, list):
+        return JOIN_CODES.join(value)
     return _number(value) if isinstance(value, int | float) else value
 
 
@@ -159,6 +165,21 @@ def _positive_elements(row: FullRow) -> list[str]:
             if isinstance(e, dict) and e.get("positive")]
 
 
+def _flag_ids(row: FullRow) -> Cell:
+    return JOIN_CODES.join(str(f.get("id", "")) for f in _flags(row)) or None
+
+
+def _element_codes(row: FullRow) -> Cell:
+    return JOIN_CODES.join(_positive_elements(row)) or None
+
+
+def _element_words(lang: str) -> Callable[[FullRow], Cell]:
+    def value(row: FullRow) -> Cell:
+        return JOIN_WORDS.join(translate(ELEMENT_WORDS[e], lang) if e in ELEMENT_WORDS else e
+                               for e in _positive_elements(row)) or None
+    return value
+
+
 def _flag_words(definitions: Sequence[Definition], lang: str) -> Callable[[FullRow], Cell]:
     names: dict[str, str] = {}
     for definition in reversed(definitions):  # the newest wins
@@ -171,7 +192,17 @@ def _flag_words(definitions: Sequence[Definition], lang: str) -> Callable[[FullR
     return value
 
 
-def record_columns(definitions: Sequence[Definition], lang: str) -> list[Column]:
+def _tier_column(definitions: Sequence[Definition], lang: str, named: bool) -> Column:
+    """The outcome's code; with HTCDS names, under the tier fact's name and only ever as
+    "possible victim" or empty (app/questionnaire/htcds.py)."""
+    rule = next((r for d in definitions for r in d.facts if r.source == "tier" and r.htcds), None)
+    if named and rule is not None and rule.htcds:
+        return Column(rule.htcds, translate(N_("Outcome"), lang),
+                      lambda row: htcds.tier_value(_tier(row) or "") or None)
+    return Column("tier", translate(N_("Outcome"), lang), _tier)
+
+
+def record_columns(definitions: Sequence[Definition], lang: str, *, htcds: bool = False) -> list[Column]:
     """The columns before the answers: what identifies the record and its outcome."""
     t = lambda msgid: translate(msgid, lang)  # noqa: E731 - a short alias keeps the table readable
     return [
@@ -187,18 +218,16 @@ def record_columns(definitions: Sequence[Definition], lang: str) -> list[Column]
         Column("finalised_at", t(N_("Finalised")), _body("finalised_at")),
         Column("interview_language", t(N_("Interface language")), _body("interview_lang")),
         Column("respondent_language", t(N_("Respondent's language")), _body("respondent_lang")),
-        Column("tier", t(N_("Outcome")), _tier),
+        _tier_column(definitions, lang, htcds),
         Column("tier" + WORDS, t(N_("Outcome (in words)")), lambda row: _tier_words(_tier(row), lang)),
         Column("computed_tier", t(N_("Outcome computed by the rules")),
                lambda row: _outcome(row).get("tier") or None),
         Column("override_reason", t(N_("Reason for changing the outcome")),
                lambda row: _override(row).get("reason") or None),
-        Column("flags", t(N_("Flags")),
-               lambda row: JOIN_CODES.join(str(f.get("id", "")) for f in _flags(row)) or None),
+        Column("flags", t(N_("Flags")), _flag_ids),
         Column("flags" + WORDS, t(N_("Flags (in words)")), _flag_words(definitions, lang)),
-        Column("elements", t(N_("Positive elements")), lambda row: JOIN_CODES.join(_positive_elements(row)) or None),
-        Column("elements" + WORDS, t(N_("Positive elements (in words)")), lambda row: JOIN_WORDS.join(
-            translate(ELEMENT_WORDS[e], lang) if e in ELEMENT_WORDS else e for e in _positive_elements(row)) or None),
+        Column("elements", t(N_("Positive elements")), _element_codes),
+        Column("elements" + WORDS, t(N_("Positive elements (in words)")), _element_words(lang)),
     ]
 
 
@@ -215,7 +244,7 @@ def answer_columns(definitions: Sequence[Definition], lang: str, *, htcds: bool 
         name = (htcds_name(question) if htcds else None) or question.id
         label = question.label.get(lang)
         qid = question.id
-        columns.append(Column(name, label, _code_of(question, htcds)))
+        columns.append(Column(name, label, _code_of(question, htcds and name != question.id)))
         if kind.free_text:
             columns.append(Column(name + ZAWGYI, f"{label} ({t(N_('as typed in Zawgyi'))})", _zawgyi_of(qid)))
         else:
@@ -239,8 +268,11 @@ def _questions(definitions: Sequence[Definition]) -> Iterable[Question]:
                 yield question
 
 
-def _code_of(question: Question, htcds: bool) -> Callable[[FullRow], Cell]:
-    return lambda row: answer_code(question, row.stored(question.id), htcds=htcds)
+def _code_of(question: Question, named: bool) -> Callable[[FullRow], Cell]:
+    if named and htcds_name(question) and _yes_no(question):
+        # An HTCDS name for a yes/no question is one picklist value's 0/1 column.
+        return lambda row: {"yes": 1, "no": 0}.get(str(row.stored(question.id)))
+    return lambda row: answer_code(question, row.stored(question.id), htcds=named)
 
 
 def _words_of(question: Question, words: ExportWords) -> Callable[[FullRow], Cell]:
@@ -280,16 +312,22 @@ class FactsRow:
     facts: Mapping[str, Any]
 
 
-def facts_columns(specs: Sequence[FactSpec], rules: Mapping[str, object], lang: str, *,
+def facts_columns(specs: Sequence[FactSpec], definition: Definition, lang: str, *,
                   htcds: bool = False) -> list[Column]:
     """The station and each declared fact: its code(s), its words, and for a multi-valued fact
-    a 0/1 column per code. ``rules``: fact id -> its rule (for its ``htcds`` name)."""
+    a 0/1 column per code. With ``htcds``, a fact the definition names after an HTCDS field
+    takes that name, and its codes the HTCDS values its question's options declare."""
     t = lambda msgid: translate(msgid, lang)  # noqa: E731
+    rules = {rule.id: rule for rule in definition.facts}
     columns = [Column("station", t(N_("Station")), lambda row: row.station)]
     for spec in specs:
-        name = (htcds_name(rules.get(spec.id)) if htcds else None) or spec.id
+        rule = rules.get(spec.id)
+        name = (htcds_name(rule) if htcds else None) or spec.id
         label = spec.label(lang)
-        columns.append(Column(name, label, _fact_code(spec.id)))
+        if name != spec.id and rule is not None:
+            columns.append(Column(name, label, _fact_htcds_code(spec.id, rule, definition)))
+        else:
+            columns.append(Column(name, label, _fact_code(spec.id)))
         if spec.values:
             columns.append(Column(name + WORDS, f"{label} ({t(N_('in words'))})", _fact_words(spec, lang)))
         if spec.multi:
@@ -305,6 +343,23 @@ def _fact_code(fact: str) -> Callable[[FactsRow], Cell]:
         if isinstance(found, list):
             return JOIN_CODES.join(found) or None
         return found
+    return value
+
+
+def _fact_htcds_code(fact: str, rule: FactRule, definition: Definition) -> Callable[[FactsRow], Cell]:
+    if rule.source == "tier":
+        return lambda row: htcds.tier_value(str(row.facts.get(fact) or "")) or None
+    question = definition.question(rule.question) if rule.question else None
+    values_of: dict[str, str] = {}
+    for option in question.options if question is not None else ():
+        if option.htcds:
+            values_of[option.value] = option.htcds
+
+    def value(row: FactsRow) -> Cell:
+        found = row.facts.get(fact)
+        if isinstance(found, list):
+            return JOIN_CODES.join(values_of.get(str(c), str(c)) for c in found) or None
+        return values_of.get(found, found) if isinstance(found, str) else None
     return value
 
 

@@ -17,7 +17,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 import numpy as np
 import sqlalchemy as sa
@@ -34,9 +34,8 @@ from app.services import questionnaires
 from app.services.analytics import suppression, views
 from app.services.analytics.filters import Filters
 from app.services.analytics.index import Snapshot
-from app.services.central import audit
+from app.services.central import audit, received
 from app.services.central import keys as central_keys
-from app.services.central import received
 from app.services.errors import ExportRefused, Locked, RecordUnreadable
 from app.services.exports.cells import Cell
 from app.services.exports.columns import (
@@ -134,7 +133,7 @@ def start(request: ExportRequest, *, username: str, user_id: int | None, secret:
     if request.kind == FULL:
         assert secret is not None  # noqa: S101 - checked above
         rows: Iterator[Any] = _full_rows(snap, _full_order(snap, chosen), secret)
-        columns = _full_columns(snap, chosen, request)
+        columns = _full_columns(request)
     else:
         rows = _facts_rows(snap, _facts_order(snap, chosen))
         columns = _deidentified_columns(request)
@@ -193,12 +192,14 @@ class _Run:
         finished = False
         try:
             if self.request.format == CSV:
-                yield from self._rows(CsvTable(sink), columns, rows, sink)
+                yield from self._rows(CsvTable(cast(BinaryIO, sink)), columns, rows, sink)
             elif self.request.format == XLSX:
                 lang = self.request.language
                 deidentified = self.request.kind == DEIDENTIFIED
-                names = [translate(N_("Records"), lang)] + ([translate(N_("Summary"), lang)] if deidentified else [])
-                book = XlsxBook(sink, names)
+                names = [translate(N_("Records"), lang)]
+                if deidentified:
+                    names.append(translate(N_("Summary"), lang))
+                book = XlsxBook(cast(BinaryIO, sink), names)
                 sheet = book.sheet(frozen_rows=2)
                 yield from self._rows(sheet, columns, rows, sink)
                 sheet.close()
@@ -212,10 +213,10 @@ class _Run:
                 from app.services.exports.archive import open_aes_zip
 
                 assert password is not None  # noqa: S101 - start() checked it
-                with open_aes_zip(sink, password.encode("utf-8")) as archive, archive.member(member) as inner:
+                with open_aes_zip(cast(BinaryIO, sink), password.encode("utf-8")) as archive, \
+                        archive.member(member) as inner:
                     table = CsvTable(inner)
-                    for _chunk in self._rows(table, columns, rows, sink):
-                        yield _chunk
+                    yield from self._rows(table, columns, rows, sink)
                     # (the member's last bytes reach the sink when it closes)
             last = sink.take()
             # The file is complete: its checksum is recorded before its last bytes leave.
@@ -244,9 +245,7 @@ class _Run:
 # --- de-identified rows -----------------------------------------------------------------------
 
 def _deidentified_columns(request: ExportRequest) -> list[Column]:
-    latest = questionnaires.latest()
-    rules = {rule.id: rule for rule in latest.facts}
-    return facts_columns(views.specs(), rules, request.language, htcds=request.htcds)
+    return facts_columns(views.specs(), questionnaires.latest(), request.language, htcds=request.htcds)
 
 
 def _facts_order(snap: Snapshot, chosen: np.ndarray) -> np.ndarray:
@@ -272,7 +271,7 @@ def _full_order(snap: Snapshot, chosen: np.ndarray) -> np.ndarray:
     return chosen[np.lexsort((snap.seq[chosen], snap.station[chosen], snap.day[chosen]))]
 
 
-def _definitions(snap: Snapshot, chosen: np.ndarray) -> list[Definition]:
+def _definitions() -> list[Definition]:
     """The questionnaire versions to take columns from: the newest default one, then the others
     central holds (a question only an older version has gets its columns after the rest)."""
     newest = questionnaires.latest()
@@ -281,9 +280,9 @@ def _definitions(snap: Snapshot, chosen: np.ndarray) -> list[Definition]:
     return [newest, *others]
 
 
-def _full_columns(snap: Snapshot, chosen: np.ndarray, request: ExportRequest) -> list[Column]:
-    definitions = _definitions(snap, chosen)
-    return record_columns(definitions, request.language) + answer_columns(
+def _full_columns(request: ExportRequest) -> list[Column]:
+    definitions = _definitions()
+    return record_columns(definitions, request.language, htcds=request.htcds) + answer_columns(
         definitions, request.language, htcds=request.htcds, answer_languages=request.answer_languages)
 
 
@@ -293,7 +292,8 @@ def _full_rows(snap: Snapshot, order: np.ndarray, secret: bytes) -> Iterator[Ful
     ids = [snap.record_id[int(i)].decode() for i in order]
     for start in range(0, len(ids), BATCH):
         batch = ids[start:start + BATCH]
-        found = {r.id: r for r in db.session.scalars(sa.select(ReceivedRecord).where(ReceivedRecord.id.in_(batch)))}
+        query = sa.select(ReceivedRecord).where(ReceivedRecord.id.in_(batch))
+        found = {r.id: r for r in db.session.scalars(query)}
         for record_id in batch:
             rec = found.get(record_id)
             if rec is None:
@@ -346,8 +346,8 @@ def summary_rows(filters: Filters, lang: str, today: date) -> Iterator[tuple[boo
             yield False, [title, row.code, _summary_words(chart, row.code, lang, names),
                           row.count if row.count is not None else hidden]
         yield False, [title, "total", t(N_("Total")), chart.total if chart.total is not None else hidden]
-    yield False, [t(N_("Counts from 1 to %(n)d are hidden, and so are the counts that would give them away.")
-                    % {"n": board.threshold - 1})]
+    yield False, [translate(N_("Counts from 1 to %(n)d are hidden, and so are the counts that would give "
+                               "them away."), lang, n=board.threshold - 1)]
 
 
 def _summary_words(chart: views.Chart, code: str, lang: str, names: dict[str, str]) -> str:
