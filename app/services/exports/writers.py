@@ -127,7 +127,8 @@ def column_letters(n: int) -> str:
 
 def _escape(text: str) -> str:
     text = XML_ILLEGAL.sub("", text)[:XLSX_MAX_TEXT]
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # A carriage return as a reference: an XML reader would turn a literal one into a line feed.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
 class XlsxBook:
