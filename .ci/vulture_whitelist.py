@@ -96,3 +96,14 @@ two_way  # suppression.two_way: tables with row and column totals; its brute-for
 _.row_totals
 _.column_totals
 has_next  # CasePage.has_next: read by templates/central/cases.html
+
+# HTCDS names and the AES export archive (issue 14): the API the exports (app/services/exports)
+# build on, merged ahead of them; tests/questionnaire/test_htcds.py and tests/exports/test_archive.py.
+tier_value  # app/questionnaire/htcds.py: what the tier is written as under vic_TraffickingStatus
+question_columns  # app/questionnaire/htcds.py: a full export's HTCDS-named columns
+fact_columns  # app/questionnaire/htcds.py: a de-identified export's HTCDS-named columns
+PASSWORD_BITS  # app/services/exports/archive.py: the password's strength, checked by its test
+new_password  # app/services/exports/archive.py
+open_aes_zip  # app/services/exports/archive.py
+_.member  # AesZipWriter.member
+_.fp  # pyzipper's ZipFile.fp, cleared so that a failed export gets no central directory

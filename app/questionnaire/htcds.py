@@ -28,8 +28,7 @@ def is_column(name: str) -> bool:
 #: The only HTCDS field the tier fact may be named after: its picklist holds possible, actual
 #: and not-a-victim, and the tier is only ever written as the first.
 TIER_FIELD = "vic_TraffickingStatus"
-POSSIBLE = "PossibleVictimOfTrafficking"
-IDENTIFIED = "ActualVictimOfTrafficking"  # never written by tip-screen
+POSSIBLE = "PossibleVictimOfTrafficking"  # never "ActualVictimOfTrafficking" (identified)
 
 #: What each tier is written as under TIER_FIELD. The two tiers that send a person on as a
 #: possible victim are "possible"; the others leave the cell empty: a screening that found

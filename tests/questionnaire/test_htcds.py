@@ -12,7 +12,6 @@ import pytest
 from app.questionnaire import SHIPPED_DIR, Definition, DefinitionError, load_definition, validate_data
 from app.questionnaire.htcds import (
     COLUMN,
-    IDENTIFIED,
     POSSIBLE,
     TIER_FIELD,
     fact_columns,
@@ -25,6 +24,7 @@ from app.questionnaire.model import TIERS
 from .conftest import BASE, EN
 
 SHIPPED = sorted(SHIPPED_DIR.glob("*.yaml"))
+IDENTIFIED = "ActualVictimOfTrafficking"  # HTCDS: someone determined to be a victim
 
 
 def option(value: str, htcds: str | None = None) -> dict[str, Any]:
@@ -143,6 +143,17 @@ def test_single_options_may_share_a_value() -> None:
     assert problems([org]) == []
 
 
+def test_values_need_the_column_they_belong_to() -> None:
+    unnamed = {**SEX, "htcds": None}
+    del unnamed["htcds"]
+    assert problems([unnamed]) == [
+        (
+            "sections[0].questions[0].options[0].htcds",
+            "question 'q_sex' has no htcds name for these HTCDS values",
+        )
+    ]
+
+
 def test_a_column_name_used_twice_is_refused_naming_both_questions() -> None:
     found = problems([CONTROL, VIOLENCE])
     assert found == [
@@ -197,7 +208,6 @@ def test_a_note_has_no_htcds_name() -> None:
 @pytest.mark.parametrize(
     "name",
     [
-        IDENTIFIED,
         f"vic_TraffickingStatus_{IDENTIFIED}",
         "vic_TraffickingStatus_NotAVictimOfTrafficking",
         "prs_Gender",

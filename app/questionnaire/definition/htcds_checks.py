@@ -88,7 +88,16 @@ def _question_names(
             names.append((f"{at}.htcds", name, f"question {qid!r}"))
             own[str(qid)] = name
     if kind is None or not kind.multiple:
-        return names  # a single question's options name values, and values may repeat
+        # A single question's options name values (which may repeat) of its own column.
+        valued = [o for o, option in dicts(question.get("options")) if "htcds" in option]
+        if valued and "htcds" not in question:
+            problems.append(
+                Problem(
+                    f"{at}.options[{valued[0]}].htcds",
+                    f"question {qid!r} has no htcds name for these HTCDS values",
+                )
+            )
+        return names
     for o, option in dicts(question.get("options")):
         value = option.get("htcds")
         if not isinstance(value, str):
