@@ -16,6 +16,7 @@ Cell = str | int | float | None
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
+CSV_QUOTED = frozenset((*FORMULA_STARTS, QUOTE))  # first characters that get the apostrophe in CSV
 # Characters XML 1.0 cannot carry at all (an XLSX part is XML): control characters other
 # than tab, line feed and carriage return, lone surrogates and the two non-characters.
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")

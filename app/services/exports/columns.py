@@ -9,7 +9,7 @@ question type is asked through the field-type registry.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -46,26 +46,32 @@ class Column:
     value: Callable[[Any], Cell]
 
 
-@dataclass
+@dataclass(frozen=True)
+class Group:
+    """Columns filled together by one function (a question's code, words and 0/1 columns)."""
+
+    ids: tuple[str, ...]
+    labels: tuple[str, ...]
+    cells: Callable[[Any], Sequence[Cell]]
+
+    @classmethod
+    def of(cls, column: Column) -> Group:
+        value = column.value
+        return cls((column.id,), (column.label,), lambda row: (value(row),))
+
+
 class FullRow:
     """One received record as the full export reads it."""
 
-    meta: Mapping[str, Any]  # record_id, station_id, station, seq, created_day, questionnaire, version
-    body: Mapping[str, Any] = field(default_factory=dict)
-    problem: str = ""  # why the record could not be read ("" when it was)
+    __slots__ = ("body", "entries", "meta", "problem")
 
-    @property
-    def answers(self) -> Mapping[str, Any]:
+    def __init__(self, meta: Mapping[str, Any], body: Mapping[str, Any] | None = None,
+                 problem: str = "") -> None:
+        self.meta = meta  # record_id, station_id, station, seq, created_day, questionnaire, version
+        self.body = body or {}
+        self.problem = problem  # why the record could not be read ("" when it was)
         answers = self.body.get("answers")
-        return answers if isinstance(answers, dict) else {}
-
-    def answer(self, qid: str) -> Mapping[str, Any] | None:
-        entry = self.answers.get(qid)
-        return entry if isinstance(entry, dict) else None
-
-    def stored(self, qid: str) -> object:
-        entry = self.answer(qid)
-        return entry.get("value") if entry is not None else None
+        self.entries: Mapping[str, Any] = answers if isinstance(answers, dict) else {}
 
 
 def htcds_name(item: object) -> str | None:
@@ -232,31 +238,12 @@ def record_columns(definitions: Sequence[Definition], lang: str, *, htcds: bool 
 
 
 def answer_columns(definitions: Sequence[Definition], lang: str, *, htcds: bool = False,
-                   answer_languages: bool = False) -> list[Column]:
+                   answer_languages: bool = False) -> list[Group]:
     """Per answerable question, in the newest definition's order (then questions only older
     versions have): its code, its words (or, for free text, the Zawgyi original), a 0/1
     column per option of a multiple-choice question, and optionally the language on screen."""
     words = ExportWords(lang)
-    t = lambda msgid: translate(msgid, lang)  # noqa: E731
-    columns: list[Column] = []
-    for question in _questions(definitions):
-        kind = field_type_of(question)
-        name = (htcds_name(question) if htcds else None) or question.id
-        label = question.label.get(lang)
-        qid = question.id
-        columns.append(Column(name, label, _code_of(question, htcds and name != question.id)))
-        if kind.free_text:
-            columns.append(Column(name + ZAWGYI, f"{label} ({t(N_('as typed in Zawgyi'))})", _zawgyi_of(qid)))
-        else:
-            columns.append(Column(name + WORDS, f"{label} ({t(N_('in words'))})", _words_of(question, words)))
-        if kind.fact == "options":  # several options: one 0/1 column each, as ODK exports them
-            for option in question.options:
-                option_name = (htcds_name(option) if htcds else None) or f"{name}{OPTION}{option.value}"
-                columns.append(Column(option_name, f"{label}: {option.label.get(lang)}",
-                                      _chosen(qid, option.value)))
-        if answer_languages:
-            columns.append(Column(name + LANG, f"{label} ({t(N_('language on screen'))})", _lang_of(qid)))
-    return columns
+    return [_answer_group(question, words, htcds, answer_languages) for question in _questions(definitions)]
 
 
 def _questions(definitions: Sequence[Definition]) -> Iterable[Question]:
@@ -268,40 +255,80 @@ def _questions(definitions: Sequence[Definition]) -> Iterable[Question]:
                 yield question
 
 
-def _code_of(question: Question, named: bool) -> Callable[[FullRow], Cell]:
-    if named and htcds_name(question) and _yes_no(question):
-        # An HTCDS name for a yes/no question is one picklist value's 0/1 column.
-        return lambda row: {"yes": 1, "no": 0}.get(str(row.stored(question.id)))
-    return lambda row: answer_code(question, row.stored(question.id), htcds=named)
+MEMO_LIMIT = 10_000  # answers whose cells are remembered per question (options repeat; dates less)
 
 
-def _words_of(question: Question, words: ExportWords) -> Callable[[FullRow], Cell]:
-    return lambda row: _words(question, row.stored(question.id), words)
+def _memo_key(stored: object) -> object:
+    """A hashable stand-in for a stored answer, or None (not worth remembering)."""
+    if isinstance(stored, str | int | float):
+        return stored
+    if isinstance(stored, list):
+        return tuple(str(v) for v in stored)
+    if isinstance(stored, dict):
+        return tuple(sorted((str(k), str(v)) for k, v in stored.items()))
+    return None
 
 
-def _zawgyi_of(qid: str) -> Callable[[FullRow], Cell]:
-    def value(row: FullRow) -> Cell:
-        entry = row.answer(qid)
-        original = entry.get("zawgyi_original") if entry is not None else None
-        return original if isinstance(original, str) else None
-    return value
+def _answer_group(question: Question, words: ExportWords, htcds: bool, answer_languages: bool) -> Group:
+    """One question's columns, filled from one look-up of its answer: the code and words of
+    an answer are worked out once per distinct answer (a full export repeats them a lot)."""
+    lang = words.lang
+    kind = field_type_of(question)
+    qid = question.id
+    named = htcds and htcds_name(question) is not None
+    name = (htcds_name(question) if htcds else None) or qid
+    label = question.label.get(lang)
+    ids, labels = [name], [label]
+    free = kind.free_text
+    if free:
+        ids.append(name + ZAWGYI)
+        labels.append(f"{label} ({translate(N_('as typed in Zawgyi'), lang)})")
+    else:
+        ids.append(name + WORDS)
+        labels.append(f"{label} ({translate(N_('in words'), lang)})")
+    options = question.options if kind.fact == "options" else ()  # one 0/1 column each, as ODK has them
+    for option in options:
+        ids.append((htcds_name(option) if htcds else None) or f"{name}{OPTION}{option.value}")
+        labels.append(f"{label}: {option.label.get(lang)}")
+    if answer_languages:
+        ids.append(name + LANG)
+        labels.append(f"{label} ({translate(N_('language on screen'), lang)})")
+    # An HTCDS name on a yes/no question is one picklist value's 0/1 column.
+    as_01 = named and _yes_no(question)
+    empty: tuple[Cell, ...] = (None,) * len(ids)
+    memo: dict[object, list[Cell]] = {}
 
+    def coded(stored: object) -> list[Cell]:
+        key = _memo_key(stored)
+        found = memo.get(key) if key is not None else None
+        if found is None:
+            code = {"yes": 1, "no": 0}.get(str(stored)) if as_01 else \
+                answer_code(question, stored, htcds=named)
+            found = [code, _words(question, stored, words)]
+            if options:
+                chosen = stored if isinstance(stored, list) else None  # none, not sure, declined: no 0/1
+                found += [None if chosen is None else int(o.value in chosen) for o in options]
+            if key is not None and len(memo) < MEMO_LIMIT:
+                memo[key] = found
+        return found
 
-def _lang_of(qid: str) -> Callable[[FullRow], Cell]:
-    def value(row: FullRow) -> Cell:
-        entry = row.answer(qid)
-        lang = entry.get("lang") if entry is not None else None
-        return lang if isinstance(lang, str) else None
-    return value
+    def cells(row: FullRow) -> Sequence[Cell]:
+        entry = row.entries.get(qid)
+        if not isinstance(entry, dict):
+            return empty
+        stored = entry.get("value")
+        if free:
+            original = entry.get("zawgyi_original")
+            out = [stored if isinstance(stored, str) else answer_code(question, stored),
+                   original if isinstance(original, str) else None]
+        else:
+            out = coded(stored)
+        if answer_languages:
+            on_screen = entry.get("lang")
+            return [*out, on_screen if isinstance(on_screen, str) else None]
+        return out
 
-
-def _chosen(qid: str, value: str) -> Callable[[FullRow], Cell]:
-    def cell(row: FullRow) -> Cell:
-        stored = row.stored(qid)
-        if not isinstance(stored, list):
-            return None  # not asked, not answered, not sure or declined: neither 0 nor 1
-        return 1 if value in stored else 0
-    return cell
+    return Group(tuple(ids), tuple(labels), cells)
 
 
 # --- de-identified: the facts ---------------------------------------------------------------

@@ -39,9 +39,9 @@ from app.services.central import keys as central_keys
 from app.services.errors import ExportRefused, Locked, RecordUnreadable
 from app.services.exports.cells import Cell
 from app.services.exports.columns import (
-    Column,
     FactsRow,
     FullRow,
+    Group,
     answer_columns,
     facts_columns,
     record_columns,
@@ -174,19 +174,22 @@ class _Run:
                 done=self.done, state=state, sha256=sha256, updated_at=utcnow()))
             db.session.commit()
 
-    def _rows(self, table: Any, columns: list[Column], rows: Iterator[Any], sink: Sink) -> Iterator[bytes]:
-        table.row([c.id for c in columns], header=True)
-        table.row([c.label for c in columns], header=True)
-        values = [c.value for c in columns]
+    def _rows(self, table: Any, columns: list[Group], rows: Iterator[Any], sink: Sink) -> Iterator[bytes]:
+        table.row([i for g in columns for i in g.ids], header=True)
+        table.row([label for g in columns for label in g.labels], header=True)
+        fills = [g.cells for g in columns]
         for row in rows:
-            table.row([value(row) for value in values])
+            cells: list[Cell] = []
+            for fill in fills:
+                cells.extend(fill(row))
+            table.row(cells)
             self.done += 1
             if self.done % PROGRESS_EVERY == 0:
                 self._progress()
             if sink.full:
                 yield sink.take()
 
-    def chunks(self, columns: list[Column], rows: Iterator[Any], *, password: str | None, member: str,
+    def chunks(self, columns: list[Group], rows: Iterator[Any], *, password: str | None, member: str,
                today: date) -> Iterator[bytes]:
         sink = Sink()
         finished = False
@@ -244,8 +247,9 @@ class _Run:
 
 # --- de-identified rows -----------------------------------------------------------------------
 
-def _deidentified_columns(request: ExportRequest) -> list[Column]:
-    return facts_columns(views.specs(), questionnaires.latest(), request.language, htcds=request.htcds)
+def _deidentified_columns(request: ExportRequest) -> list[Group]:
+    columns = facts_columns(views.specs(), questionnaires.latest(), request.language, htcds=request.htcds)
+    return [Group.of(c) for c in columns]
 
 
 def _facts_order(snap: Snapshot, chosen: np.ndarray) -> np.ndarray:
@@ -280,10 +284,11 @@ def _definitions() -> list[Definition]:
     return [newest, *others]
 
 
-def _full_columns(request: ExportRequest) -> list[Column]:
+def _full_columns(request: ExportRequest) -> list[Group]:
     definitions = _definitions()
-    return record_columns(definitions, request.language, htcds=request.htcds) + answer_columns(
-        definitions, request.language, htcds=request.htcds, answer_languages=request.answer_languages)
+    return [Group.of(c) for c in record_columns(definitions, request.language, htcds=request.htcds)] + \
+        answer_columns(definitions, request.language, htcds=request.htcds,
+                       answer_languages=request.answer_languages)
 
 
 def _full_rows(snap: Snapshot, order: np.ndarray, secret: bytes) -> Iterator[FullRow]:

@@ -17,7 +17,7 @@ import zipfile
 from collections.abc import Sequence
 from typing import IO, Any
 
-from app.services.exports.cells import XML_ILLEGAL, Cell, csv_text, risky
+from app.services.exports.cells import CSV_QUOTED, XML_ILLEGAL, Cell, csv_text, risky
 
 XLSX_MAX_TEXT = 32767  # characters in one cell: what Excel holds
 XLSX_MAX_ROWS = 1_048_576
@@ -42,18 +42,19 @@ class CsvTable:
         self._writer = csv.writer(_Utf8(out))
 
     def row(self, cells: Sequence[Cell], *, header: bool = False) -> None:
-        self._writer.writerow([_csv_cell(c) for c in cells])
+        out: list[Any] = []
+        for cell in cells:
+            if cell is None:
+                out.append("")
+            elif isinstance(cell, str):
+                out.append(csv_text(cell.replace("\x00", "")) if cell[:1] in CSV_QUOTED or "\x00" in cell
+                           else cell)
+            else:
+                out.append(cell)
+        self._writer.writerow(out)
 
     def close(self) -> None:
         pass
-
-
-def _csv_cell(cell: Cell) -> Any:
-    if cell is None:
-        return ""
-    if isinstance(cell, str):
-        return csv_text(cell.replace("\x00", ""))
-    return cell
 
 
 # --- XLSX ---------------------------------------------------------------------------------
