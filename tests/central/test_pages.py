@@ -17,7 +17,8 @@ from tests.support.web import csrf_from, login
 
 CENTRAL_ENDPOINTS = {"central.stations", "central.create_code", "central.revoke", "central.records",
                      "central.record", "central.audit_log", "central.import_bundle", "central.live",
-                     "central.dashboard", "central.cases", "central.delete_saved", "central.choose_digits"}
+                     "central.dashboard", "central.cases", "central.delete_saved", "central.choose_digits",
+                     "central.export_page", "central.export_file", "central.export_progress"}
 RECORD_URL = "/central/records/{}"
 
 
@@ -54,7 +55,8 @@ def test_every_central_route_with_every_role(central_app, central_users, role):
         if not rule.endpoint.startswith("central."):
             continue
         method = "GET" if "GET" in rule.methods else "POST"
-        url = rule.rule.replace("<station_id>", "x").replace("<record_id>", "x").replace("<int:filter_id>", "1")
+        url = rule.rule.replace("<station_id>", "x").replace("<record_id>", "x").replace("<int:filter_id>", "1") \
+            .replace("<run_id>", "0" * 32)
         response = client.open(url, method=method)
         allowed = is_allowed(access_rule(central_app, rule.endpoint), role)
         where = f"{method} {url} as {role}"
@@ -68,7 +70,7 @@ def test_every_central_route_with_every_role(central_app, central_users, role):
         else:
             assert response.status_code == 403, where
         checked += 1
-    assert checked == 12
+    assert checked == 15
 
 
 def test_roles_of_the_central_routes(central_app):
@@ -82,6 +84,8 @@ def test_roles_of_the_central_routes(central_app):
     assert roles("central.audit_log") == {Role.ADMIN, Role.COORDINATOR}
     assert roles("central.import_bundle") == {Role.ADMIN}
     assert roles("central.live") == {Role.ADMIN, Role.COORDINATOR}
+    assert roles("central.export_page") == roles("central.export_file") == roles("central.export_progress") \
+        == {Role.ADMIN, Role.COORDINATOR}
 
 
 def test_nav_links_by_role(as_role):

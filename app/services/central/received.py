@@ -21,6 +21,8 @@ from app.crypto import (
     CryptoError,
     Envelope,
     EnvelopeError,
+    EnvelopeOpener,
+    Verifier,
     open_envelope,
     parse_envelope,
     verify_envelope,
@@ -140,29 +142,33 @@ def open_received(record_id: str, *, username: str, secret: bytes | None) -> Ope
     return OpenedRecord(meta, body, questionnaires.get(row.questionnaire_id, row.questionnaire_version))
 
 
-def checked_envelope(row: ReceivedRecord, station: Station) -> Envelope:
-    """The stored envelope, parsed and its station's signature checked (nothing decrypted)."""
+def checked_envelope(row: ReceivedRecord, station: Station, verifier: Verifier | None = None) -> Envelope:
+    """The stored envelope, parsed and its station's signature checked (nothing decrypted).
+    ``verifier``: the station's key loaded once, for checking many (an export)."""
     try:
         envelope = parse_envelope(row.envelope or b"")
         if str(envelope.record_id) != row.id or envelope.header.station_id != station.id \
                 or envelope.sha256 != row.envelope_sha256:
             raise EnvelopeError("the stored envelope does not match its record")
         try:
-            verify_envelope(envelope, station.signing_public_key)
+            verify_envelope(envelope, verifier or station.signing_public_key)
         except BadSignature:  # signed before the station was re-keyed: its key history
             ingest.verify_earlier(envelope, enrolment.signing_keys(station.id), created_by_replacement=False)
     except BadSignature:
         raise RecordUnreadable(_l("This record's signature does not verify against its station's key: "
                                   "it was changed after it was received. It was not opened.")) from None
-    except EnvelopeError:
+    except (EnvelopeError, CryptoError):
         raise RecordUnreadable(_l("This record is damaged. It was not opened.")) from None
     return envelope
 
 
-def decrypted_body(envelope: Envelope, record_key: bytes) -> dict[str, Any]:
-    """The record inside a checked envelope (call only after the audit entry is written)."""
+def decrypted_body(envelope: Envelope, record_key: bytes | EnvelopeOpener) -> dict[str, Any]:
+    """The record inside a checked envelope (call only after the audit entry is written).
+    ``record_key``: its bytes, or an opener holding it loaded (to open many: an export)."""
     try:
-        body = record_body.decode(open_envelope(envelope, record_key))
+        plain = record_key.open(envelope) if isinstance(record_key, EnvelopeOpener) \
+            else open_envelope(envelope, record_key)
+        body = record_body.decode(plain)
     except (CryptoError, ValueError):
         raise RecordUnreadable(_l("This record is damaged. It could not be opened.")) from None
     if not isinstance(body, dict) or body.get("format") != BODY_FORMAT:

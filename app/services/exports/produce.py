@@ -23,6 +23,7 @@ import numpy as np
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from app.crypto import CryptoError, EnvelopeOpener, Verifier
 from app.extensions import db
 from app.languages import CODES
 from app.models import ExportRun, ReceivedRecord, Station
@@ -293,7 +294,8 @@ def _full_columns(request: ExportRequest) -> list[Group]:
 
 def _full_rows(snap: Snapshot, order: np.ndarray, secret: bytes) -> Iterator[FullRow]:
     stations = {s.id: s for s in db.session.scalars(sa.select(Station))}
-    record_keys: dict[str, bytes | None] = {}
+    record_keys: dict[str, EnvelopeOpener | None] = {}
+    verifiers: dict[str, Verifier] = {}
     ids = [snap.record_id[int(i)].decode() for i in order]
     for start in range(0, len(ids), BATCH):
         batch = ids[start:start + BATCH]
@@ -303,12 +305,13 @@ def _full_rows(snap: Snapshot, order: np.ndarray, secret: bytes) -> Iterator[Ful
             rec = found.get(record_id)
             if rec is None:
                 continue  # deleted since the count: its facts are gone too
-            yield _full_row(rec, stations, record_keys, secret)
+            yield _full_row(rec, stations, verifiers, record_keys, secret)
             db.session.expunge(rec)  # one batch of envelopes in memory, never all of them
 
 
-def _full_row(rec: ReceivedRecord, stations: dict[str, Station], record_keys: dict[str, bytes | None],
-              secret: bytes) -> FullRow:
+def _full_row(rec: ReceivedRecord, stations: dict[str, Station], verifiers: dict[str, Verifier],
+              record_keys: dict[str, EnvelopeOpener | None], secret: bytes) -> FullRow:
+    """One record checked and decrypted, its station's key and the record key each loaded once."""
     station = stations.get(rec.station_id)
     meta: dict[str, Cell] = {"record_id": rec.id, "station_id": rec.station_id,
                              "station": station.name if station else rec.station_id, "seq": rec.seq,
@@ -317,15 +320,19 @@ def _full_row(rec: ReceivedRecord, stations: dict[str, Station], record_keys: di
     if rec.envelope is None or rec.deleted_at is not None or station is None:
         return FullRow(meta, problem=DELETED)
     try:
-        envelope = received.checked_envelope(rec, station)
+        verifier = verifiers.get(station.id)
+        if verifier is None:
+            verifier = verifiers[station.id] = Verifier(station.signing_public_key)
+        envelope = received.checked_envelope(rec, station, verifier)
         key_id = envelope.header.central_key_id or ""
         if key_id not in record_keys:
-            record_keys[key_id] = central_keys.record_private(secret, key_id)
+            private = central_keys.record_private(secret, key_id)
+            record_keys[key_id] = EnvelopeOpener(private) if private is not None else None
         record_key = record_keys[key_id]
         if record_key is None:
             return FullRow(meta, problem=NO_KEY)
         return FullRow(meta, received.decrypted_body(envelope, record_key))
-    except RecordUnreadable:
+    except (RecordUnreadable, CryptoError):
         return FullRow(meta, problem=DAMAGED)
 
 

@@ -21,6 +21,7 @@ from app.services.exports.cells import CSV_QUOTED, XML_ILLEGAL, Cell, csv_text, 
 
 XLSX_MAX_TEXT = 32767  # characters in one cell: what Excel holds
 XLSX_MAX_ROWS = 1_048_576
+TEXT_MEMO = 50_000  # distinct short texts whose cell XML a sheet keeps
 
 
 class _Utf8:
@@ -116,18 +117,10 @@ _FROZEN = ('<sheetViews><sheetView workbookViewId="0"><pane ySplit="{n}" topLeft
 _SHEET_END = "</sheetData></worksheet>"
 
 
-def column_letters(n: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    n += 1
-    while n:
-        n, rest = divmod(n - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def _escape(text: str) -> str:
-    text = XML_ILLEGAL.sub("", text)[:XLSX_MAX_TEXT]
+    if not text.isprintable():  # the rare text with control characters (line feeds are fine)
+        text = XML_ILLEGAL.sub("", text)
+    text = text[:XLSX_MAX_TEXT]
     # A carriage return as a reference: an XML reader would turn a literal one into a line feed.
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
@@ -169,7 +162,8 @@ class XlsxSheet:
     def __init__(self, member: IO[bytes], frozen_rows: int) -> None:
         self._member = member
         self._n = 0
-        self._letters: list[str] = []
+        # The XML of text cells seen before (labels and codes repeat on every row).
+        self._texts: dict[str, str] = {}
         views = _FROZEN.format(n=frozen_rows, top=frozen_rows + 1) if frozen_rows else ""
         member.write(_SHEET_START.format(views=views).encode())
 
@@ -177,25 +171,34 @@ class XlsxSheet:
         self._n += 1
         if self._n > XLSX_MAX_ROWS:
             raise ValueError("more rows than a worksheet holds")
-        while len(self._letters) < len(cells):
-            self._letters.append(column_letters(len(self._letters)))
-        n = str(self._n)
-        parts = [f'<row r="{n}">']
-        letters = self._letters
-        for i, cell in enumerate(cells):
+        # Cells carry no reference ("r"): each stands in its place, an empty one as <c/>,
+        # which spreadsheets read as the next column (ECMA-376 makes "r" optional).
+        last = len(cells)
+        while last and (cells[last - 1] is None or cells[last - 1] == ""):
+            last -= 1
+        parts = ["<row>"]
+        texts = self._texts
+        for cell in cells[:last]:
             if cell is None or cell == "":
-                continue  # an empty cell is simply not written
-            ref = letters[i] + n
-            if isinstance(cell, str):
-                style = ' s="2"' if header else ' s="1"' if risky(cell) else ""
-                parts.append(f'<c r="{ref}" t="inlineStr"{style}><is><t xml:space="preserve">'
-                             f"{_escape(cell)}</t></is></c>")
+                parts.append("<c/>")
+            elif isinstance(cell, str):
+                found = None if header else texts.get(cell)
+                if found is None:
+                    found = self._text(cell, header)
+                    if len(cell) <= 200 and len(texts) < TEXT_MEMO:
+                        texts[cell] = found
+                parts.append(found)
             elif isinstance(cell, bool) or not math.isfinite(cell):
-                parts.append(f'<c r="{ref}" t="inlineStr"><is><t>{cell}</t></is></c>')
+                parts.append(f'<c t="inlineStr"><is><t>{cell}</t></is></c>')
             else:
-                parts.append(f'<c r="{ref}"><v>{cell}</v></c>')
+                parts.append(f"<c><v>{cell}</v></c>")
         parts.append("</row>")
         self._member.write("".join(parts).encode("utf-8"))
+
+    @staticmethod
+    def _text(cell: str, header: bool) -> str:
+        style = ' s="2"' if header else ' s="1"' if risky(cell) else ""
+        return f'<c t="inlineStr"{style}><is><t xml:space="preserve">{_escape(cell)}</t></is></c>'
 
     def close(self) -> None:
         self._member.write(_SHEET_END.encode())
