@@ -28,6 +28,8 @@ AUDIT_ACTIONS = {
     "host_certify": _l("certified a central server's signing key"),
     "facts_rebuild": _l("opened records to index their de-identified facts"),
     "key_ring_facts": _l("made central's facts key"),
+    "export": _l("started an export"),
+    "export_done": _l("finished an export (its checksum) or stopped one"),
 }
 
 
