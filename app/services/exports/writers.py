@@ -117,6 +117,24 @@ _FROZEN = ('<sheetViews><sheetView workbookViewId="0"><pane ySplit="{n}" topLeft
 _SHEET_END = "</sheetData></worksheet>"
 
 
+def column_letters(n: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    n += 1
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+_SHEET_NAME_BAD = str.maketrans({c: " " for c in "[]:*?/\\"})
+
+
+def sheet_name(name: str) -> str:
+    """A worksheet's name as Excel allows it: at most 31 characters, none of []:*?/\\."""
+    return name.translate(_SHEET_NAME_BAD).strip()[:31] or "Sheet"
+
+
 def _escape(text: str) -> str:
     if not text.isprintable():  # the rare text with control characters (line feeds are fine)
         text = XML_ILLEGAL.sub("", text)
@@ -137,7 +155,7 @@ class XlsxBook:
             sheets="".join(_SHEET_TYPE.format(n=i + 1) for i in range(n))))
         self._part("_rels/.rels", _ROOT_RELS)
         self._part("xl/workbook.xml", _WORKBOOK.format(sheets="".join(
-            f'<sheet name="{_escape(name[:31])}" sheetId="{i + 1}" r:id="rId{i + 1}"/>'
+            f'<sheet name="{_escape(sheet_name(name))}" sheetId="{i + 1}" r:id="rId{i + 1}"/>'
             for i, name in enumerate(self._names))))
         self._part("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS.format(
             sheets="".join(_SHEET_REL.format(n=i + 1) for i in range(n))))
@@ -162,7 +180,8 @@ class XlsxSheet:
     def __init__(self, member: IO[bytes], frozen_rows: int) -> None:
         self._member = member
         self._n = 0
-        # The XML of text cells seen before (labels and codes repeat on every row).
+        self._letters: list[str] = []
+        # The XML of text cells seen before, after their reference (labels and codes repeat).
         self._texts: dict[str, str] = {}
         views = _FROZEN.format(n=frozen_rows, top=frozen_rows + 1) if frozen_rows else ""
         member.write(_SHEET_START.format(views=views).encode())
@@ -171,34 +190,34 @@ class XlsxSheet:
         self._n += 1
         if self._n > XLSX_MAX_ROWS:
             raise ValueError("more rows than a worksheet holds")
-        # Cells carry no reference ("r"): each stands in its place, an empty one as <c/>,
-        # which spreadsheets read as the next column (ECMA-376 makes "r" optional).
-        last = len(cells)
-        while last and (cells[last - 1] is None or cells[last - 1] == ""):
-            last -= 1
-        parts = ["<row>"]
+        letters = self._letters
+        while len(letters) < len(cells):
+            letters.append(column_letters(len(letters)))
+        n = str(self._n)
+        parts = [f'<row r="{n}">']
         texts = self._texts
-        for cell in cells[:last]:
+        for i, cell in enumerate(cells):
             if cell is None or cell == "":
-                parts.append("<c/>")
-            elif isinstance(cell, str):
-                found = None if header else texts.get(cell)
-                if found is None:
-                    found = self._text(cell, header)
-                    if len(cell) <= 200 and len(texts) < TEXT_MEMO:
-                        texts[cell] = found
-                parts.append(found)
+                continue  # an empty cell is simply not written
+            if isinstance(cell, str):
+                rest = None if header else texts.get(cell)
+                if rest is None:
+                    rest = self._text(cell, header)
+                    if not header and len(cell) <= 200 and len(texts) < TEXT_MEMO:
+                        texts[cell] = rest
+                parts.append(f'<c r="{letters[i]}{n}"{rest}')
             elif isinstance(cell, bool) or not math.isfinite(cell):
-                parts.append(f'<c t="inlineStr"><is><t>{cell}</t></is></c>')
+                parts.append(f'<c r="{letters[i]}{n}" t="inlineStr"><is><t>{cell}</t></is></c>')
             else:
-                parts.append(f"<c><v>{cell}</v></c>")
+                parts.append(f'<c r="{letters[i]}{n}"><v>{cell}</v></c>')
         parts.append("</row>")
         self._member.write("".join(parts).encode("utf-8"))
 
     @staticmethod
     def _text(cell: str, header: bool) -> str:
+        """A text cell's XML after its reference: its type, style and escaped text."""
         style = ' s="2"' if header else ' s="1"' if risky(cell) else ""
-        return f'<c t="inlineStr"{style}><is><t xml:space="preserve">{_escape(cell)}</t></is></c>'
+        return f' t="inlineStr"{style}><is><t xml:space="preserve">{_escape(cell)}</t></is></c>'
 
     def close(self) -> None:
         self._member.write(_SHEET_END.encode())
