@@ -8,8 +8,8 @@ import json
 from collections import Counter
 from datetime import UTC, datetime
 
-import pyzipper
 import pytest
+import pyzipper
 import sqlalchemy as sa
 from flask import Flask
 
@@ -21,7 +21,15 @@ from app.services import questionnaires
 from app.services.analytics import views
 from app.services.analytics.filters import Filters
 from app.services.central import audit
-from tests.exports.conftest import as_dicts, audit_entries, client_as, post_export, read_csv, read_xlsx, station
+from tests.exports.conftest import (
+    as_dicts,
+    audit_entries,
+    client_as,
+    post_export,
+    read_csv,
+    read_xlsx,
+    station,
+)
 
 PEOPLE = [  # (citizenship, sex, work, tier)
     ("lao", "female", ["factory"], "refer_mdt"),
