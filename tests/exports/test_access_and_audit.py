@@ -150,3 +150,21 @@ def test_a_de_identified_export_of_a_few_records_is_refused(central: Flask) -> N
     posted = post_export(client, f"?station={ranong}", kind="full", format="csv")
     assert posted.response.status_code == 200
     assert len(read_csv(posted.body)) == 2 + 3
+
+
+def test_a_long_filter_is_audited_whole_before_the_file(central: Flask) -> None:
+    flags = ["flag_child", "flag_medical", "flag_danger", "flag_urgent", "flag_interpreter",
+             "flag_basic_needs", "flag_non_punishment", "flag_no_mdt_consent"]
+    query = "?period=365d&" + "&".join(f"f.flags={f}" for f in flags)
+    client, _ = client_as(central, Role.COORDINATOR)
+    posted = post_export(client, query, kind="full", format="csv")
+    assert posted.response.status_code == 400  # no record has every flag: refused, not audited
+    assert audit_entries(central, audit.EXPORT) == []
+    with central.app_context():
+        request = produce.ExportRequest(kind=produce.DEIDENTIFIED, format=produce.CSV,
+                                        filters=Filters(facts=tuple(("flags", f) for f in flags)))
+        produce._audit_start("admin", request, 7, "0" * 32)
+    entries = audit_entries(central, audit.EXPORT)
+    assert len(entries) >= 2 and all(len(e.detail) <= audit.MAX_DETAIL for e in entries)
+    whole = entries[0].detail + "".join(e.detail.split(") ", 1)[1] for e in entries[1:])
+    assert whole.endswith("filters: " + "&".join(f"f.flags={f}" for f in flags))
