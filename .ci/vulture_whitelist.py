@@ -132,3 +132,9 @@ new_password  # app/services/exports/archive.py
 open_aes_zip  # app/services/exports/archive.py
 _.member  # AesZipWriter.member
 _.fp  # pyzipper's ZipFile.fp, cleared so that a failed export gets no central directory
+
+# Exports (issue 14, app/services/exports):
+_.started_at  # ExportRun.started_at / updated_at: when a run began and last moved (kept for operators)
+_.updated_at
+uncsv_text  # cells.uncsv_text: how a reader undoes the CSV apostrophe (docs/exports.md; the tests use it)
+_.tell  # Sink.tell: zipfile asks where it is in an unseekable stream

@@ -31,6 +31,8 @@ AUDIT_ACTIONS = {
     "directory_add": _l("added an organisation to the referral directory"),
     "directory_edit": _l("changed an organisation in the referral directory"),
     "directory_retire": _l("retired an organisation from the referral directory"),
+    "export": _l("started an export"),
+    "export_done": _l("finished an export (its checksum) or stopped one"),
 }
 
 

@@ -11,6 +11,7 @@ from flask import Flask
 from app.cli.audit_commands import audit_group
 from app.cli.dashboard_commands import dashboard_command
 from app.cli.directory_commands import directory_group
+from app.cli.export_commands import export_command
 from app.cli.facts_commands import facts_group
 from app.cli.key_commands import keys_group
 from app.cli.questionnaire_commands import questionnaire_group
@@ -58,6 +59,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(facts_group)
     app.cli.add_command(dashboard_command)
     app.cli.add_command(directory_group)
+    app.cli.add_command(export_command)
     for command in (stations_group, enrol_command, sync_command, bundle_group, status_command, audit_group):
         app.cli.add_command(command)
     _plain_when_disk_full(app.cli)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import click
 from flask import current_app
@@ -31,18 +31,10 @@ def dashboard_command(as_json: bool, period: str | None, since: str | None, unti
     """Central: every dashboard chart as (code, count) rows with its total."""
     if not installation.is_set_up() or current_app.config["TIP"].role != "central":
         raise click.ClickException("flask dashboard runs on a set-up central installation only.")
-    args: MultiDict[str, str] = MultiDict()
-    for key, value in (("period", period), ("from", since), ("to", until), ("station", station)):
-        if value:
-            args.add(key, value)
-    for item in facts:
-        fact, sep, code = item.partition("=")
-        if not sep:
-            raise click.ClickException(f"--fact {item!r}: write it as ID=CODE. Nothing was shown.")
-        args.add(f"f.{fact.strip()}", code)
     today = datetime.now(UTC).date()
     try:
-        board = views.dashboard(Filters.from_args(args, today), today=today, unit=unit)
+        filters = filters_of(period, since, until, station, facts, today)
+        board = views.dashboard(filters, today=today, unit=unit)
     except FilterError as exc:
         raise click.ClickException(f"{exc}. Nothing was shown.") from None
     out = {
@@ -59,6 +51,21 @@ def dashboard_command(as_json: bool, period: str | None, since: str | None, unti
         click.echo(f"{chart['id']} (total {_shown(chart['total'])})")
         for row in chart["rows"]:
             click.echo(f"  {row['code'] or '(not recorded)'}: {_shown(row['count'])}")
+
+
+def filters_of(period: str | None, since: str | None, until: str | None, station: str | None,
+               facts: tuple[str, ...], today: date) -> Filters:
+    """The filter options of ``flask dashboard`` and ``flask export`` read as the pages read theirs."""
+    args: MultiDict[str, str] = MultiDict()
+    for key, value in (("period", period), ("from", since), ("to", until), ("station", station)):
+        if value:
+            args.add(key, value)
+    for item in facts:
+        fact, sep, code = item.partition("=")
+        if not sep:
+            raise FilterError(f"--fact {item!r}: write it as ID=CODE")
+        args.add(f"f.{fact.strip()}", code)
+    return Filters.from_args(args, today)
 
 
 def _shown(count: int | None) -> str:

@@ -10,6 +10,7 @@ from app.crypto.aead import aead_decrypt, aead_encrypt
 from app.crypto.envelope import (
     FACTS_VERSION,
     Envelope,
+    EnvelopeOpener,
     RecordHeader,
     decrypt_body,
     encrypt_body,
@@ -42,7 +43,7 @@ from app.crypto.keys import (
     x25519_public_key,
 )
 from app.crypto.keyset import KeySet, is_legacy_secret
-from app.crypto.signing import generate_signing_key, sign, signer, signing_public_key, verify
+from app.crypto.signing import Verifier, generate_signing_key, sign, signer, signing_public_key, verify
 from app.crypto.slots import make_slot, open_slot, slot_params
 from app.crypto.tls import certificate_fingerprint, self_signed_certificate
 from app.crypto.wraps import recipient_id, unwrap_data_key, wrap_data_key, wrap_recipients
@@ -55,10 +56,12 @@ __all__ = [
     "CryptoError",
     "Envelope",
     "EnvelopeError",
+    "EnvelopeOpener",
     "KdfParams",
     "KeySet",
     "RecordHeader",
     "SlotError",
+    "Verifier",
     "WrongPassphrase",
     "aead_decrypt",
     "aead_encrypt",

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 from app.crypto.aead import NONCE_SIZE, TAG_SIZE, aead_decrypt, aead_encrypt
 from app.crypto.errors import BadSignature, CryptoError, EnvelopeError
-from app.crypto.hpke import HPKE_OVERHEAD, hpke_open, hpke_seal
+from app.crypto.hpke import HPKE_OVERHEAD, HpkeOpener, hpke_open, hpke_seal
 from app.crypto.keys import DATA_KEY_SIZE, key_id, x25519_public_key
-from app.crypto.signing import SIGNATURE_SIZE, sign, verify
+from app.crypto.signing import SIGNATURE_SIZE, Verifier, sign, verify
 
 __all__ = [
     "ENVELOPE_MAGIC",
@@ -433,18 +433,46 @@ def parse_envelope(blob: bytes) -> Envelope:
     )
 
 
-def verify_envelope(envelope: Envelope, station_public_key: bytes) -> None:
+def verify_envelope(envelope: Envelope, station_public_key: bytes | Verifier) -> None:
     """Check the station's Ed25519 signature; raise :class:`BadSignature`.
 
     The caller must pick ``station_public_key`` by ``envelope.header.station_id``
-    (the enrolled station's key), so one station cannot sign as another.
+    (the enrolled station's key), so one station cannot sign as another. A
+    :class:`Verifier` (the key loaded once) serves for checking many envelopes.
     """
     try:
-        verify(station_public_key, envelope.raw[:-SIGNATURE_SIZE], envelope.signature)
+        if isinstance(station_public_key, Verifier):
+            station_public_key.verify(envelope.raw[:-SIGNATURE_SIZE], envelope.signature)
+        else:
+            verify(station_public_key, envelope.raw[:-SIGNATURE_SIZE], envelope.signature)
     except BadSignature:
         raise BadSignature(
             f"record {envelope.record_id}: envelope signature does not verify"
         ) from None
+
+
+class EnvelopeOpener:
+    """Central's record private key loaded once, to open many envelopes (:func:`open_envelope`)."""
+
+    def __init__(self, central_private_key: bytes) -> None:
+        self._hpke = HpkeOpener(central_private_key)
+        self.key_id = key_id(self._hpke.public_key)
+
+    def open(self, envelope: Envelope) -> bytes:
+        """Unseal the data key and return the body (the signature is not checked here)."""
+        header = envelope.header
+        rid = header.record_id
+        if self.key_id != header.central_key_id:
+            raise EnvelopeError(
+                f"sealed to central key {header.central_key_id}, not to key {self.key_id}", rid
+            )
+        try:
+            data_key = self._hpke.open(envelope.sealed_key, _hpke_info(envelope.header_bytes))
+        except CryptoError:
+            raise EnvelopeError("sealed data key does not open", rid) from None
+        if len(data_key) != DATA_KEY_SIZE:
+            raise EnvelopeError("sealed data key has the wrong size", rid)
+        return decrypt_body(header, envelope.body_ciphertext, data_key)
 
 
 def open_envelope(envelope: Envelope, central_private_key: bytes) -> bytes:
@@ -452,19 +480,4 @@ def open_envelope(envelope: Envelope, central_private_key: bytes) -> bytes:
 
     Does not check the signature: call :func:`verify_envelope` first.
     """
-    header = envelope.header
-    rid = header.record_id
-    have = key_id(x25519_public_key(central_private_key))
-    if have != header.central_key_id:
-        raise EnvelopeError(
-            f"sealed to central key {header.central_key_id}, not to key {have}", rid
-        )
-    try:
-        data_key = hpke_open(
-            central_private_key, envelope.sealed_key, _hpke_info(envelope.header_bytes)
-        )
-    except CryptoError:
-        raise EnvelopeError("sealed data key does not open", rid) from None
-    if len(data_key) != DATA_KEY_SIZE:
-        raise EnvelopeError("sealed data key has the wrong size", rid)
-    return decrypt_body(header, envelope.body_ciphertext, data_key)
+    return EnvelopeOpener(central_private_key).open(envelope)

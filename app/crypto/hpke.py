@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
 
 from app.crypto.errors import CryptoError
 
-__all__ = ["ENC_SIZE", "HPKE_OVERHEAD", "SUITE_IDS", "hpke_open", "hpke_seal"]
+__all__ = ["ENC_SIZE", "HPKE_OVERHEAD", "SUITE_IDS", "HpkeOpener", "hpke_open", "hpke_seal"]
 
 ENC_SIZE = 32
 HPKE_OVERHEAD = ENC_SIZE + 16
@@ -53,3 +53,24 @@ def hpke_open(private_key: bytes, sealed: bytes, info: bytes) -> bytes:
         return _SUITE.decrypt(sealed, X25519PrivateKey.from_private_bytes(private_key), info)
     except (InvalidTag, ValueError):
         raise CryptoError("HPKE open failed (wrong key, modified data or wrong info)") from None
+
+
+class HpkeOpener:
+    """One private key loaded once, to open many sealed items (an export opens thousands:
+    loading the key and deriving its public half each time cost a quarter of the work)."""
+
+    def __init__(self, private_key: bytes) -> None:
+        if len(private_key) != 32:
+            raise CryptoError("X25519 private key must be 32 bytes")
+        self._key = X25519PrivateKey.from_private_bytes(private_key)
+        self.public_key = self._key.public_key().public_bytes_raw()
+
+    def open(self, sealed: bytes, info: bytes) -> bytes:
+        """As :func:`hpke_open`."""
+        _check_info(info)
+        if len(sealed) < HPKE_OVERHEAD:
+            raise CryptoError("HPKE ciphertext too short")
+        try:
+            return _SUITE.decrypt(sealed, self._key, info)
+        except (InvalidTag, ValueError):
+            raise CryptoError("HPKE open failed (wrong key, modified data or wrong info)") from None

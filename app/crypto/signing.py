@@ -55,3 +55,24 @@ def verify(public_key: bytes, message: bytes, signature: bytes) -> None:
         Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
     except (InvalidSignature, ValueError):
         raise BadSignature("signature does not verify") from None
+
+
+class Verifier:
+    """One public key loaded once, to check many signatures (an export checks thousands)."""
+
+    def __init__(self, public_key: bytes) -> None:
+        if len(public_key) != 32:
+            raise CryptoError("Ed25519 public key must be 32 bytes")
+        try:
+            self._key = Ed25519PublicKey.from_public_bytes(public_key)
+        except ValueError:
+            raise CryptoError("not an Ed25519 public key") from None
+
+    def verify(self, message: bytes, signature: bytes) -> None:
+        """As :func:`verify`."""
+        if len(signature) != SIGNATURE_SIZE:
+            raise BadSignature("signature must be 64 bytes")
+        try:
+            self._key.verify(signature, message)
+        except (InvalidSignature, ValueError):
+            raise BadSignature("signature does not verify") from None

@@ -10,6 +10,7 @@ from app.models.central import (
     StationKey,
 )
 from app.models.directory import DirectoryVersion
+from app.models.exports import ExportRun
 from app.models.facts import RecordFacts, SavedFilter
 from app.models.record import Record, RecordState
 from app.models.session import AuthSession
@@ -22,6 +23,7 @@ __all__ = [
     "CentralKey",
     "DirectoryVersion",
     "EnrolmentCode",
+    "ExportRun",
     "FailedAttempt",
     "Installation",
     "KeySlot",

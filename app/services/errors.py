@@ -178,3 +178,7 @@ def is_disk_full(exc: BaseException | None) -> bool:
         exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
         seen += 1
     return False
+
+
+class ExportRefused(ServiceError):
+    """An export that is not produced (bad options, too few records, a run id reused)."""

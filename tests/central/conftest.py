@@ -54,9 +54,11 @@ class FakeStation:
 
     def envelope(self, answers: dict[str, Any] | None = None, *, outcome: dict[str, Any] | None = None,
                  override: dict[str, Any] | None = None, record_id: uuid.UUID | None = None,
-                 facts: dict[str, Any] | None = None) -> tuple[str, bytes]:
+                 facts: dict[str, Any] | None = None, entries: dict[str, dict[str, Any]] | None = None,
+                 respondent_lang: str = "th") -> tuple[str, bytes]:
         """``record_id``: seal under an id already used (other bytes: a conflict). ``facts``:
-        sealed as given instead of derived (what a broken or hostile station sends)."""
+        sealed as given instead of derived (what a broken or hostile station sends).
+        ``entries``: whole answer entries (value, lang, zawgyi_original ...) beside ``answers``."""
         with self.app.app_context():
             inst = db.session.scalar(sa.select(Installation))
             central_public, central_key_id = inst.central_public_key, inst.central_key_id
@@ -69,10 +71,11 @@ class FakeStation:
                               created_day="2026-03-01", local_key_id="0" * 16, central_key_id=central_key_id,
                               version=2 if facts_public else 1)
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        body = {"format": 1, "started_at": now, "finalised_at": now, "respondent_lang": "th",
+        body = {"format": 1, "started_at": now, "finalised_at": now, "respondent_lang": respondent_lang,
                 "interview_lang": "en",
                 "answers": {qid: {"value": value, "lang": "en", "at": now}
-                            for qid, value in (answers or {}).items()},
+                            for qid, value in (answers or {}).items()}
+                | {qid: {"at": now, **entry} for qid, entry in (entries or {}).items()},
                 "outcome": outcome, "override": override}
         data_key = new_data_key()
         ciphertext = encrypt_body(header, json.dumps(body).encode(), data_key)

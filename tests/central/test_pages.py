@@ -19,7 +19,8 @@ CENTRAL_ENDPOINTS = {"central.stations", "central.create_code", "central.revoke"
                      "central.record", "central.audit_log", "central.import_bundle", "central.live",
                      "central.dashboard", "central.cases", "central.delete_saved", "central.choose_digits",
                      "central.directory_list", "central.directory_add", "central.directory_edit",
-                     "central.directory_retire", "central.bundle_answer"}
+                     "central.directory_retire", "central.bundle_answer",
+                     "central.export_page", "central.export_file", "central.export_progress"}
 RECORD_URL = "/central/records/{}"
 
 
@@ -57,7 +58,7 @@ def test_every_central_route_with_every_role(central_app, central_users, role):
             continue
         method = "GET" if "GET" in rule.methods else "POST"
         url = rule.rule.replace("<station_id>", "x").replace("<record_id>", "x").replace("<int:filter_id>", "1")
-        url = url.replace("<org_id>", "o-00000000")
+        url = url.replace("<org_id>", "o-00000000").replace("<run_id>", "0" * 32)
         response = client.open(url, method=method)
         allowed = is_allowed(access_rule(central_app, rule.endpoint), role)
         where = f"{method} {url} as {role}"
@@ -71,7 +72,7 @@ def test_every_central_route_with_every_role(central_app, central_users, role):
         else:
             assert response.status_code == 403, where
         checked += 1
-    assert checked == 17
+    assert checked == 20
 
 
 def test_roles_of_the_central_routes(central_app):
@@ -88,6 +89,8 @@ def test_roles_of_the_central_routes(central_app):
     assert roles("central.directory_list") == {Role.ADMIN, Role.COORDINATOR}
     assert roles("central.directory_add") == roles("central.directory_edit") == {Role.ADMIN}
     assert roles("central.directory_retire") == roles("central.bundle_answer") == {Role.ADMIN}
+    assert roles("central.export_page") == roles("central.export_file") == roles("central.export_progress") \
+        == {Role.ADMIN, Role.COORDINATOR}
 
 
 def test_nav_links_by_role(as_role):

@@ -101,6 +101,13 @@ def _mask(snap: Snapshot, filters: Filters) -> np.ndarray:
     return keep
 
 
+def matching(filters: Filters) -> tuple[Snapshot, np.ndarray]:
+    """The index brought up to date and the positions of its records that match (exports)."""
+    check(filters, specs())
+    snap = index_for().current()
+    return snap, np.flatnonzero(_mask(snap, filters))
+
+
 def _codes_in_order(spec: FactSpec, snap: Snapshot) -> list[str]:
     """The declared codes in display order, then any the records hold that the newest
     definition no longer declares (older questionnaire versions)."""

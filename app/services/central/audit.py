@@ -92,8 +92,9 @@ FACTS_KEY = "key_ring_facts"  # central's facts key made, for a central from bef
 DIRECTORY_ADD = "directory_add"
 DIRECTORY_EDIT = "directory_edit"
 DIRECTORY_RETIRE = "directory_retire"
-# Named for an action that does not exist yet (an export):
-EXPORT = "export"
+# Exports (de-identified or full):
+EXPORT = "export"  # an export started: who, filters, kind, format, count (exports/produce.py)
+EXPORT_DONE = "export_done"  # its file complete (SHA-256, size), or stopped
 # The log itself: entries from before MACs authenticated (flask audit seal-legacy).
 LEGACY_SEALED = "audit_sealed"
 

@@ -19,7 +19,10 @@ from flask_babel import lazy_gettext as _l
 from app.crypto import (
     BadSignature,
     CryptoError,
+    Envelope,
     EnvelopeError,
+    EnvelopeOpener,
+    Verifier,
     open_envelope,
     parse_envelope,
     verify_envelope,
@@ -38,10 +41,6 @@ from app.services.sync import ingest
 
 PAGE_SIZE = 50
 BODY_FORMAT = 1
-
-
-
-
 
 
 @dataclass(frozen=True)
@@ -132,20 +131,7 @@ def open_received(record_id: str, *, username: str, secret: bytes | None) -> Ope
                         "Log out and log in again; if this message stays, ask an administrator to give "
                         "your account a key (a new passphrase set by an administrator who is logged in)."))
     meta = _meta(row, station.name)
-    try:
-        envelope = parse_envelope(row.envelope)
-        if str(envelope.record_id) != row.id or envelope.header.station_id != station.id \
-                or envelope.sha256 != row.envelope_sha256:
-            raise EnvelopeError("the stored envelope does not match its record")
-        try:
-            verify_envelope(envelope, station.signing_public_key)
-        except BadSignature:  # signed before the station was re-keyed: its key history
-            ingest.verify_earlier(envelope, enrolment.signing_keys(station.id), created_by_replacement=False)
-    except BadSignature:
-        raise RecordUnreadable(_l("This record's signature does not verify against its station's key: "
-                                  "it was changed after it was received. It was not opened.")) from None
-    except EnvelopeError:
-        raise RecordUnreadable(_l("This record is damaged. It was not opened.")) from None
+    envelope = checked_envelope(row, station)
     # The login's secret is the custody key; the envelope names the record key it was sealed
     # to, old or current, and the key ring holds every generation (docs/keys.md "Rotation").
     record_key = central_keys.record_private(secret, envelope.header.central_key_id or "")
@@ -154,16 +140,45 @@ def open_received(record_id: str, *, username: str, secret: bytes | None) -> Ope
                                   "does not hold. It was not opened.", key=row.central_key_id))
     # The audit entry is committed before anything is decrypted: no entry, no data.
     audit.record(username, audit.OPEN, record_id=row.id)
-    try:
-        body = record_body.decode(open_envelope(envelope, record_key))
-    except (CryptoError, ValueError):
-        raise RecordUnreadable(_l("This record is damaged. It could not be opened.")) from None
-    if not isinstance(body, dict) or body.get("format") != BODY_FORMAT:
-        raise RecordUnreadable(_l("This record has a format this central cannot read."))
+    body = decrypted_body(envelope, record_key)
     definition = questionnaires.get(row.questionnaire_id, row.questionnaire_version)
     if definition is not None:  # "Refer to" names organisations of the directory by id: show their names
         definition = with_organisations(definition, central_directory.organisations())
     return OpenedRecord(meta, body, definition)
+
+
+def checked_envelope(row: ReceivedRecord, station: Station, verifier: Verifier | None = None) -> Envelope:
+    """The stored envelope, parsed and its station's signature checked (nothing decrypted).
+    ``verifier``: the station's key loaded once, for checking many (an export)."""
+    try:
+        envelope = parse_envelope(row.envelope or b"")
+        if str(envelope.record_id) != row.id or envelope.header.station_id != station.id \
+                or envelope.sha256 != row.envelope_sha256:
+            raise EnvelopeError("the stored envelope does not match its record")
+        try:
+            verify_envelope(envelope, verifier or station.signing_public_key)
+        except BadSignature:  # signed before the station was re-keyed: its key history
+            ingest.verify_earlier(envelope, enrolment.signing_keys(station.id), created_by_replacement=False)
+    except BadSignature:
+        raise RecordUnreadable(_l("This record's signature does not verify against its station's key: "
+                                  "it was changed after it was received. It was not opened.")) from None
+    except (EnvelopeError, CryptoError):
+        raise RecordUnreadable(_l("This record is damaged. It was not opened.")) from None
+    return envelope
+
+
+def decrypted_body(envelope: Envelope, record_key: bytes | EnvelopeOpener) -> dict[str, Any]:
+    """The record inside a checked envelope (call only after the audit entry is written).
+    ``record_key``: its bytes, or an opener holding it loaded (to open many: an export)."""
+    try:
+        plain = record_key.open(envelope) if isinstance(record_key, EnvelopeOpener) \
+            else open_envelope(envelope, record_key)
+        body = record_body.decode(plain)
+    except (CryptoError, ValueError):
+        raise RecordUnreadable(_l("This record is damaged. It could not be opened.")) from None
+    if not isinstance(body, dict) or body.get("format") != BODY_FORMAT:
+        raise RecordUnreadable(_l("This record has a format this central cannot read."))
+    return body
 
 
 @dataclass(frozen=True)
