@@ -178,7 +178,7 @@ def _time_chart(snap: Snapshot, keep: np.ndarray, filters: Filters, unit: str, t
         # then gathered per record: no sort of a million days.
         lo = int(days.min()) if days.size else 0
         span = np.arange(lo, int(days.max()) + 1 if days.size else lo, dtype=np.int64)
-        month_of_day = np.fromiter((_month_number(d + EPOCH) for d in span), np.int64, span.size)
+        month_of_day = np.fromiter((_month_number(int(d) + EPOCH) for d in span), np.int64, span.size)
         buckets = month_of_day[days - lo] - month0
         n = last.year * 12 + last.month - 1 - month0 + 1
         labels = [f"{(month0 + i) // 12:04d}-{(month0 + i) % 12 + 1:02d}" for i in range(n)]
@@ -320,7 +320,7 @@ def coverage(*, fresh: bool = False) -> Coverage | None:
     now = time.monotonic()
     cached = current_app.extensions.get("tip_facts_coverage")
     if not fresh and cached is not None and now < cached[0]:
-        return cached[1]  # type: ignore[no-any-return]
+        return cached[1]
     found = _coverage()
     current_app.extensions["tip_facts_coverage"] = (now + COVERAGE_SECONDS, found)
     return found
