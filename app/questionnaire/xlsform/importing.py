@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import io
 import re
+from warnings import catch_warnings, simplefilter
+
+import yaml
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +72,21 @@ PLAIN_COLUMNS = {
     FLAGS: {"id", "code", "level", "when"},
     FACTS: {"id", "question", "source", "element", "bands", "coarsen", "filter", "htcds"},
 }
+UNSUPPORTED_COLUMNS = {
+    "choice_filter": N_("choice_filter is not supported: a question's options do not depend on "
+                        "earlier answers in tip-screen."),
+    "default": N_("default is not supported: every question starts unanswered."),
+    "repeat_count": N_("Repeats are not supported: a screening asks each question once."),
+    "trigger": N_("trigger is not supported: answers are never calculated."),
+    "parameters": N_("parameters is not supported by tip-screen's question types."),
+    "media": N_("Images, audio and video are not supported."),
+    "image": N_("Images, audio and video are not supported."),
+    "audio": N_("Images, audio and video are not supported."),
+    "video": N_("Images, audio and video are not supported."),
+    "bind": N_("bind:: columns are not supported."),
+    "instance": N_("instance:: columns are not supported."),
+    "body": N_("body:: columns are not supported."),
+}
 INDICATOR_COLUMN = re.compile(r"^tip_(element|strength|strength_child|when)(_[0-9]+)?$")
 ALIASES = {"list name": "list_name", "value": "name", "relevance": "relevant",
            "constraint_msg": "constraint_message", "jr:constraintmsg": "constraint_message",
@@ -78,6 +96,7 @@ ALIASES = {"list name": "list_name", "value": "name", "relevance": "relevant",
 @dataclass(frozen=True)
 class Imported:
     definition: Definition
+    data: dict[str, Any]  # the definition as a YAML file holds it (see :func:`definition_yaml`)
     warnings: tuple[XLSProblem, ...]
 
 
@@ -89,7 +108,16 @@ def from_xlsform(data: bytes, *, form_id: str | None = None, version: str | None
     sheets = read_sheets(data)
     warnings = _pyxform_check(data)
     reader = _Reader(sheets, form_id, version, source)
-    return Imported(reader.run(), tuple(warnings + reader.warnings))
+    definition = reader.run()
+    return Imported(definition, reader.data, tuple(warnings + reader.warnings))
+
+
+def definition_yaml(imported: Imported, source: str) -> str:
+    """The imported definition as a definition file (docs/questionnaire.md), which
+    ``load_definition`` reads back to the same definition."""
+    header = (f"# Imported from the XLSForm {source} (flask questionnaire import-xlsform).\n"
+              "# Format: docs/questionnaire.md; XLSForm columns: docs/xlsform.md.\n")
+    return header + yaml.safe_dump(imported.data, allow_unicode=True, sort_keys=False, width=100)
 
 
 def _pyxform_check(data: bytes) -> list[XLSProblem]:
@@ -99,7 +127,9 @@ def _pyxform_check(data: bytes) -> list[XLSProblem]:
 
     warnings: list[str] = []
     try:
-        convert(io.BytesIO(data), warnings=warnings, file_type=".xlsx")
+        with catch_warnings():
+            simplefilter("ignore", UserWarning)  # openpyxl's, about Excel features it drops
+            convert(io.BytesIO(data), warnings=warnings, file_type=".xlsx")
     except PyXFormError as error:
         found = re.search(r"\[row\s*:\s*(\d+)\]", str(error))
         sheet = re.search(r"'(survey|choices|settings)'", str(error))
@@ -131,10 +161,10 @@ class _Reader:
 
     # ------------------------------------------------------------------ helpers
 
-    def refuse(self, row: SheetRow, column: str | None, message: str, **params: object) -> None:
+    def refuse(self, row: SheetRow, column: str | None, message: str, /, **params: object) -> None:
         self.problems.append(row.problem(column, message, **params))
 
-    def warn(self, row: SheetRow, column: str | None, message: str, **params: object) -> None:
+    def warn(self, row: SheetRow, column: str | None, message: str, /, **params: object) -> None:
         self.warnings.append(row.problem(column, message, **params))
 
     def language_of(self, row: SheetRow, key: str, language: str) -> str | None:
@@ -164,8 +194,13 @@ class _Reader:
             if head.startswith(EXACT_PREFIX) or (sheet in (SURVEY, CHOICES)
                                                  and INDICATOR_COLUMN.match(head)):
                 continue
-            self.refuse(row, base, N_("The column %(column)s is not supported on the %(sheet)s "
-                                      "sheet."), column=row.cells[base].column, sheet=sheet)
+            reason = UNSUPPORTED_COLUMNS.get(head) or UNSUPPORTED_COLUMNS.get(head.split(":")[0])
+            if reason:
+                self.refuse(row, base, reason)
+            else:
+                self.refuse(row, base, N_("The column %(column)s is not supported on the "
+                                          "%(sheet)s sheet."),
+                            column=row.cells[base].column, sheet=sheet)
 
     def texts(self, row: SheetRow, column: str) -> dict[str, str] | None:
         found: dict[str, str] = {}
@@ -240,6 +275,10 @@ class _Reader:
             data["languages"] = [c for c in CODES if c in self.languages_seen] or ["en"]
         if not data["parameters"]:
             del data["parameters"]
+        for key in ("flags", "facts"):
+            if not data[key]:
+                del data[key]
+        self.data = data
         if self.problems:
             raise XLSFormError(self.problems)
         problems = validate_data(data)
@@ -327,22 +366,29 @@ class _Reader:
     # ------------------------------------------------------------------ survey
 
     def survey_type(self, row: SheetRow) -> tuple[str, str | None]:
-        words = row.plain("type").split()
-        if not words:
+        """(kind, choice list): ``select one from L`` and ``select all that apply L`` are
+        XLSForm's older spellings of ``select_one L`` and ``select_multiple L``."""
+        text = " ".join(row.plain("type").split())
+        lower = text.lower()
+        if not text:
             return "", None
-        head = words[0].lower()
-        if len(words) >= 3 and head == "select" and words[1].lower() in ("one", "multiple"):
-            words = [f"select_{words[1].lower()}"] + words[2:]
-        elif len(words) >= 4 and " ".join(words[:4]).lower() == "select all that apply":
-            words = ["select_multiple"] + words[4:]
-        elif head in ("begin", "end") and len(words) == 2:
-            words = [f"{head}_{words[1].lower()}"]
-        kind = words[0].lower()
-        if kind in ("select_one", "select_multiple"):
-            if len(words) == 3 and words[2].lower() == "or_other":
-                return "or_other", None
-            return (kind, words[1]) if len(words) == 2 else ("bad_select", None)
-        return (kind if len(words) == 1 else " ".join(words).lower()), None
+        if lower.endswith((" or_other", " or specify other")):
+            return "or_other", None
+        for prefix, kind in (("select_one ", "select_one"), ("select one from ", "select_one"),
+                             ("select one ", "select_one"),
+                             ("select_multiple ", "select_multiple"),
+                             ("select multiple from ", "select_multiple"),
+                             ("select multiple ", "select_multiple"),
+                             ("select all that apply from ", "select_multiple"),
+                             ("select all that apply ", "select_multiple")):
+            if lower.startswith(prefix):
+                rest = text[len(prefix):].split()
+                return (kind, rest[0]) if len(rest) == 1 else ("bad_select", None)
+        if lower in ("begin group", "end group", "begin repeat", "end repeat"):
+            return lower.replace(" ", "_"), None
+        if lower.replace(" ", "") in METADATA_TYPES:
+            return lower.replace(" ", ""), None
+        return lower, None
 
     def collect_names(self) -> None:
         """The question ids, the select questions' special choices, the parameters."""
@@ -829,4 +875,3 @@ def _default_outcome() -> dict[str, Any]:
     }
 
 
-__all__ = ["Imported", "from_xlsform", "names_of", "Ref"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import warnings
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ class SheetRow:
         """The cell without surrounding spaces; ``""`` when empty."""
         return (self.get(key) or "").strip()
 
-    def problem(self, key: str | None, message: str, **params: object) -> XLSProblem:
+    def problem(self, key: str | None, message: str, /, **params: object) -> XLSProblem:
         cell = self.cells.get(key) if key else None
         return XLSProblem(self.sheet, self.number, cell.column if cell else key, message, params)
 
@@ -46,7 +47,10 @@ class SheetRow:
 
 def normalize_header(text: str) -> str:
     """``Label::Thai (th)`` -> ``label::Thai (th)``; ``constraint message`` -> ``constraint_message``."""
-    base, sep, language = text.strip().partition("::")
+    text = text.strip()
+    if "::" not in text and ":" in text and not text.lower().startswith(("jr:", "bind:", "instance:", "body:")):
+        text = text.replace(":", "::", 1)  # older forms write label:English
+    base, sep, language = text.partition("::")
     base = "_".join(base.strip().lower().split())
     return f"{base}::{language.strip()}" if sep else base
 
@@ -70,6 +74,14 @@ def read_sheets(data: bytes) -> dict[str, list[SheetRow]]:
         raise XLSFormError([XLSProblem("", 0, None, N_(
             "This is not an .xlsx workbook. Save the form in Excel's .xlsx format and try again."
         ), {})])
+    with warnings.catch_warnings():
+        # openpyxl warns about Excel features it drops (data validation, extensions), also
+        # while it reads rows: they carry nothing a form means.
+        warnings.simplefilter("ignore", UserWarning)
+        return _read(data)
+
+
+def _read(data: bytes) -> dict[str, list[SheetRow]]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # noqa: BLE001 - openpyxl raises many kinds for broken files
