@@ -208,7 +208,20 @@ class _XDot:
     pass
 
 
-_XNode = Union[Literal, Ref, Unary, Binary, _XCall, _XDot]  # noqa: UP007
+@dataclass(frozen=True)
+class _XUnary:
+    op: str
+    operand: _XNode
+
+
+@dataclass(frozen=True)
+class _XBinary:
+    op: str
+    left: _XNode
+    right: _XNode
+
+
+_XNode = Union[Literal, Ref, _XUnary, _XBinary, _XCall, _XDot]  # noqa: UP007
 
 _EQ = ("=", "!=")
 _REL = ("<", "<=", ">", ">=")
@@ -251,35 +264,35 @@ class _XParser:
         node = self.parse_and()
         while self.is_word("or"):
             self.take()
-            node = Binary("or", node, self.parse_and())
+            node = _XBinary("or", node, self.parse_and())
         return node
 
     def parse_and(self) -> _XNode:
         node = self.parse_eq()
         while self.is_word("and"):
             self.take()
-            node = Binary("and", node, self.parse_eq())
+            node = _XBinary("and", node, self.parse_eq())
         return node
 
     def parse_eq(self) -> _XNode:
         node = self.parse_rel()
         while self.is_op(*_EQ):
             op = self.take().text
-            node = Binary(op, node, self.parse_rel())
+            node = _XBinary(op, node, self.parse_rel())
         return node
 
     def parse_rel(self) -> _XNode:
         node = self.parse_add()
         while self.is_op(*_REL):
             op = self.take().text
-            node = Binary(op, node, self.parse_add())
+            node = _XBinary(op, node, self.parse_add())
         return node
 
     def parse_add(self) -> _XNode:
         node = self.parse_mul()
         while self.is_op("+", "-"):
             op = self.take().text
-            node = Binary(op, node, self.parse_mul())
+            node = _XBinary(op, node, self.parse_mul())
         return node
 
     def parse_mul(self) -> _XNode:
@@ -288,13 +301,13 @@ class _XParser:
             op = self.take().text
             if op == "mod":
                 raise Untranslatable("mod", "the remainder of a division is not supported")
-            node = Binary("*" if op == "*" else "/", node, self.parse_unary())
+            node = _XBinary("*" if op == "*" else "/", node, self.parse_unary())
         return node
 
     def parse_unary(self) -> _XNode:
         if self.is_op("-"):
             self.take()
-            return Unary("-", self.parse_unary())
+            return _XUnary("-", self.parse_unary())
         return self.parse_primary()
 
     def parse_primary(self) -> _XNode:
@@ -375,9 +388,9 @@ class _Translate:
             if node.name in self.names.parameters:
                 return Param(node.name)
             return self.ref(node, f"${{{node.name}}}")
-        if isinstance(node, Unary):
+        if isinstance(node, _XUnary):
             return Unary(node.op, self.node(node.operand))
-        if isinstance(node, Binary):
+        if isinstance(node, _XBinary):
             return self.binary(node)
         assert isinstance(node, _XCall)  # noqa: S101 - the parser builds nothing else
         return self.call(node)
@@ -387,7 +400,7 @@ class _Translate:
             return self.names.selects.get(ref.name, {}).get(value.value)
         return None
 
-    def binary(self, node: Binary) -> Node:
+    def binary(self, node: _XBinary) -> Node:
         op = node.op
         if op in _EQ:
             for a, b in ((node.left, node.right), (node.right, node.left)):
@@ -402,7 +415,7 @@ class _Translate:
                     return call if op == "=" else Unary("not", call)
         left, right = self.node(node.left), self.node(node.right)
         for side in (node.left, node.right):
-            if isinstance(side, Binary) and side.op in _EQ + _REL and op in _EQ + _REL:
+            if isinstance(side, _XBinary) and side.op in _EQ + _REL and op in _EQ + _REL:
                 raise Untranslatable(f"{side.op} {op}", "one comparison cannot compare another")
         if op == "!=":
             # XPath: '' != 'x' holds; the engine's != never holds for a missing answer.

@@ -11,20 +11,29 @@ from __future__ import annotations
 
 import io
 import re
-from warnings import catch_warnings, simplefilter
-
-import yaml
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from warnings import catch_warnings, simplefilter
+
+import yaml
 
 from ..definition import build_definition, load_definition, validate_data
-from ..expr_parser import Binary, ExprError, Literal, Node, Ref, parse
+from ..expr_parser import Binary, ExprError, Literal, Node, parse
 from ..fields import N_
 from ..model import Definition
-from .expressions import Names, Untranslatable, _XCall, _XDot, engine_text, parse_xpath, to_engine
-from .export import names_of, to_xpath
+from .export import to_xpath
+from .expressions import (
+    Names,
+    Untranslatable,
+    _XBinary,
+    _XCall,
+    _XDot,
+    engine_text,
+    parse_xpath,
+    to_engine,
+)
 from .layout import (
     CHOICES,
     CODES,
@@ -802,14 +811,14 @@ def _days(node: object) -> float | None:
     """``today()``, ``today() + N`` or ``today() - N`` as N days; else None."""
     if isinstance(node, _XCall) and node.name == "today" and not node.args:
         return 0
-    if (isinstance(node, Binary) and node.op in ("+", "-") and _days(node.left) == 0
+    if (isinstance(node, _XBinary) and node.op in ("+", "-") and _days(node.left) == 0
             and isinstance(node.right, Literal) and isinstance(node.right.value, float)):
         return node.right.value if node.op == "+" else -node.right.value
     return None
 
 
 def _conjuncts(node: object) -> list[object]:
-    if isinstance(node, Binary) and node.op == "and":
+    if isinstance(node, _XBinary) and node.op == "and":
         return _conjuncts(node.left) + _conjuncts(node.right)
     return [node]
 
@@ -833,7 +842,7 @@ def _take_ranges(tree: object, q: dict[str, Any], engine_type: str) -> list[Any]
 
 
 def _range(part: object, engine_type: str) -> tuple[str | None, object]:
-    if not (isinstance(part, Binary) and part.op in (">=", "<=")):
+    if not (isinstance(part, _XBinary) and part.op in (">=", "<=")):
         return None, None
     key = "min" if part.op == ">=" else "max"
     if isinstance(part.left, _XDot):

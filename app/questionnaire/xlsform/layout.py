@@ -24,6 +24,6 @@ EXACT_PREFIX = "tip_exact_"
 #: tip_type: engine types that XLSForm has no type of its own for.
 TIP_TYPES = ("yesno", "consent", "age_or_dob")
 
-YES, NO = "yes", "no"
+YES = "yes"
 TRUE_WORDS = frozenset({"yes", "true", "1", "true()"})
 FALSE_WORDS = frozenset({"no", "false", "0", "false()"})

@@ -48,7 +48,8 @@ class SheetRow:
 def normalize_header(text: str) -> str:
     """``Label::Thai (th)`` -> ``label::Thai (th)``; ``constraint message`` -> ``constraint_message``."""
     text = text.strip()
-    if "::" not in text and ":" in text and not text.lower().startswith(("jr:", "bind:", "instance:", "body:")):
+    namespaced = text.lower().startswith(("jr:", "bind:", "instance:", "body:"))
+    if "::" not in text and ":" in text and not namespaced:
         text = text.replace(":", "::", 1)  # older forms write label:English
     base, sep, language = text.partition("::")
     base = "_".join(base.strip().lower().split())
