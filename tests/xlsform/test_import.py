@@ -156,7 +156,7 @@ SIMPLE: Rows = [["type", "name", "label"], ["text", "q_name", "Name"]]
       ["integer", "q", "Q", None]], None,
      ("survey", 2, "calculation", "Only a constant calculation")),
     ([["type", "name", "label", "tip_type"], ["text", "q", "Q", "yesno"]], None,
-     ("survey", 2, "tip_type", "tip_type yesno does not fit the type text")),
+     ("survey", 2, "tip_type", "tip_type yesno does not fit the type text (it fits: longtext, text)")),
     ([["type", "name", "label", "tip_element"], ["integer", "q", "Q", "exploitation"]], None,
      ("survey", 2, "tip_strength", "An indicator needs both tip_element and tip_strength.")),
 ])

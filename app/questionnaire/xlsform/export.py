@@ -14,7 +14,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from ..facts import SPECIAL_WORDS, YES_NO_WORDS, translate
-from ..fields import FIELD_TYPES
+from ..fields import DEFAULT_MAX_LENGTH, field_type_of
 from ..model import Definition, Indicator, LocalText, Option, Question, Section
 from .expressions import DECLINED_CHOICE, UNKNOWN_CHOICE, Names, from_xpath, to_xpath
 from .layout import (
@@ -24,10 +24,13 @@ from .layout import (
     FACTS,
     FLAGS,
     OUTCOME,
+    SELECTS,
     SETTINGS,
     SURVEY,
     YES,
+    has_choices,
     language_header,
+    natural_type,
 )
 
 Row = dict[str, Any]
@@ -36,11 +39,6 @@ Sheets = dict[str, list[Row]]
 #: Columns in the order a person reads them; any other column follows.
 SURVEY_ORDER = ("type", "name", "label", "hint", "guidance_hint", "relevant", "constraint",
                 "constraint_message", "appearance", "calculation")
-
-# XLSForm types for the engine's; the rest are select_one plus a tip_type.
-_XLSFORM_TYPE = {"text": "text", "longtext": "text", "date": "date", "note": "note",
-                 "age_or_dob": "integer"}
-
 
 def names_of(definition: Definition) -> Names:
     """The names a translation needs, as the export lays the definition out."""
@@ -56,11 +54,11 @@ def names_of(definition: Definition) -> Names:
 
 
 def _is_select(question: Question) -> bool:
-    return question.type in ("yesno", "consent", "single", "multi")
+    return has_choices(field_type_of(question))
 
 
 def _special_choices(question: Question) -> list[tuple[str, str]]:
-    if not FIELD_TYPES[question.type].allows_specials or not _is_select(question):
+    if not field_type_of(question).allows_specials or not _is_select(question):
         return []
     found = []
     if question.allow_unknown:
@@ -130,7 +128,7 @@ class _Writer:
         self.sheets[SURVEY].append({"type": "end_group", "name": section.id})
 
     def question(self, q: Question, section: Section) -> None:
-        kind = FIELD_TYPES[q.type]
+        kind = field_type_of(q)
         row: Row = {"type": self.xlsform_type(q), "name": q.id}
         _texts(row, "label", q.label)
         _texts(row, "hint", q.help)
@@ -138,10 +136,10 @@ class _Writer:
         self.expression(row, "relevant", q.relevant)
         self.constraint(row, q)
         _texts(row, "constraint_message", q.constraint_message)
-        if q.type == "longtext":
-            row["appearance"] = "multiline"
-        if q.type in ("yesno", "consent", "age_or_dob"):
-            row["tip_type"] = q.type
+        if kind.xlsform_appearance:
+            row["appearance"] = kind.xlsform_appearance
+        if natural_type(kind.xlsform_type(q), kind.xlsform_appearance) is not kind:
+            row["tip_type"] = kind.name
         if q.core:
             row["tip_core"] = YES
         if q.screener_only != (section.audience == "screener"):
@@ -161,13 +159,8 @@ class _Writer:
             self.choices(q)
 
     def xlsform_type(self, q: Question) -> str:
-        if q.type == "number":
-            return "integer" if q.integer else "decimal"
-        if q.type == "multi":
-            return f"select_multiple {q.id}"
-        if _is_select(q):
-            return f"select_one {q.id}"
-        return _XLSFORM_TYPE[q.type]
+        base = field_type_of(q).xlsform_type(q)
+        return f"{base} {q.id}" if base in SELECTS else base
 
     def constraint(self, row: Row, q: Question) -> None:
         ranges = _range_parts(q)
@@ -184,8 +177,9 @@ class _Writer:
 
     def choices(self, q: Question) -> None:
         options: Iterable[Option | tuple[str, LocalText]]
-        if q.type in ("yesno", "consent"):
-            options = [(value, _words(YES_NO_WORDS[value])) for value in ("yes", "no")]
+        fixed = field_type_of(q).fixed_options
+        if fixed:
+            options = [(value, _words(YES_NO_WORDS.get(value, value))) for value in fixed]
         else:
             options = q.options
         for option in options:
@@ -298,19 +292,20 @@ def _days(days: float) -> str:
 def _range_parts(q: Question) -> list[str]:
     """The question's range (``min``, ``max``, ``max_length``) as XLSForm constraint parts."""
     parts = []
-    if q.type == "number":
+    written = field_type_of(q).xlsform_range
+    if written == "number":
         if q.min is not None:
             parts.append(f". >= {_num(q.min)}")
         if q.max is not None:
             parts.append(f". <= {_num(q.max)}")
-    elif q.type == "date":
+    elif written == "days":
         if q.min is not None:
             parts.append(f". >= {_days(q.min)}")
         if q.max is not None:
             parts.append(f". <= {_days(q.max)}")
-    elif q.type == "age_or_dob" and q.max is not None:
+    elif written == "age" and q.max is not None:
         parts.append(f". <= {_num(q.max)}")
-    elif q.type in ("text", "longtext") and q.max_length != 2000:
+    elif written == "length" and q.max_length != DEFAULT_MAX_LENGTH:
         parts.append(f"string-length(.) <= {q.max_length}")
     return parts
 

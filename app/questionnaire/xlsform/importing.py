@@ -21,7 +21,7 @@ import yaml
 
 from ..definition import build_definition, load_definition, validate_data
 from ..expr_parser import Binary, ExprError, Literal, Node, parse
-from ..fields import N_
+from ..fields import FIELD_TYPES, N_
 from ..model import Definition
 from .export import to_xpath
 from .expressions import (
@@ -45,8 +45,9 @@ from .layout import (
     OUTCOME,
     SETTINGS,
     SURVEY,
-    TIP_TYPES,
     TRUE_WORDS,
+    natural_type,
+    xlsform_kinds,
 )
 from .problems import XLSFormError, XLSProblem
 from .sheets import SheetRow, read_sheets
@@ -60,8 +61,6 @@ SPECIAL_NAMES = {"unknown": "unknown", "dont_know": "unknown", "dk": "unknown",
 METADATA_TYPES = frozenset({"start", "end", "today", "deviceid", "phonenumber", "simserial",
                             "subscriberid", "username", "email", "audit", "start-geopoint",
                             "background-audio", "imei", "uri:deviceid"})
-PLAIN_TYPES = {"text": "text", "integer": "number", "decimal": "number", "date": "date",
-               "note": "note"}
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _LANGUAGE = re.compile(r"^(?P<name>[^()]*?)\s*(?:\((?P<code>[^()]+)\))?$")
 
@@ -416,7 +415,7 @@ class _Reader:
                         calculation=row.plain("calculation"))
                 else:
                     self.parameters[name] = value
-            elif kind in PLAIN_TYPES or kind in ("select_one", "select_multiple"):
+            elif kind in xlsform_kinds():
                 questions.add(name)
                 if list_name is not None:
                     selects[name] = {c.plain("name"): s for c in self.lists.get(list_name, [])
@@ -450,7 +449,7 @@ class _Reader:
                 if kind != "calculate":
                     self.warn(row, "type", N_("Not imported: %(type)s (the station records when "
                                               "and by whom a screening is made)."), type=kind)
-            elif kind in PLAIN_TYPES or kind in ("select_one", "select_multiple"):
+            elif kind in xlsform_kinds():
                 if current is None:
                     current = self.loose_section(row, sections)
                     sections.append(current)
@@ -511,7 +510,7 @@ class _Reader:
             q["help"] = help_text
         body = self.texts(row, "guidance_hint")
         if body:
-            if engine_type in ("note", "consent"):
+            if "text" in FIELD_TYPES[engine_type].settings:
                 q["text"] = body
             else:
                 self.refuse(row, "guidance_hint", N_("guidance_hint is read only on a note (its "
@@ -531,7 +530,7 @@ class _Reader:
         if row.plain("read_only") and _words(row.plain("read_only")) is not False:
             self.refuse(row, "read_only", N_("read_only questions are not supported."))
         appearance = row.plain("appearance")
-        if appearance and not (appearance == "multiline" and kind == "text"):
+        if appearance and appearance != FIELD_TYPES[engine_type].xlsform_appearance:
             self.warn(row, "appearance", N_("appearance %(appearance)s is not used: tip-screen "
                                             "lays out its own pages."), appearance=appearance)
         for column in ("tip_core", "tip_screener_only"):
@@ -549,7 +548,7 @@ class _Reader:
             del q["indicators"]
         if list_name is not None:
             self.options(row, q, list_name, path)
-        if list_name is None or engine_type == "consent":
+        if list_name is None or not FIELD_TYPES[engine_type].allows_specials:
             # Outside choice lists, "not sure" and "prefers not to say" are columns.
             for column in ("tip_unknown", "tip_declined"):
                 value = self.yes_no(row, column)
@@ -558,21 +557,20 @@ class _Reader:
         return q
 
     def engine_type(self, row: SheetRow, kind: str) -> str:
+        """The question type: what the XLSForm type (and appearance) means, or tip_type."""
         tip_type = row.plain("tip_type")
-        if kind in ("select_one", "select_multiple"):
-            base = "single" if kind == "select_one" else "multi"
-        else:
-            base = PLAIN_TYPES[kind]
-            if kind == "text" and row.plain("appearance") == "multiline":
-                base = "longtext"
+        natural = natural_type(kind, row.plain("appearance") or None)
+        name = natural.name if natural else ""
         if not tip_type:
-            return base
-        fits = {"yesno": "select_one", "consent": "select_one", "age_or_dob": "integer"}
-        if tip_type not in TIP_TYPES or fits[tip_type] != kind:
-            self.refuse(row, "tip_type", N_("tip_type %(tip_type)s does not fit the type "
-                                            "%(type)s (yesno and consent: select_one; age_or_dob: "
-                                            "integer)."), tip_type=tip_type, type=kind)
-            return base
+            return name
+        named = FIELD_TYPES.get(tip_type)
+        if named is None or kind not in named.xlsform_types:
+            fitting = ", ".join(sorted(k.name for k in FIELD_TYPES.values()
+                                       if kind in k.xlsform_types))
+            self.refuse(row, "tip_type", N_("tip_type %(tip_type)s does not fit the type %(type)s "
+                                            "(it fits: %(fitting)s)."),
+                        tip_type=tip_type, type=kind, fitting=fitting)
+            return name
         return tip_type
 
     def options(self, row: SheetRow, q: dict[str, Any], list_name: str, path: str) -> None:
@@ -581,20 +579,22 @@ class _Reader:
             self.refuse(row, "type", N_("The choice list %(list)s is not on the choices sheet."),
                         list=list_name)
             return
+        kind = FIELD_TYPES[q["type"]]
         specials = {s for c in choices if (s := self.special_of(c))}
-        if q["type"] != "consent":
+        if kind.allows_specials:
             q["allow_unknown"] = "unknown" in specials
             q["allow_declined"] = "declined" in specials
+        elif specials:
+            self.refuse(row, "type", N_("A %(tip_type)s question cannot be answered not sure or "
+                                        "declined: remove those choices from its list."),
+                        tip_type=kind.name)
         plain = [c for c in choices if not self.special_of(c)]
-        if q["type"] in ("yesno", "consent"):
+        if kind.fixed_options:
             names = [c.plain("name") for c in plain]
-            if sorted(names) != ["no", "yes"]:
+            if sorted(names) != sorted(kind.fixed_options):
                 self.refuse(row, "type", N_("A %(tip_type)s question's list has exactly the "
-                                            "choices yes and no (and not sure, declined)."),
-                            tip_type=q["type"])
-            if q["type"] == "consent" and specials:
-                self.refuse(row, "type", N_("A consent question cannot be answered not sure or "
-                                            "declined: remove those choices from its list."))
+                                            "choices %(choices)s (and not sure, declined)."),
+                            tip_type=kind.name, choices=", ".join(kind.fixed_options))
             return
         options = []
         for n, choice in enumerate(plain):
@@ -842,19 +842,20 @@ def _take_ranges(tree: object, q: dict[str, Any], engine_type: str) -> list[Any]
 
 
 def _range(part: object, engine_type: str) -> tuple[str | None, object]:
+    written = FIELD_TYPES[engine_type].xlsform_range if engine_type in FIELD_TYPES else None
     if not (isinstance(part, _XBinary) and part.op in (">=", "<=")):
         return None, None
     key = "min" if part.op == ">=" else "max"
     if isinstance(part.left, _XDot):
         right = part.right
-        if engine_type == "number" and isinstance(right, Literal) and isinstance(right.value, float):
+        if written == "number" and isinstance(right, Literal) and isinstance(right.value, float):
             return key, _plain_number(right.value)
-        if engine_type == "age_or_dob" and key == "max" and isinstance(right, Literal) \
+        if written == "age" and key == "max" and isinstance(right, Literal) \
                 and isinstance(right.value, float):
             return key, _plain_number(right.value)
-        if engine_type == "date" and (days := _days(right)) is not None:
+        if written == "days" and (days := _days(right)) is not None:
             return key, int(days)
-    if (engine_type in ("text", "longtext") and key == "max" and isinstance(part.left, _XCall)
+    if (written == "length" and key == "max" and isinstance(part.left, _XCall)
             and part.left.name == "string-length" and len(part.left.args) == 1
             and isinstance(part.left.args[0], _XDot) and isinstance(part.right, Literal)
             and isinstance(part.right.value, float) and part.right.value.is_integer()):
