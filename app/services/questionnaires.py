@@ -16,7 +16,13 @@ from flask_babel import lazy_gettext as _l
 
 from app.questionnaire import SHIPPED_DIR, Definition, discover
 from app.questionnaire.definition import _version_key as version_key
-from app.questionnaire.xlsform import Imported, definition_yaml, from_xlsform, to_xlsform
+from app.questionnaire.xlsform import (
+    Imported,
+    XLSFormError,
+    definition_yaml,
+    from_xlsform,
+    to_xlsform,
+)
 from app.services.errors import ValidationFailed
 
 DEFAULT_ID = "tip-default"
@@ -60,7 +66,10 @@ def export_xlsform(questionnaire_id: str, version: str) -> bytes:
     if definition is None:
         raise ValidationFailed(_l("There is no questionnaire %(id)s version %(version)s.",
                                   id=questionnaire_id, version=version))
-    return to_xlsform(definition)
+    try:
+        return to_xlsform(definition)
+    except XLSFormError as error:
+        raise ValidationFailed(error.problems[0].message) from error
 
 
 def import_xlsform(data: bytes, *, source: str, form_id: str | None = None,

@@ -213,3 +213,32 @@ def test_pyxforms_own_rules_come_first() -> None:
     survey: Rows = [["type", "name", "label"], ["begin_group", "g", "G"], ["text", "q", "Q"]]
     problems = refusal(xlsx(survey))
     assert len(problems) == 1 and problems[0][3].startswith("XLSForm rules (pyxform): ")
+
+
+def test_tip_fact_and_tip_flag_columns_declare_a_fact_and_a_flag_from_their_row() -> None:
+    survey: Rows = [
+        ["type", "name", "label", "tip_type", "tip_fact", "tip_fact_bands", "tip_fact_filter",
+         "tip_flag", "tip_flag_level", "tip_flag_label::English (en)",
+         "tip_flag_action::English (en)", "tip_flag_action::Thai (th)"],
+        ["integer", "q_age", "Age", None, "age_band", "0 18", "yes", None, None, None, None,
+         None],
+        ["select_one yn", "q_hurt", "Are you hurt?", "yesno", None, None, None, "MEDICAL",
+         "alert", "Needs care", "Call a doctor.", "เรียกแพทย์"],
+        ["select_one yn", "q_bad", "Badly?", "yesno", None, None, None, "BAD", None, None,
+         None, None],
+    ]
+    choices: Rows = [["list_name", "name", "label"], ["yn", "yes", "Yes"], ["yn", "no", "No"]]
+    facts: Rows = [["id", "source", "label"], ["tier", "tier", "Outcome"]]
+    problems = refusal(xlsx(survey, choices, tip_facts=facts))
+    # The third row's flag has no action: refused at that row.
+    assert [(p[0], p[1], p[2]) for p in problems] == [("survey", 4, "tip_flag_action")], problems
+    survey[3][8:] = [None, None, "Ask again.", None]
+    survey[3][-2] = "Ask again."
+    d = from_xlsform(xlsx(survey, choices, tip_facts=facts)).definition
+    assert [(f.id, f.question, f.bands, f.filter) for f in d.facts] == [
+        ("tier", None, (), False), ("age_band", "q_age", (0, 18), True)]
+    assert [(f.id, f.code, f.when, f.action.texts) for f in d.flags] == [
+        ("flag_q_hurt", "MEDICAL", "${q_hurt} = 'yes'", {"en": "Call a doctor.", "th": "เรียกแพทย์"}),
+        ("flag_q_bad", "BAD", "${q_bad} = 'yes'", {"en": "Ask again."})]
+    assert d.flags[0].label is not None and d.flags[0].label.get("en") == "Needs care"
+    assert [f.code for f in score(d, {"q_hurt": "yes"}).flags] == ["MEDICAL"]

@@ -85,3 +85,29 @@ def test_an_encrypted_form_names_the_key_and_the_submission_address(shipped) -> 
     odk_validate(xform)
     assert f'base64RsaPublicKey="{public}"' in xform
     assert 'action="https://station.local/submission"' in xform
+
+
+def test_a_type_xlsform_cannot_write_is_refused_by_name(shipped) -> None:  # type: ignore[no-untyped-def]
+    from app.questionnaire.fields import FIELD_TYPES, FieldType, register
+    from app.questionnaire.xlsform import XLSFormError
+
+    class Sketch(FieldType):
+        """A type with no XLSForm form (no xlsform_types)."""
+
+        name = "sketch_for_xlsform_test"
+
+    saved = dict(FIELD_TYPES)
+    register(Sketch)
+    try:
+        first = shipped.sections[0]
+        odd = dataclasses.replace(first.questions[0], type=Sketch.name)
+        section = dataclasses.replace(first, questions=(odd, *first.questions[1:]))
+        definition = dataclasses.replace(shipped, sections=(section, *shipped.sections[1:]))
+        with pytest.raises(XLSFormError) as error:
+            to_xlsform(definition)
+        assert error.value.problems[0].message == (
+            f"The question type sketch_for_xlsform_test has no XLSForm form, so {odd.id} "
+            "cannot be exported.")
+    finally:
+        FIELD_TYPES.clear()
+        FIELD_TYPES.update(saved)

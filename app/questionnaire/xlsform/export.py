@@ -14,7 +14,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from ..facts import SPECIAL_WORDS, YES_NO_WORDS, translate
-from ..fields import DEFAULT_MAX_LENGTH, field_type_of
+from ..fields import DEFAULT_MAX_LENGTH, N_, field_type_of
 from ..model import Definition, Indicator, LocalText, Option, Question, Section
 from .expressions import DECLINED_CHOICE, UNKNOWN_CHOICE, Names, from_xpath, to_xpath
 from .layout import (
@@ -32,6 +32,7 @@ from .layout import (
     language_header,
     natural_type,
 )
+from .problems import XLSFormError, XLSProblem
 
 Row = dict[str, Any]
 Sheets = dict[str, list[Row]]
@@ -129,6 +130,10 @@ class _Writer:
 
     def question(self, q: Question, section: Section) -> None:
         kind = field_type_of(q)
+        if not kind.xlsform_types:
+            raise XLSFormError([XLSProblem("", 0, None, N_(
+                "The question type %(type)s has no XLSForm form, so %(question)s cannot be "
+                "exported."), {"type": kind.name, "question": q.id})])
         row: Row = {"type": self.xlsform_type(q), "name": q.id}
         _texts(row, "label", q.label)
         _texts(row, "hint", q.help)

@@ -66,13 +66,15 @@ _LANGUAGE = re.compile(r"^(?P<name>[^()]*?)\s*(?:\((?P<code>[^()]+)\))?$")
 
 # Columns read on each sheet (a language column is its base name); others are refused.
 TEXT_COLUMNS = {SURVEY: {"label", "hint", "guidance_hint", "constraint_message", "tip_unit",
+                         "tip_flag_label", "tip_flag_action",
                          "required_message"},
                 CHOICES: {"label"}, SETTINGS: {"tip_title", "tip_description"},
                 OUTCOME: {"label"}, FLAGS: {"label", "action"}, FACTS: {"label"}}
 PLAIN_COLUMNS = {
     SURVEY: {"type", "name", "relevant", "constraint", "required", "appearance", "calculation",
              "tip_type", "tip_audience", "tip_core", "tip_screener_only", "tip_unknown",
-             "tip_declined", "htcds", "read_only"},
+             "tip_declined", "htcds", "read_only", "tip_fact", "tip_fact_bands",
+             "tip_fact_coarsen", "tip_fact_filter", "tip_flag", "tip_flag_level", "tip_flag_when"},
     CHOICES: {"list_name", "name", "tip_exclusive", "htcds", "tip_special"},
     SETTINGS: {"form_title", "form_id", "version", "default_language", "tip_languages",
                "public_key", "submission_url", "instance_name", "style"},
@@ -165,6 +167,7 @@ class _Reader:
         self.warnings: list[XLSProblem] = []
         self.where: dict[str, tuple[SheetRow, str | None]] = {}
         self.default_language = "en"
+        self.flag_rows: list[tuple[int, SheetRow]] = []
         self.languages_seen: set[str] = set()
 
     # ------------------------------------------------------------------ helpers
@@ -276,9 +279,13 @@ class _Reader:
         self.collect_names()
         data["parameters"] = self.parameters
         data["sections"] = self.survey()
-        data["flags"] = self.flags()
+        data["flags"] = self.flags() + self.row_flags
+
         data["outcome"] = self.outcome()
         data["facts"] = self.facts()
+        for n, (row, fact) in enumerate(self.row_facts, start=len(data["facts"])):
+            self.where[f"facts[{n}]"] = (row, "tip_fact")
+            data["facts"].append(fact)
         if "languages" not in data:
             data["languages"] = [c for c in CODES if c in self.languages_seen] or ["en"]
         if not data["parameters"]:
@@ -302,6 +309,8 @@ class _Reader:
                 row, column = self.where[path]
                 rest = location[len(path):].lstrip(".")
                 key = _COLUMN_OF.get(rest.split(".")[0].split("[")[0], column) if rest else column
+                if column in ("tip_fact", "tip_flag") and rest:
+                    key = f"{column}_{key}"  # a fact or flag declared by a survey row's columns
                 return row.problem(key, N_("%(problem)s"), problem=message)
             path = path.rpartition(".")[0] if "." in path else ""
         return XLSProblem("", 0, None, N_("%(problem)s (%(location)s)"),
@@ -424,6 +433,8 @@ class _Reader:
 
     def survey(self) -> list[dict[str, Any]]:
         sections: list[dict[str, Any]] = []
+        self.row_facts: list[tuple[SheetRow, dict[str, Any]]] = []
+        self.row_flags: list[dict[str, Any]] = []
         current: dict[str, Any] | None = None
         in_group: SheetRow | None = None
         for row in self.sheets[SURVEY]:
@@ -546,6 +557,7 @@ class _Reader:
                                                      self.names.parameters))
         if not q["indicators"]:
             del q["indicators"]
+        self.row_fact_and_flag(row, q)
         if list_name is not None:
             self.options(row, q, list_name, path)
         if list_name is None or not FIELD_TYPES[engine_type].allows_specials:
@@ -555,6 +567,39 @@ class _Reader:
                 if value is not None:
                     q["allow_" + column.removeprefix("tip_")] = value
         return q
+
+    def row_fact_and_flag(self, row: SheetRow, q: dict[str, Any]) -> None:
+        """tip_fact and tip_flag: a fact read from this question, a flag this question raises
+        (shorthands for a row of the tip_facts / tip_flags sheet)."""
+        fact_id = row.plain("tip_fact")
+        if fact_id:
+            fact: dict[str, Any] = {"id": fact_id, "question": q["id"], "label": q["label"]}
+            if row.plain("tip_fact_bands"):
+                try:
+                    fact["bands"] = [int(b) for b in row.plain("tip_fact_bands").split()]
+                except ValueError:
+                    self.refuse(row, "tip_fact_bands",
+                                N_("bands are whole numbers separated by spaces."))
+            if row.plain("tip_fact_coarsen"):
+                fact["coarsen"] = row.plain("tip_fact_coarsen")
+            if self.yes_no(row, "tip_fact_filter"):
+                fact["filter"] = True
+            self.row_facts.append((row, fact))
+        code = row.plain("tip_flag")
+        if code:
+            n = len(self.row_flags)
+            when = self.expression(row, "tip_flag_when", self.names)
+            flag: dict[str, Any] = {
+                "id": f"flag_{q['id']}", "code": code,
+                "when": when or FIELD_TYPES[q["type"]].default_indicator_when(q["id"]) or "",
+                "action": self.texts(row, "tip_flag_action") or {}}
+            if row.plain("tip_flag_level"):
+                flag["level"] = row.plain("tip_flag_level")
+            label = self.texts(row, "tip_flag_label")
+            if label:
+                flag["label"] = label
+            self.row_flags.append(flag)
+            self.flag_rows.append((n, row))
 
     def engine_type(self, row: SheetRow, kind: str) -> str:
         """The question type: what the XLSForm type (and appearance) means, or tip_type."""
@@ -677,6 +722,9 @@ class _Reader:
 
     def flags(self) -> list[dict[str, Any]]:
         flags = []
+        sheet_rows = len(self.sheets.get(FLAGS, []))
+        for n, row in self.flag_rows:
+            self.where[f"flags[{sheet_rows + n}]"] = (row, "tip_flag")
         for n, row in enumerate(self.sheets.get(FLAGS, [])):
             self.where[f"flags[{n}]"] = (row, "id")
             flag: dict[str, Any] = {"id": row.plain("id"), "code": row.plain("code")}
