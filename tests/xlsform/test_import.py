@@ -242,3 +242,22 @@ def test_tip_fact_and_tip_flag_columns_declare_a_fact_and_a_flag_from_their_row(
         ("flag_q_bad", "BAD", "${q_bad} = 'yes'", {"en": "Ask again."})]
     assert d.flags[0].label is not None and d.flags[0].label.get("en") == "Needs care"
     assert [f.code for f in score(d, {"q_hurt": "yes"}).flags] == ["MEDICAL"]
+
+
+def test_a_zip_bomb_is_refused_before_anything_unpacks_it() -> None:
+    import io
+    import zipfile
+
+    from app.questionnaire.xlsform.sheets import MAX_UNPACKED_BYTES
+
+    # A real form, plus one member of zeros that deflates to about 0.1% of its size.
+    form = io.BytesIO(xlsx(SIMPLE))
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(form) as source, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as out:
+        for member in source.infolist():
+            out.writestr(member, source.read(member))
+        out.writestr("xl/media/padding.bin", bytes(MAX_UNPACKED_BYTES + 1))
+    data = bomb.getvalue()
+    assert len(data) < 1024 * 1024  # small enough to upload
+    problems = refusal(data)
+    assert len(problems) == 1 and problems[0][3].startswith("The workbook would unpack to 64 MB")

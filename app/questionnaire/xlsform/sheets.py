@@ -68,18 +68,38 @@ def _text(value: object) -> str:
     return str(value)
 
 
+#: An .xlsx is a zip; a form's sheets unpack to far less than this. A "zip bomb" (a few
+#: kilobytes that unpack to gigabytes) is refused before anything unpacks it.
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+
+
 def read_sheets(data: bytes) -> dict[str, list[SheetRow]]:
     """Every sheet's rows under its lower-case name; a row's cells keyed by normalized header.
     Raises :class:`XLSFormError` for a file that is not an .xlsx workbook."""
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise XLSFormError([XLSProblem("", 0, None, N_(
-            "This is not an .xlsx workbook. Save the form in Excel's .xlsx format and try again."
-        ), {})])
+    check_workbook(data)
     with warnings.catch_warnings():
         # openpyxl warns about Excel features it drops (data validation, extensions), also
         # while it reads rows: they carry nothing a form means.
         warnings.simplefilter("ignore", UserWarning)
         return _read(data)
+
+
+def check_workbook(data: bytes) -> None:
+    """Refuse what is not a zip, and a zip that would unpack to more than
+    :data:`MAX_UNPACKED_BYTES` (zipfile never unpacks past a member's declared size)."""
+    not_xlsx = XLSFormError([XLSProblem("", 0, None, N_(
+        "This is not an .xlsx workbook. Save the form in Excel's .xlsx format and try again."))])
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise not_xlsx
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise not_xlsx from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise XLSFormError([XLSProblem("", 0, None, N_(
+            "The workbook would unpack to %(mb)d MB; a form is at most %(limit)d MB."),
+            {"mb": unpacked // (1024 * 1024), "limit": MAX_UNPACKED_BYTES // (1024 * 1024)})])
 
 
 def _read(data: bytes) -> dict[str, list[SheetRow]]:
