@@ -121,10 +121,10 @@ SIMPLE: Rows = [["type", "name", "label"], ["text", "q_name", "Name"]]
     # A type the engine lacks, at its cell.
     ([["type", "name", "label"], ["geopoint", "q_where", "Where?"]], None,
      ("survey", 2, "type", "The type geopoint has no tip-screen question type")),
-    # A group in a group.
-    ([["type", "name", "label"], ["begin_group", "a", "A"], ["begin_group", "b", "B"],
-      ["text", "q", "Q"], ["end_group", None, None], ["end_group", None, None]], None,
-     ("survey", 3, "type", "A group inside a group is not supported")),
+    # A group with nothing to ask.
+    ([["type", "name", "label"], ["begin_group", "a", "A"], ["note", "n", "N"],
+      ["begin_group", "b", "B"], ["end_group", None, None], ["end_group", None, None]], None,
+     ("survey", 5, "type", "This group has no questions.")),
     ([["type", "name", "label"], ["begin_repeat", "r", "R"], ["text", "q", "Q"],
       ["end_repeat", None, None]], None, ("survey", 2, "type", "Repeats are not supported")),
     # An expression construct, named.
@@ -261,3 +261,25 @@ def test_a_zip_bomb_is_refused_before_anything_unpacks_it() -> None:
     assert len(data) < 1024 * 1024  # small enough to upload
     problems = refusal(data)
     assert len(problems) == 1 and problems[0][3].startswith("The workbook would unpack to 64 MB")
+
+
+def test_a_group_inside_a_group_becomes_sections_shown_when_both_groups_are() -> None:
+    survey: Rows = [["type", "name", "label", "relevant"],
+                    ["integer", "q_age", "Age", None],
+                    ["begin_group", "work", "Work", "${q_age} >= 15"],
+                    ["text", "q_job", "Job", None],
+                    ["begin_group", "pay", "Pay", "${q_job} != ''"],
+                    ["integer", "q_wage", "Wage", None],
+                    ["end_group", None, None, None],
+                    ["text", "q_boss", "Boss", None],
+                    ["end_group", None, None, None]]
+    d = from_xlsform(xlsx(survey)).definition
+    assert [(s.id, s.relevant, [q.id for q in s.questions]) for s in d.sections] == [
+        ("questions", None, ["q_age"]),
+        ("work", "${q_age} >= 15", ["q_job"]),
+        ("pay", "${q_age} >= 15 and answered(${q_job})", ["q_wage"]),
+        ("work_2", "${q_age} >= 15", ["q_boss"])]
+    assert d.sections[3].title.get("en") == "Work"
+    assert [q.id for q in visible_questions(d, {"q_age": 20, "q_job": "farm"})] == [
+        "q_age", "q_job", "q_wage", "q_boss"]
+    assert [q.id for q in visible_questions(d, {"q_age": 12})] == ["q_age"]

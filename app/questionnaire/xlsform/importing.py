@@ -103,6 +103,17 @@ ALIASES = {"list name": "list_name", "value": "name", "relevance": "relevant",
            "caption": "label", "bind::relevant": "relevant", "bind::constraint": "constraint"}
 
 
+@dataclass
+class _Group:
+    """An open begin_group: its row, name and section fields, and how it was used so far."""
+
+    row: SheetRow
+    name: str
+    section: dict[str, Any]
+    parts: int = 0  # sections made of it (more than one around an inner group)
+    questions: int = 0  # its questions, an inner group's included
+
+
 @dataclass(frozen=True)
 class Imported:
     definition: Definition
@@ -432,27 +443,27 @@ class _Reader:
         self.names = Names(frozenset(questions), selects, frozenset(self.parameters))
 
     def survey(self) -> list[dict[str, Any]]:
+        """The survey's rows as sections. A group is a section; a group inside a group is a
+        section of its own (shown when both groups are), and the outer group's questions
+        after it continue in a section ``<name>_2``."""
         sections: list[dict[str, Any]] = []
         self.row_facts: list[tuple[SheetRow, dict[str, Any]]] = []
         self.row_flags: list[dict[str, Any]] = []
         current: dict[str, Any] | None = None
-        in_group: SheetRow | None = None
+        groups: list[_Group] = []
         for row in self.sheets[SURVEY]:
             kind, list_name = self.survey_type(row)
             if kind == "":
                 self.refuse(row, "type", N_("This row has cells but no type."))
             elif kind == "begin_group":
-                if in_group is not None:
-                    self.refuse(row, "type", N_("A group inside a group is not supported: "
-                                                "tip-screen's sections do not nest."))
-                    continue
-                in_group = row
-                current = self.section(row, len(sections))
-                sections.append(current)
+                groups.append(self.group(row, groups[-1] if groups else None))
+                current = None
             elif kind == "end_group":
-                if in_group is None:
+                if not groups:
                     self.refuse(row, "type", N_("end_group without begin_group."))
-                in_group, current = None, None
+                elif groups.pop().questions == 0:
+                    self.refuse(row, "type", N_("This group has no questions."))
+                current = None
             elif kind in ("begin_repeat", "end_repeat"):
                 self.refuse(row, "type", N_("Repeats are not supported: a screening asks each "
                                             "question once."))
@@ -462,8 +473,11 @@ class _Reader:
                                               "and by whom a screening is made)."), type=kind)
             elif kind in xlsform_kinds():
                 if current is None:
-                    current = self.loose_section(row, sections)
+                    current = (self.group_section(groups[-1], len(sections)) if groups
+                               else self.loose_section(row, sections))
                     sections.append(current)
+                for group in groups:
+                    group.questions += 1
                 path = f"sections[{len(sections) - 1}].questions[{len(current['questions'])}]"
                 current["questions"].append(self.question(row, kind, list_name, current, path))
             elif kind == "or_other":
@@ -474,29 +488,33 @@ class _Reader:
                                             "(supported: select_one, select_multiple, text, "
                                             "integer, decimal, date, note)."),
                             type=row.plain("type"))
-        for section in sections:
-            if not section["questions"]:
-                begin = self.where[f"sections[{sections.index(section)}]"][0]
-                self.refuse(begin, "type", N_("This group has no questions."))
         return sections
 
-    def section(self, row: SheetRow, index: int) -> dict[str, Any]:
-        section: dict[str, Any] = {"id": row.plain("name"), "questions": []}
-        self.where[f"sections[{index}]"] = (row, "name")
-        section["title"] = self.texts(row, "label") or {"en": row.plain("name")}
+    def group(self, row: SheetRow, outer: _Group | None) -> _Group:
+        """A begin_group row's section fields; an inner group adds the outer's condition."""
+        section: dict[str, Any] = {"title": self.texts(row, "label") or {"en": row.plain("name")}}
         intro = self.texts(row, "hint")
         if intro:
             section["intro"] = intro
         relevant = self.expression(row, "relevant", self.names)
-        if relevant:
-            section["relevant"] = relevant
-        audience = row.plain("tip_audience")
+        outer_relevant = outer.section.get("relevant") if outer else None
+        if relevant and outer_relevant:
+            relevant = engine_text(Binary("and", parse(outer_relevant), parse(relevant)))
+        if relevant or outer_relevant:
+            section["relevant"] = relevant or outer_relevant
+        audience = row.plain("tip_audience") or (outer.section.get("audience") if outer else None)
         if audience:
             section["audience"] = audience
         for column in ("constraint", "required", "calculation"):
             if row.plain(column):
                 self.refuse(row, column, N_("A group cannot have a %(column)s."), column=column)
-        return section
+        return _Group(row, row.plain("name"), section)
+
+    def group_section(self, group: _Group, index: int) -> dict[str, Any]:
+        group.parts += 1
+        self.where[f"sections[{index}]"] = (group.row, "name")
+        name = group.name if group.parts == 1 else f"{group.name}_{group.parts}"
+        return {"id": name, **group.section, "questions": []}
 
     def loose_section(self, row: SheetRow, sections: list[dict[str, Any]]) -> dict[str, Any]:
         """Questions outside any group form a section of their own, named after the form."""
