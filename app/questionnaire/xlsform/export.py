@@ -7,11 +7,7 @@ Each question gets its own choice list, named after it.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
-from typing import Any
-
-from openpyxl import Workbook
 
 from ..facts import SPECIAL_WORDS, YES_NO_WORDS, translate
 from ..fields import DEFAULT_MAX_LENGTH, N_, field_type_of
@@ -33,13 +29,8 @@ from .layout import (
     natural_type,
 )
 from .problems import XLSFormError, XLSProblem
+from .sheets import Row, Sheets, write_xlsx
 
-Row = dict[str, Any]
-Sheets = dict[str, list[Row]]
-
-#: Columns in the order a person reads them; any other column follows.
-SURVEY_ORDER = ("type", "name", "label", "hint", "guidance_hint", "relevant", "constraint",
-                "constraint_message", "appearance", "calculation")
 
 def names_of(definition: Definition) -> Names:
     """The names a translation needs, as the export lays the definition out."""
@@ -322,39 +313,6 @@ def _num(value: float) -> str:
 def workbook_rows(definition: Definition) -> Sheets:
     """The definition as XLSForm rows, sheet name -> rows of {column: value}."""
     return _Writer(definition).run()
-
-
-def write_xlsx(sheets: Sheets) -> bytes:
-    """Rows of named cells as an .xlsx (a header row, then one row per item)."""
-    book = Workbook()
-    book.remove(book.active)
-    for name, rows in sheets.items():
-        if not rows and name not in (SURVEY, CHOICES, SETTINGS):
-            continue
-        sheet = book.create_sheet(name)
-        header = _header(rows, SURVEY_ORDER if name == SURVEY else ())
-        sheet.append(header)
-        for row in rows:
-            sheet.append([row.get(column) for column in header])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _header(rows: list[Row], order: tuple[str, ...]) -> list[str]:
-    seen: list[str] = []
-    for row in rows:
-        seen += [column for column in row if column not in seen]
-
-    def rank(column: str) -> tuple[int, float]:
-        # An exact expression column follows the column it belongs to.
-        plain = column.removeprefix(EXACT_PREFIX)
-        base = plain.split("::")[0]
-        place = order.index(base) if base in order else len(order)
-        at = seen.index(plain) if plain in seen else seen.index(column)
-        return (place, at + (0.5 if plain != column else 0))
-
-    return sorted(seen, key=rank)
 
 
 def to_xlsform(definition: Definition) -> bytes:

@@ -1,4 +1,5 @@
-"""An .xlsx workbook as rows of named cells, each cell knowing its sheet, row and column."""
+"""An .xlsx workbook as rows of named cells: read (each cell knowing its sheet, row and
+column) and written (a header row, then one row per item)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,21 @@ import warnings
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 
 from ..fields import N_
+from .layout import CHOICES, EXACT_PREFIX, SETTINGS, SURVEY
 from .problems import XLSFormError, XLSProblem
+
+Row = dict[str, Any]
+Sheets = dict[str, list[Row]]
+
+#: Columns in the order a person reads them; any other column follows.
+SURVEY_ORDER = ("type", "name", "label", "hint", "guidance_hint", "relevant", "constraint",
+                "constraint_message", "appearance", "calculation")
 
 
 @dataclass(frozen=True)
@@ -132,3 +142,36 @@ def _read(data: bytes) -> dict[str, list[SheetRow]]:
         sheets[name] = rows
     book.close()
     return sheets
+
+
+def write_xlsx(sheets: Sheets) -> bytes:
+    """Rows of named cells as an .xlsx (a header row, then one row per item)."""
+    book = Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        if not rows and name not in (SURVEY, CHOICES, SETTINGS):
+            continue
+        sheet = book.create_sheet(name)
+        header = _header(rows, SURVEY_ORDER if name == SURVEY else ())
+        sheet.append(header)
+        for row in rows:
+            sheet.append([row.get(column) for column in header])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _header(rows: list[Row], order: tuple[str, ...]) -> list[str]:
+    seen: list[str] = []
+    for row in rows:
+        seen += [column for column in row if column not in seen]
+
+    def rank(column: str) -> tuple[int, float]:
+        # An exact expression column follows the column it belongs to.
+        plain = column.removeprefix(EXACT_PREFIX)
+        base = plain.split("::")[0]
+        place = order.index(base) if base in order else len(order)
+        at = seen.index(plain) if plain in seen else seen.index(column)
+        return (place, at + (0.5 if plain != column else 0))
+
+    return sorted(seen, key=rank)

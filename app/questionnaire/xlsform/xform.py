@@ -13,8 +13,9 @@ import io
 from pyxform.xls2xform import convert
 
 from ..model import Definition
-from .export import workbook_rows, write_xlsx
+from .export import workbook_rows
 from .layout import SETTINGS
+from .sheets import write_xlsx
 
 
 class XFormError(ValueError):
