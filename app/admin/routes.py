@@ -2,13 +2,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.admin import bp
-from app.admin.forms import ConfirmForm, DisplayNameForm, ResetPassphraseForm, UserCreateForm
+from app.admin.forms import (
+    ConfirmForm,
+    DisplayNameForm,
+    ResetPassphraseForm,
+    UserCreateForm,
+    XLSFormUploadForm,
+)
+from app.questionnaire import SHIPPED_DIR
+from app.questionnaire.xlsform import XLSFormError, XLSProblem
 from app.roles import Role
-from app.services import accounts, lan
+from app.services import accounts, lan, questionnaires
 from app.services.accounts import sessions
 from app.services.errors import ServiceError
 from app.web.access import ANY_USER, allow
@@ -131,3 +139,66 @@ def lock_all() -> Any:
         count = sessions.end_all(actor=g.user.username)
         flash(_("%(n)d session(s) locked. Everyone must log in again.", n=count), "info")
     return redirect(url_for("auth.login"))
+
+
+# --- questionnaires: XLSForm in and out (docs/xlsform.md) -------------------------------------
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _problem_words(problem: XLSProblem) -> dict[str, Any]:
+    """An import problem for the page: where (sheet, row, column) and what, translated."""
+    return {"sheet": problem.sheet, "row": problem.row, "column": problem.column,
+            "message": _(problem.msgid, **problem.params)}
+
+
+def _questionnaire_page(form: XLSFormUploadForm, status: int = 200,
+                        problems: list[dict[str, Any]] | None = None,
+                        warnings: list[dict[str, Any]] | None = None) -> Any:
+    listed = [{"id": d.id, "version": d.version,
+               "shipped": d.path is not None and d.path.parent == SHIPPED_DIR}
+              for d in questionnaires.all_definitions()]
+    return render_template("admin/questionnaires.html", form=form, definitions=listed,
+                           problems=problems or [], warnings=warnings or []), status
+
+
+@bp.get("/questionnaires")
+@allow(Role.ADMIN)
+def questionnaires_page() -> Any:
+    return _questionnaire_page(XLSFormUploadForm())
+
+
+@bp.post("/questionnaires")
+@allow(Role.ADMIN)
+def import_xlsform() -> Any:
+    form = XLSFormUploadForm()
+    if not form.validate_on_submit():
+        return _questionnaire_page(form, 400)
+    upload = form.xlsform.data
+    try:
+        imported, _path = questionnaires.import_xlsform(
+            upload.read(), source=upload.filename or "form.xlsx",
+            form_id=(form.form_id.data or "").strip() or None,
+            version=(form.version.data or "").strip() or None)
+    except XLSFormError as error:
+        flash(_("The form was not imported: nothing changed."), "error")
+        return _questionnaire_page(form, 400, [_problem_words(p) for p in error.problems])
+    except ServiceError as exc:
+        flash(str(exc), "error")
+        return _questionnaire_page(form, 400)
+    d = imported.definition
+    flash(_("Questionnaire %(id)s version %(version)s imported.", id=d.id, version=d.version),
+          "info")
+    return _questionnaire_page(XLSFormUploadForm(), 200, None,
+                               [_problem_words(w) for w in imported.warnings])
+
+
+@bp.get("/questionnaires/<questionnaire_id>/<version>.xlsx")
+@allow(Role.ADMIN)
+def export_xlsform(questionnaire_id: str, version: str) -> Any:
+    try:
+        data = questionnaires.export_xlsform(questionnaire_id, version)
+    except ServiceError:
+        abort(404)
+    return Response(data, mimetype=XLSX_TYPE, headers={
+        "Content-Disposition": f'attachment; filename="{questionnaire_id}-{version}.xlsx"'})
