@@ -10,6 +10,7 @@ from app.models.central import (
     StationKey,
 )
 from app.models.facts import RecordFacts, SavedFilter
+from app.models.odk import OdkSubmission
 from app.models.record import Record, RecordState
 from app.models.session import AuthSession
 from app.models.station import Installation, KeySlot
@@ -23,6 +24,7 @@ __all__ = [
     "FailedAttempt",
     "Installation",
     "KeySlot",
+    "OdkSubmission",
     "ReceivedRecord",
     "RecordFacts",
     "Record",
