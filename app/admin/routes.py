@@ -9,9 +9,9 @@ from app.admin import bp
 from app.admin.forms import ConfirmForm, DisplayNameForm, ResetPassphraseForm, UserCreateForm
 from app.roles import Role
 from app.services import accounts, installation, lan
-from app.services.odk import settings as odk_settings
 from app.services.accounts import sessions
 from app.services.errors import ServiceError
+from app.services.odk import settings as odk_settings
 from app.web.access import ANY_USER, allow
 from app.web.qr import qr_svg
 

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models import Installation, OdkSubmission, Record, RecordState
 from app.roles import Role
 from app.services import records
-from tests.conftest import PASSPHRASE, admin_keys
+from tests.conftest import admin_keys
 from tests.odk.support import basic, instance_xml, node_encrypt
 
 ANSWERS = {
@@ -91,7 +91,7 @@ def test_form_list_names_each_form_with_the_hash_of_what_it_serves(app, client, 
     assert url.endswith(f"/forms/tip-default/{listed.findtext('x:version', namespaces=NS)}")
     form = client.get(url, headers=basic(officer["username"], officer["passphrase"]))
     assert form.status_code == 200
-    assert listed.findtext("x:hash", namespaces=NS) == "md5:" + hashlib.md5(form.data).hexdigest()
+    assert listed.findtext("x:hash", namespaces=NS) == "md5:" + hashlib.md5(form.data, usedforsecurity=False).hexdigest()
     key = re.search(rb'base64RsaPublicKey="([^"]+)"', form.data).group(1)
     assert base64.b64decode(key) == _public_key(app)
     # Every language of the questionnaire is in the form, as itext.
@@ -280,3 +280,16 @@ def test_a_form_the_station_does_not_have_is_refused(app, client, officer):
     manifest, files = node_encrypt(_public_key(app), "other-form", "1", xml, instance_id="uuid:x")
     assert _send(client, officer, manifest, files).status_code == 404
     assert _records(app) == []
+
+
+def test_the_officer_finds_the_phone_screening_on_the_station_pages(app, client, officer):
+    from tests.support.web import login
+
+    assert _send(client, officer, *_filled(app, client, officer)).status_code == 201
+    (rec,) = _records(app)
+    assert login(client, officer["username"], officer["passphrase"]).status_code == 302
+    listing = client.get("/screenings/")
+    assert listing.status_code == 200 and "Ma Aye" in listing.get_data(as_text=True)
+    review = client.get(f"/screenings/{rec.id}/review")
+    assert review.status_code == 200 and "Ma Aye" in review.get_data(as_text=True)
+    assert client.get(f"/screenings/{rec.id}/slip").status_code == 200

@@ -88,7 +88,7 @@ def _post(url: str, creds: dict[str, str], manifest: bytes, files: dict[str, byt
         out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{name}"\r\n'
                   "Content-Type: application/octet-stream\r\n\r\n".encode() + blob + b"\r\n")
     out.write(f"--{boundary}--\r\n".encode())
-    request = urllib.request.Request(f"{url}/submission", data=out.getvalue(), method="POST", headers={
+    request = urllib.request.Request(f"{url}/submission", data=out.getvalue(), method="POST", headers={  # noqa: S310
         **basic(creds["username"], creds["passphrase"]), "X-OpenRosa-Version": "1.0",
         "Content-Type": f"multipart/form-data; boundary={boundary}"})
     with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - the test's own server
@@ -96,7 +96,7 @@ def _post(url: str, creds: dict[str, str], manifest: bytes, files: dict[str, byt
 
 
 def _get(url: str, creds: dict[str, str]) -> bytes:
-    request = urllib.request.Request(url, headers=basic(creds["username"], creds["passphrase"]))
+    request = urllib.request.Request(url, headers=basic(creds["username"], creds["passphrase"]))  # noqa: S310
     with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - the test's own server
         return response.read()
 

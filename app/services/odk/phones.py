@@ -27,6 +27,7 @@ import secrets
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from app.crypto import KeySet
 from app.models import User
@@ -81,7 +82,8 @@ def authenticate(username: str, passphrase: str, *, source: str) -> Phone | None
         return None
     secret = unlock.open_keys(login.user, passphrase, opened=login.opened)
     if secret is None:
-        raise Locked("no key slot")
+        raise Locked(_l("Your key could not be unlocked. Ask an administrator to set a new "
+                        "passphrase for you."))
     keys = keyring.station_keys(secret)
     keyring.unlocked().put(_entry_id(login.user, passphrase), secret)
     return Phone(login.user, keys)
