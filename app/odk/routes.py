@@ -22,14 +22,27 @@ from app.web.openrosa import answer, message
 MANIFEST_PART = "xml_submission_file"
 
 
-def _public_key(phone: Phone) -> bytes:
-    return odk_keys.ensure_key_pair(phone.keys)
+def _public_key(phone: Phone) -> bytes | None:
+    """The station's RSA key for phones (made at the first phone request); None if this
+    account's key set cannot reach the signing key that wraps it (after a re-key it has not
+    caught up with: its next web login takes the new key)."""
+    try:
+        return odk_keys.ensure_key_pair(phone.keys)
+    except Locked:
+        return None
+
+
+def _locked() -> Any:
+    return message(_("Your key could not be unlocked. Log in once on the station's own pages, "
+                     "then try again."), 403)
 
 
 @bp.get("/formList")
 @phone_basic
 def form_list_view(phone: Phone) -> Any:
     public = _public_key(phone)
+    if public is None:
+        return _locked()
     listed = []
     for definition in forms.listed():
         served = forms.xform(definition, public)
@@ -47,7 +60,10 @@ def form(phone: Phone, questionnaire_id: str, version: str) -> Any:
     definition = forms.find(questionnaire_id, version)
     if definition is None:
         return message(_("This form is not on this station."), 404)
-    return answer(forms.xform(definition, _public_key(phone)).xml)
+    public = _public_key(phone)
+    if public is None:
+        return _locked()
+    return answer(forms.xform(definition, public).xml)
 
 
 @bp.route("/submission", methods=["HEAD", "POST"])
