@@ -293,3 +293,46 @@ def test_the_officer_finds_the_phone_screening_on_the_station_pages(app, client,
     review = client.get(f"/screenings/{rec.id}/review")
     assert review.status_code == 200 and "Ma Aye" in review.get_data(as_text=True)
     assert client.get(f"/screenings/{rec.id}/slip").status_code == 200
+
+
+def test_the_served_form_passes_odk_validate(app, client, officer, tmp_path):
+    """JavaRosa (the engine inside Collect), through the ODK Validate pyxform ships, takes the
+    exact bytes the station serves, encryption key included."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    import pyxform
+
+    jar = Path(pyxform.__file__).parent / "validators" / "odk_validate" / "bin" / "ODK_Validate.jar"
+    if shutil.which("java") is None or not jar.is_file():
+        from tests.support.browser import skip_or_fail
+
+        skip_or_fail("ODK Validate needs java and pyxform's ODK_Validate.jar")
+    _list(client, officer)
+    form = client.get("/forms/tip-default/1.0.0", headers=basic(officer["username"], officer["passphrase"]))
+    path = tmp_path / "station-form.xml"
+    path.write_bytes(form.data)
+    done = subprocess.run(["java", "-Djava.awt.headless=true", "-jar", str(jar), str(path)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Xform is valid" in done.stdout + done.stderr
+
+
+def test_the_same_submission_sent_at_once_by_four_connections_is_one_record(live_app, make_user):
+    """Collect retrying while the first request is still being answered: real HTTP, four
+    threads, one record, every answer a success."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.odk.test_web_forms import _get, _post
+
+    app, url = live_app
+    creds = make_user(Role.OFFICER)
+    _get(f"{url}/formList", creds)
+    instance_id = f"uuid:{uuid.uuid4()}"
+    xml = instance_xml("tip-default", "1.0.0", instance_id, ANSWERS)
+    manifest, files = node_encrypt(_public_key(app), "tip-default", "1.0.0", xml, instance_id=instance_id)
+    with ThreadPoolExecutor(4) as pool:
+        statuses = [f.result()[0] for f in [pool.submit(_post, url, creds, manifest, files) for _ in range(4)]]
+    assert statuses == [201] * 4
+    assert len(_records(app)) == 1
