@@ -149,9 +149,13 @@ def test_the_passphrase_is_derived_once_then_recognised(client, officer, monkeyp
 def test_a_switched_off_account_is_refused_at_once_though_cached(app, client, officer):
     from app.services import accounts
 
+    from app.services.accounts import keyring
+
     _list(client, officer)
     with app.app_context():
+        held = len(keyring.unlocked())
         accounts.set_active(accounts.find_user(officer["username"]), False)
+        assert len(keyring.unlocked()) == held - 1  # the phone's keys are gone from memory
     response = client.get("/formList", headers=basic(officer["username"], officer["passphrase"]))
     assert response.status_code == 401
 

@@ -12,9 +12,10 @@ nothing and is checked (and counted) like a login. Nothing about the passphrase 
 the disk or a log.
 
 The entry lasts ``idle_timeout_minutes`` from that first check, however often it is used
-(it is not refreshed), and goes with every key at Lock all. A new passphrase changes the
-stored hash, so the old one's entry is never found again; an account switched off or given
-another role is refused at its next request, whatever is cached. Digest authentication is
+(it is not refreshed), and goes with every key at Lock all, and with the user's sessions at
+a new passphrase or when the account is switched off (its id starts with the user's id). A
+new passphrase also changes the stored hash, so the old one's entry could never be found
+again; an account given a role without phones is refused at its next request. Digest authentication is
 not offered: it would need a passphrase-equivalent (MD5 of user, realm and passphrase)
 stored on the station.
 """
@@ -41,7 +42,6 @@ from app.services.errors import Locked
 # Interpreters help an officer, who holds the phone.
 PHONE_ROLES = frozenset({Role.OFFICER, Role.OUTREACH})
 CACHE_KEY = "tip_odk_cache_key"  # app.extensions: this process's random HMAC key
-ENTRY_PREFIX = "odk:"
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,8 @@ def _process_key() -> bytes:
 def _entry_id(user: User, passphrase: str) -> str:
     message = b"\x00".join([str(user.id).encode(), user.passphrase_hash.encode(),
                             passphrase.encode("utf-8", "surrogatepass")])
-    return ENTRY_PREFIX + hmac.new(_process_key(), message, hashlib.sha256).hexdigest()
+    digest = hmac.new(_process_key(), message, hashlib.sha256).hexdigest()
+    return f"{keyring.PHONE_PREFIX}{user.id}:{digest}"
 
 
 def may_use_phone(user: User | None) -> bool:
