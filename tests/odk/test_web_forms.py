@@ -145,3 +145,33 @@ def test_web_forms_fills_the_station_form_and_the_station_scores_it_as_its_pages
         {k: v["value"] for k, v in typed["answers"].items()}
     assert phone["outcome"] == typed["outcome"]
     assert phone["outcome"]["elements"]  # the answers raised indicators: a score that could differ
+
+
+def test_web_forms_offers_the_five_languages_of_the_station_form(live_app, make_user):
+    """The itext of the station's XForm, read by a real engine: each language is offered, and
+    choosing it shows the questionnaire's own text in it."""
+    app, url = live_app
+    creds = make_user(Role.OUTREACH)
+    with app.app_context():
+        definition = questionnaires.latest()
+    _get(f"{url}/formList", creds)
+    form_xml = _get(f"{url}/forms/{definition.id}/{definition.version}", creds)
+    first = definition.sections[0].questions[0]
+    with web_forms(form_xml) as page, chromium(1280, 1600) as driver:
+        driver.get(page)
+        _wait(driver, "return document.querySelectorAll('.question-container').length > 3", "the form")
+        shown = {}
+        for code in ("th", "my", "lo", "km", "en"):
+            driver.find_element(By.CSS_SELECTOR, ".language-changer").click()
+            names = _wait(driver, "const o = document.querySelectorAll('[role=option]'); return o.length && "
+                                  "Array.from(o, (e) => e.textContent.trim())", "the languages")
+            assert sorted(n.rsplit("(", 1)[1].rstrip(")") for n in names) == sorted(definition.languages)
+            option = driver.find_elements(By.CSS_SELECTOR, "[role=option]")[names.index(
+                next(n for n in names if n.endswith(f"({code})")))]
+            option.click()
+            label = first.label.get(code)
+            _wait(driver, f"return document.querySelector('.question-container label').textContent"
+                          f".startsWith({label!r})", f"the {code} label")
+            shown[code] = driver.find_element(By.CSS_SELECTOR, ".question-container label").text
+            driver.save_screenshot(f"{app.instance_path}/web-forms-{code}.png")
+    assert len(set(shown.values())) == 5  # five different texts, one per language
