@@ -17,7 +17,6 @@ from flask import current_app
 
 from app.questionnaire import Definition
 from app.questionnaire.definition import _version_key as version_key
-from app.questionnaire.xlsform import to_xform
 from app.services import questionnaires
 
 CACHE = "tip_odk_xforms"  # app.extensions: (id, version, public key) -> ServedForm
@@ -37,6 +36,9 @@ def xform(definition: Definition, public_key: bytes) -> ServedForm:
     cache: dict[tuple[str, str, bytes], ServedForm] = current_app.extensions.setdefault(CACHE, {})
     key = (definition.id, definition.version, public_key)
     if key not in cache:
+        # pyxform and openpyxl take most of a second to import: only when a phone asks.
+        from app.questionnaire.xlsform import to_xform
+
         text = to_xform(definition, public_key=base64.b64encode(public_key).decode())
         cache[key] = ServedForm(definition, text.encode())
     return cache[key]
