@@ -11,7 +11,7 @@ from flask import current_app, request, url_for
 from flask_babel import gettext as _
 
 from app.odk import bp
-from app.protocol.openrosa import ListedForm, form_list
+from app.protocol.openrosa import OPENROSA_VERSION, ListedForm, form_list
 from app.services.errors import Locked, SubmissionRefused
 from app.services.odk import forms, submissions
 from app.services.odk import keys as odk_keys
@@ -20,6 +20,14 @@ from app.web.access import phone_basic
 from app.web.openrosa import answer, message
 
 MANIFEST_PART = "xml_submission_file"
+
+
+@bp.after_request
+def _openrosa_version(response: Any) -> Any:
+    """Every answer here says it speaks OpenRosa 1.0, the app's own error pages included
+    (a request over the size limit, a fault)."""
+    response.headers.setdefault("X-OpenRosa-Version", OPENROSA_VERSION)
+    return response
 
 
 def _public_key(phone: Phone) -> bytes | None:

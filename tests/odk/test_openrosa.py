@@ -340,3 +340,16 @@ def test_the_same_submission_sent_at_once_by_four_connections_is_one_record(live
         statuses = [f.result()[0] for f in [pool.submit(_post, url, creds, manifest, files) for _ in range(4)]]
     assert statuses == [201] * 4
     assert len(_records(app)) == 1
+
+
+def test_a_request_over_the_limit_is_refused_in_openrosa_terms(app, client, officer):
+    _list(client, officer)
+    before = _snapshot(app)
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    # Refused from the announced length, before any of it is read (nothing spooled to disk).
+    response = client.post("/submission", data=b"\0" * (limit + 1),
+                           content_type="multipart/form-data; boundary=x",
+                           headers=basic(officer["username"], officer["passphrase"]))
+    assert response.status_code == 413
+    assert response.headers["X-OpenRosa-Version"] == "1.0"
+    assert _snapshot(app) == before
