@@ -4,7 +4,6 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
-
 from flask_babel import gettext as _
 
 from app.questionnaire import SHIPPED_DIR, DefinitionError, validate_file

@@ -148,7 +148,6 @@ def test_the_passphrase_is_derived_once_then_recognised(client, officer, monkeyp
 
 def test_a_switched_off_account_is_refused_at_once_though_cached(app, client, officer):
     from app.services import accounts
-
     from app.services.accounts import keyring
 
     _list(client, officer)
