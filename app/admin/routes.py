@@ -16,9 +16,10 @@ from app.admin.forms import (
 from app.questionnaire import SHIPPED_DIR
 from app.questionnaire.xlsform import XLSFormError, XLSProblem
 from app.roles import Role
-from app.services import accounts, lan, questionnaires
+from app.services import accounts, installation, lan, questionnaires
 from app.services.accounts import sessions
 from app.services.errors import ServiceError
+from app.services.odk import settings as odk_settings
 from app.web.access import ANY_USER, allow
 from app.web.qr import qr_svg
 
@@ -34,7 +35,11 @@ def _station_address() -> dict[str, Any]:
         url, fingerprint = found
         return {"url": url, "fingerprint": fingerprint, "qr": qr_svg(url)}
 
-    return {"station_address": station_address}
+    def uses_phone(user: Any) -> bool:
+        """Whether the account may send screenings from ODK Collect (its role decides)."""
+        return odk_settings.phone_role(user.role)
+
+    return {"station_address": station_address, "uses_phone": uses_phone}
 
 
 @bp.get("/users")
@@ -118,6 +123,24 @@ def name_page(user: Any, action: str, done: str) -> Any:
     else:
         status = 400
     return render_template("admin/name.html", user=user, form=form, action=action), status
+
+
+@bp.get("/users/<int:user_id>/phone")
+@allow(Role.ADMIN)
+def phone_setup(user_id: int) -> Any:
+    """A QR code that sets up ODK Collect for this account (docs/odk.md): the station's
+    address and the username, never the passphrase."""
+    user = accounts.get_user(user_id) or abort(404)
+    if not odk_settings.phone_role(user.role):
+        flash(_("Only officers' and outreach workers' accounts send screenings from a phone."), "error")
+        return redirect(url_for("admin.users"))
+    found = lan.phone_address()
+    server_url = found[0] if found else request.url_root
+    payload = odk_settings.encode(odk_settings.collect_settings(
+        server_url, user.username, installation.get().name))
+    return render_template("admin/phone.html", user=user, server_url=server_url.rstrip("/"),
+                           qr=qr_svg(payload), on_network=found is not None,
+                           fingerprint=found[1] if found else None)
 
 
 @bp.post("/users/<int:user_id>/active")
