@@ -2,7 +2,7 @@
 pair phones encrypt submissions to) and odk_submissions (which record each submission became)
 
 Revision ID: 0017_odk
-Revises: 0014_station_errors
+Revises: 0016_export_runs
 Create Date: 2026-12-20 08:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0017_odk'
-down_revision = '0014_station_errors'
+down_revision = '0016_export_runs'
 branch_labels = None
 depends_on = None
 
