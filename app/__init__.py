@@ -82,6 +82,7 @@ def _register_blueprints(app: Flask, role: str) -> None:
     from app.auth import bp as auth_bp
     from app.central import bp as central_bp
     from app.main import bp as main_bp
+    from app.odk import bp as odk_bp
     from app.screening import bp as screening_bp
     from app.setup import bp as setup_bp
     from app.sync import bp as sync_bp
@@ -91,6 +92,8 @@ def _register_blueprints(app: Flask, role: str) -> None:
     if role == "station":
         app.register_blueprint(screening_bp)
         app.register_blueprint(sync_bp)
+        csrf.exempt(odk_bp)  # phones send HTTP Basic credentials with each request, no cookie
+        app.register_blueprint(odk_bp)
     else:
         csrf.exempt(api_bp)  # machine clients sign each request instead
         # The upload form checks its own CSRF token, after raising the size limit for bundles.

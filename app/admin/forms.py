@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
@@ -35,6 +36,18 @@ class DisplayNameForm(FlaskForm):
         description=_l("As the receiving worker should read it, e.g. rank and name. "
                        "Leave empty to show the username."),
         render_kw={"autocomplete": "name"})
+
+
+class XLSFormUploadForm(FlaskForm):
+    xlsform = FileField(_l("XLSForm file (.xlsx)"), validators=[FileRequired()],
+                        description=_l("A form written in Excel in the XLSForm format; "
+                                       "docs/xlsform.md lists what tip-screen reads."))
+    form_id = StringField(_l("Questionnaire id (optional)"), validators=[Length(max=64)],
+                          description=_l("Instead of form_id on the settings sheet."),
+                          render_kw={"autocomplete": "off", "autocapitalize": "none"})
+    version = StringField(_l("Version (optional)"), validators=[Length(max=32)],
+                          description=_l("Instead of version on the settings sheet, e.g. 1.0.0."),
+                          render_kw={"autocomplete": "off"})
 
 
 class ConfirmForm(FlaskForm):

@@ -4,13 +4,17 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 
-from app.questionnaire import DefinitionError, validate_file
+from app.questionnaire import SHIPPED_DIR, DefinitionError, validate_file
 from app.questionnaire.definition import schema_text
+from app.questionnaire.xlsform import XLSFormError, XLSProblem
 from app.services import questionnaires
+from app.services.errors import ServiceError
 
 questionnaire_group = AppGroup("questionnaire",
-                               help="Check and list questionnaire definitions; write their schema.")
+                               help="Check and list questionnaire definitions; write their schema; "
+                                    "import and export XLSForms.")
 
 
 @questionnaire_group.command("validate")
@@ -42,7 +46,8 @@ def list_definitions() -> None:
     except DefinitionError as exc:
         raise click.ClickException(str(exc)) from None
     for definition in definitions:
-        source = "shipped" if definition.path and "instance" not in definition.path.parts else "instance"
+        shipped = definition.path is not None and definition.path.parent == SHIPPED_DIR
+        source = "shipped" if shipped else "instance"
         click.echo(f"{definition.id}\t{definition.version}\t{source}")
 
 
@@ -57,3 +62,53 @@ def write_schema(paths: tuple[Path, ...]) -> None:
     for path in paths:
         path.write_text(text, encoding="utf-8")
         click.echo(f"{path}: written")
+
+
+def problem_text(problem: XLSProblem) -> str:
+    """One import problem or warning in the reader's language, with where it is."""
+    message = _(problem.msgid, **problem.params)
+    if not problem.sheet:
+        return message
+    where = _("%(sheet)s sheet", sheet=problem.sheet)
+    if problem.row:
+        where = _("%(where)s, row %(row)s", where=where, row=problem.row)
+    if problem.column:
+        where = _("%(where)s, column %(column)s", where=where, column=problem.column)
+    return f"{where}: {message}"
+
+
+@questionnaire_group.command("import-xlsform")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--id", "form_id", help="The questionnaire id, instead of the settings sheet's form_id.")
+@click.option("--version", help="The version (MAJOR.MINOR.PATCH), instead of the settings sheet's.")
+def import_xlsform(path: Path, form_id: str | None, version: str | None) -> None:
+    """Turn an XLSForm (.xlsx) into a questionnaire of this station (instance/questionnaires/);
+    every problem is printed with its sheet, row and column, and nothing is written."""
+    try:
+        imported, written = questionnaires.import_xlsform(
+            path.read_bytes(), source=path.name, form_id=form_id, version=version)
+    except XLSFormError as error:
+        for problem in error.problems:
+            click.echo(f"{path}: {problem_text(problem)}", err=True)
+        raise SystemExit(1) from None
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from None
+    for warning in imported.warnings:
+        click.echo(f"{path}: {_('warning')}: {problem_text(warning)}", err=True)
+    definition = imported.definition
+    click.echo(_("%(id)s %(version)s written to %(path)s", id=definition.id,
+                 version=definition.version, path=written))
+
+
+@questionnaire_group.command("export-xlsform")
+@click.argument("questionnaire_id")
+@click.argument("version")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def export_xlsform(questionnaire_id: str, version: str, path: Path) -> None:
+    """Write a questionnaire as an XLSForm (.xlsx) that imports back to the same definition."""
+    try:
+        data = questionnaires.export_xlsform(questionnaire_id, version)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from None
+    path.write_bytes(data)
+    click.echo(_("%(path)s: written", path=path))

@@ -12,6 +12,7 @@ from app.models.central import (
 from app.models.directory import DirectoryVersion
 from app.models.exports import ExportRun
 from app.models.facts import RecordFacts, SavedFilter
+from app.models.odk import OdkSubmission
 from app.models.record import Record, RecordState
 from app.models.session import AuthSession
 from app.models.station import Installation, KeySlot
@@ -27,6 +28,7 @@ __all__ = [
     "FailedAttempt",
     "Installation",
     "KeySlot",
+    "OdkSubmission",
     "ReceivedRecord",
     "RecordFacts",
     "Record",

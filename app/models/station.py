@@ -65,6 +65,12 @@ class Installation(db.Model):  # type: ignore[name-defined]
     # Central: bumped whenever facts rows are deleted or replaced, so every worker's
     # analytics index knows to reload rather than only read the rows added since.
     facts_generation: Mapped[int] = mapped_column(sa.Integer, default=0, server_default=sa.text("0"))
+    # Station: the RSA key pair ODK Collect encrypts submissions to (docs/odk.md). The public
+    # half (SubjectPublicKeyInfo DER) is in every XForm the station serves; the private half
+    # (PKCS#8 DER) is kept AES-256-GCM wrapped under a key derived from the station's signing
+    # key, which only users' key slots hold (docs/keys.md).
+    odk_public_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary(600))
+    odk_private_wrapped: Mapped[bytes | None] = mapped_column(sa.LargeBinary(2048))
 
 
 class KeySlot(db.Model):  # type: ignore[name-defined]

@@ -89,6 +89,19 @@ class AnswersRejected(ValidationFailed):
         self.errors = errors
 
 
+# -- phones (ODK Collect) -------------------------------------------------------------
+
+
+class SubmissionRefused(ServiceError):
+    """A phone's submission that was not stored (nothing changed); ``status`` is the HTTP
+    answer Collect gets: 400 bad or tampered, 403 not encrypted, 404 no such form, 409 a
+    different submission under the same instance id."""
+
+    def __init__(self, message: object, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 # -- sync and enrolment --------------------------------------------------------------
 
 

@@ -2,7 +2,8 @@
 
 ``@allow(Role.OFFICER, ...)`` names roles, ``@allow(ANY_USER)`` any logged-in
 user, ``@public`` no login at all, ``@station_signed`` a station's signed request
-(the only way to declare a machine route). A test walks every route with every role.
+(the only way to declare a machine route), ``@phone_basic`` a phone's form app with its
+account's HTTP Basic credentials. A test walks every route with every role.
 
 Pages ask the same rule: ``{% if can('admin.users') %}`` shows a link or a button
 only to someone the route would let in, and only where the route exists (a
@@ -24,7 +25,9 @@ from app.roles import Role
 from app.services import installation
 from app.services.accounts import keyring, sessions
 from app.services.errors import Refused
+from app.services.odk.phones import Phone
 from app.services.sync import station_auth
+from app.web import openrosa
 from app.web.errors import wants_json
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -32,6 +35,8 @@ PUBLIC = "public"
 ANY_USER = "any-user"
 # Machine-to-machine: no user login; @station_signed checks the station's signature.
 STATION = "station"
+# A phone's form app (ODK Collect): no web session; @phone_basic checks HTTP Basic itself.
+PHONE = "phone"
 SIGNED_MARK = "_tip_station_signed"
 # Sent by a page's script on requests the person did not make (static/js/live.js).
 BACKGROUND_HEADER = "X-TS-Background"
@@ -42,6 +47,9 @@ SETUP_ENDPOINTS = {"setup.index", "static", "main.healthz", "main.language", "ma
 def allow(*who: Role | str) -> Callable[[F], F]:
     if STATION in who:
         raise TypeError("declare a station's route with @station_signed, which checks the signature")
+
+    if PHONE in who:
+        raise TypeError("declare a phone's route with @phone_basic, which checks the credentials")
 
     def mark(view: F) -> F:
         view._tip_access = frozenset(who)  # type: ignore[attr-defined]
@@ -75,6 +83,24 @@ def station_signed(view: Callable[..., Any]) -> Callable[..., Any]:
     return checked
 
 
+def phone_basic(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A route for a phone's form app (ODK Collect): HTTP Basic against the station's accounts
+    (:mod:`app.services.odk.phones`; who may is decided there), answered with OpenRosa's
+    headers; the route receives the :class:`~app.services.odk.phones.Phone` first. Web
+    sessions count for nothing here: a phone sends its credentials with every request."""
+
+    @functools.wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        phone = openrosa.authenticate()
+        if not isinstance(phone, Phone):
+            return phone  # the refusal, already an OpenRosa answer
+        g.user = phone.user  # messages in the account's language
+        return view(phone, *args, **kwargs)
+
+    checked._tip_access = frozenset({PHONE})  # type: ignore[attr-defined]
+    return checked
+
+
 def is_station_signed(app: Flask, endpoint: str) -> bool:
     return bool(getattr(app.view_functions.get(endpoint), SIGNED_MARK, False))
 
@@ -98,7 +124,7 @@ def may_open(endpoint: str, role: Role | None) -> bool:
     """Whether someone with ``role`` (None: nobody logged in) gets past ``endpoint``'s rule.
     Machine-to-machine routes are never a person's to open."""
     rule = access_rule(current_app, endpoint)
-    return rule is not None and STATION not in rule and is_allowed(rule, role)
+    return rule is not None and STATION not in rule and PHONE not in rule and is_allowed(rule, role)
 
 
 def can(endpoint: str) -> bool:
@@ -159,7 +185,7 @@ def _enforce() -> Any:
     if STATION in rule and not is_station_signed(current_app, endpoint):
         current_app.logger.error("station route %s is not @station_signed; refused", endpoint)
         abort(403)
-    if PUBLIC in rule or STATION in rule:
+    if PUBLIC in rule or STATION in rule or PHONE in rule:
         return None
     load_user()
     if g.user is None:

@@ -7,7 +7,7 @@ from werkzeug.routing import Rule
 
 from app.protocol import problems
 from app.roles import Role
-from app.web.access import PUBLIC, STATION, access_rule, is_allowed
+from app.web.access import PHONE, PUBLIC, STATION, access_rule, is_allowed
 from tests.support.web import login
 
 DUMMY = {"int": "1", "default": "x", "string": "x", "uuid": "00000000-0000-4000-8000-000000000000",
@@ -71,6 +71,14 @@ def test_every_route_with_every_role(any_role_app, role):
             # signature is checked first, so the refusal is the auth problem, never a 400.
             assert response.status_code in (401, 403), f"{method} {url}"
             assert response.json["code"] in {p.code for p in problems.AUTH_PROBLEMS}, f"{method} {url}"
+            checked += 1
+            continue
+        if PHONE in declared:
+            # A phone's form app (ODK Collect): a web session counts for nothing; every
+            # request must carry the account's own HTTP Basic credentials.
+            assert response.status_code == 401, f"{method} {url}"
+            assert response.headers["WWW-Authenticate"].startswith("Basic "), f"{method} {url}"
+            assert response.headers["X-OpenRosa-Version"] == "1.0", f"{method} {url}"
             checked += 1
             continue
         allowed = is_allowed(declared, role)

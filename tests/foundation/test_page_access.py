@@ -25,6 +25,7 @@ EXPECTED_NAV = {
     ("station", "/screenings/"): SCREENERS,
     ("station", "/sync"): set(Role),
     ("station", "/admin/users"): {Role.ADMIN},
+    ("station", "/admin/questionnaires"): {Role.ADMIN},
     ("central", "/central/"): MANAGERS,
     ("central", "/central/cases"): MANAGERS,
     ("central", "/central/records"): MANAGERS,
@@ -33,6 +34,7 @@ EXPECTED_NAV = {
     ("central", "/central/import"): {Role.ADMIN},
     ("central", "/central/audit"): MANAGERS,
     ("central", "/admin/users"): {Role.ADMIN},
+    ("central", "/admin/questionnaires"): {Role.ADMIN},
 }
 
 

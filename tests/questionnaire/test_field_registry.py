@@ -219,6 +219,7 @@ TYPE_USE = re.compile(r"\b(q|question)\.type\b")
 ALLOWED_USES = {
     'data-type="{{ q.type }}"',  # written into the page, never compared
     "question.type in TEXT_TYPES",  # app/services/records.py: the registry's FREE_TEXT_TYPES
+    "question.type in FREE_TEXT_TYPES",  # app/services/odk/submissions.py: the same set, by its own name
 }
 
 

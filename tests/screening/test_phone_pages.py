@@ -120,6 +120,7 @@ def test_every_station_page_fits_a_phone_in_every_language(app: Flask, live_app:
         ("home", "/"), ("records", "/screenings/"), ("records, drafts", "/screenings/?state=draft"),
         ("screening start", "/screenings/new"), ("section", f"/screenings/{ids['record']}/s/setup"),
         ("accounts", "/admin/users"), ("account passphrase", f"/admin/users/{ids['user']}/passphrase"),
+        ("account phone set-up", f"/admin/users/{ids['user']}/phone"),
         ("sync", "/sync"),
     ]
     officer_pages = [("home", "/"), ("records", "/screenings/"), ("screening start", "/screenings/new"),

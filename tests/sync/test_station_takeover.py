@@ -219,3 +219,35 @@ def test_after_a_rekey_every_user_signs_with_the_new_key(enrolled):
         assert signing_public_key(fresh.signing) == new_public and fresh.own == stale.own
         assert sync_client.sync().accepted == 1
     assert [a["q_respondent_name"]["value"] for a in open_all(central, [rid])] == ["After rekey"]
+
+
+def test_the_rsa_key_for_phones_follows_a_rekey(enrolled):
+    """Phones keep encrypting to the RSA key in the forms they hold: a re-key of the signing
+    key re-wraps its private half, so it still opens, with the new key and with a session
+    from before the re-key (docs/odk.md)."""
+    from app.services.odk import keys as odk_keys
+
+    central, station = enrolled
+    officer_phrase = "an officer's own long test phrase"
+    with station.ctx():
+        accounts.create_user("officer2", "officer", officer_phrase, secret=station.slot_secret)
+        officer = accounts.find_user("officer2")
+        assert officer is not None
+        stale = keyring.station_keys(keyring.open_user_slot(officer, officer_phrase))
+        public = odk_keys.ensure_key_pair(stale)
+        private = odk_keys.private_key(stale)
+        wrapped_before = installation.get().odk_private_wrapped
+    result = central.app.test_cli_runner().invoke(
+        args=["stations", "rekey", station_id(station), "--url", central.url])
+    found = re.search(r"Code:\s+(\S+)", result.output)
+    assert result.exit_code == 0 and found, result.output
+    done = station.app.test_cli_runner().invoke(
+        args=["enrol", "--rekey", "--user", "admin", "--password-stdin", central.url, found.group(1)],
+        input=PASSPHRASE + "\n")
+    assert done.exit_code == 0, done.output
+    with station.ctx():
+        assert installation.get().odk_public_key == public
+        assert installation.get().odk_private_wrapped != wrapped_before
+        assert odk_keys.private_key(stale) == private  # through the new key sealed to the officer
+        fresh = keyring.station_keys(keyring.open_user_slot(accounts.find_user("officer2"), officer_phrase))
+        assert odk_keys.private_key(fresh) == private

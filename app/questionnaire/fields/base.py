@@ -154,6 +154,19 @@ class FieldType:
     fact: ClassVar[str | None] = None
     # The form fields; the web layer reads them into ``parts`` for :meth:`from_form`.
     inputs: ClassVar[tuple[Input, ...]] = (Input(),)
+    # How XLSForm writes the type (docs/xlsform.md): the XLSForm types it may be written as
+    # (the first unless xlsform_type says otherwise), the appearance that tells it apart, and
+    # whether it is what those XLSForm types mean when no tip_type column names another.
+    xlsform_types: ClassVar[tuple[str, ...]] = ()
+    xlsform_appearance: ClassVar[str | None] = None
+    xlsform_default: ClassVar[bool] = False
+    # How min/max/max_length are written in an XLSForm constraint: "number" (. >= min,
+    # . <= max), "age" (. <= max), "days" (. >= today() + min) or "length" (string-length).
+    xlsform_range: ClassVar[str | None] = None
+
+    def xlsform_type(self, question: Question) -> str:
+        """The XLSForm type (before the list name) this question is written as."""
+        return self.xlsform_types[0]
 
     @property
     def template(self) -> str:

@@ -27,6 +27,7 @@ class YesNo(FieldType):
     example = {}
     fixed_options = ("yes", "no")
     plain_specials = True
+    xlsform_types = ("select_one",)
 
     def default_indicator_when(self, question_id: str) -> str | None:
         return f"${{{question_id}}} = 'yes'"
@@ -82,6 +83,8 @@ class Single(FieldType):
     example = {"options": [_option("a"), _option("b")]}
     needs_options = True
     plain_specials = True
+    xlsform_types = ("select_one",)
+    xlsform_default = True
 
     def normalize(self, question: Question, raw: object, today: date) -> object:
         value = text_of(raw, question)
@@ -113,6 +116,8 @@ class Multi(FieldType):
     needs_options = True
     plain_specials = True
     inputs = (Input("values", "list"),)
+    xlsform_types = ("select_multiple",)
+    xlsform_default = True
 
     def normalize(self, question: Question, raw: object, today: date) -> object:
         items = [raw] if isinstance(raw, str) else raw

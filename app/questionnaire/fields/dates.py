@@ -41,6 +41,9 @@ class Date(FieldType):
     settings = {"min": MIN, "max": MAX}
     example = {"min": 0}
     inputs = (Input("value", "date"), ESTIMATED)
+    xlsform_types = ("date",)
+    xlsform_default = True
+    xlsform_range = "days"
 
     def normalize(self, question: Question, raw: object, today: date) -> object:
         estimated = False
@@ -92,6 +95,8 @@ class AgeOrDob(FieldType):
     settings = {"max": MAX}
     example = {}
     inputs = (Input("age", "text", "-age"), Input("dob", "date", "-dob"), ESTIMATED)
+    xlsform_types = ("integer",)  # the age; Collect has no "or a date of birth"
+    xlsform_range = "age"
 
     def normalize(self, question: Question, raw: object, today: date) -> object:
         estimated = False

@@ -23,6 +23,12 @@ class Number(FieldType):
     fact = "number"
     settings = {"min": MIN, "max": MAX, "integer": {"type": "boolean"}, "unit": LOCAL_TEXT}
     example = {"min": 0, "max": 24, "unit": {"en": "hours"}}
+    xlsform_types = ("integer", "decimal")
+    xlsform_default = True
+    xlsform_range = "number"
+
+    def xlsform_type(self, question: Question) -> str:
+        return "integer" if question.integer else "decimal"
 
     def normalize(self, question: Question, raw: object, today: date) -> object:
         number = number_of(raw, question)

@@ -22,6 +22,9 @@ class Text(FieldType):
     example = {"max_length": 80}
     free_text = True
     multiline: ClassVar[bool] = False
+    xlsform_types = ("text",)
+    xlsform_default = True
+    xlsform_range = "length"
 
     def normalize(self, question: Question, raw: object, today: date) -> object:
         value = text_of(raw, question).replace("\r\n", "\n").replace("\r", "\n")
@@ -57,6 +60,7 @@ class LongText(Text):
     name = "longtext"
     example = {}
     multiline = True
+    xlsform_appearance = "multiline"
 
 
 @register
@@ -69,6 +73,8 @@ class Note(FieldType):
     answerable = False
     allows_specials = False
     inputs = ()
+    xlsform_types = ("note",)
+    xlsform_default = True
 
     def normalize(self, question: Question, raw: object, today: date) -> object:
         raise AnswerError("answer.not_answerable", question.id)

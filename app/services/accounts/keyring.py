@@ -62,6 +62,9 @@ ESCROW_INFO = b"tip-screen/v1/user-key-escrow:"  # || the user's id in ASCII dig
 SIGNING_UPDATE_INFO = b"tip-screen/v1/signing-key-update:"  # || the user's id in ASCII digits
 LEGACY_SLOT_SIZE = 91  # a slot around a bare 32-byte station data key
 SWEEP_SECONDS = 30
+# Keys a phone's account unlocked (app/services/odk/phones.py) are kept under
+# PHONE_PREFIX || user id || ":" || an HMAC of the passphrase, so a user's can be dropped.
+PHONE_PREFIX = "odk:"
 # On central only these roles may open records, so only they get a slot.
 CENTRAL_SLOT_ROLES = frozenset({Role.COORDINATOR, Role.ADMIN})
 
@@ -115,6 +118,13 @@ class UnlockedKeys:
         if entry:
             _wipe(entry[0])
         self._tell(emptied)
+
+    def drop_prefix(self, prefix: str) -> None:
+        """Drop every key whose id starts with ``prefix`` (a user's phone entries)."""
+        with self._lock:
+            ids = [sid for sid in self._keys if sid.startswith(prefix)]
+        for sid in ids:
+            self.drop(sid)
 
     def drop_all(self) -> None:
         with self._lock:

@@ -153,6 +153,7 @@ def end(token: str) -> None:
 
 
 def end_for_user(user_id: int) -> None:
+    keyring.unlocked().drop_prefix(f"{keyring.PHONE_PREFIX}{user_id}:")  # the user's phones
     for sid in db.session.scalars(sa.select(AuthSession.id).where(AuthSession.user_id == user_id)):
         keyring.unlocked().drop(sid)
     db.session.execute(sa.delete(AuthSession).where(AuthSession.user_id == user_id))

@@ -105,6 +105,23 @@ def seal(rec: Record, inst: Installation, keys: KeySet) -> None:
         return
     old_ct = rec.body
     data_key, body = decrypt(rec, keys)
+    result = db.session.execute(
+        sa.update(Record).where(Record.id == rec.id, Record.body == old_ct,
+                                Record.envelope.is_(None))
+        .values(**sealed_columns(rec, inst, signing, data_key, body))
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.rollback()  # someone else sealed it first: theirs stands
+        return
+    db.session.commit()
+
+
+def sealed_columns(rec: Record, inst: Installation, signing: bytes, data_key: bytes,
+                   body: dict[str, Any]) -> dict[str, Any]:
+    """The columns of ``rec`` sealed: the envelope (body re-encrypted under the sealed header,
+    data key sealed to central, signed), and the local wrap bound to that header."""
+    assert inst.central_public_key is not None and inst.central_key_id is not None  # noqa: S101
     facts = _facts_of(rec, body) if inst.facts_public_key is not None else None
     header = replace(header_of(rec), central_key_id=inst.central_key_id,
                      version=FACTS_VERSION if facts is not None else ENVELOPE_VERSION)
@@ -112,18 +129,9 @@ def seal(rec: Record, inst: Installation, keys: KeySet) -> None:
     envelope = seal_envelope(header, body_ct, data_key, inst.central_public_key, signing,
                              facts=facts, facts_public_key=inst.facts_public_key if facts else None)
     parsed = parse_envelope(envelope)
-    result = db.session.execute(
-        sa.update(Record).where(Record.id == rec.id, Record.body == old_ct,
-                                Record.envelope.is_(None))
-        .values(central_key_id=inst.central_key_id, body=None, envelope=envelope,
-                envelope_sha256=parsed.sha256, padded_size=parsed.padded_size,
-                local_wrap=wrap_for(rec, header, data_key, inst))
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        db.session.rollback()  # someone else sealed it first: theirs stands
-        return
-    db.session.commit()
+    return {"central_key_id": inst.central_key_id, "body": None, "envelope": envelope,
+            "envelope_sha256": parsed.sha256, "padded_size": parsed.padded_size,
+            "local_wrap": wrap_for(rec, header, data_key, inst)}
 
 
 def _facts_of(rec: Record, body: dict[str, Any]) -> bytes | None:

@@ -17,6 +17,7 @@ from app.protocol.messages import ProtocolError, b64, unb64
 from app.services import installation
 from app.services.accounts import keyring
 from app.services.errors import Locked, SyncFailed
+from app.services.odk import keys as odk_keys
 from app.services.records import set_central_key
 from app.services.sync.client.transport import check_url, request
 
@@ -90,6 +91,9 @@ def enrol(url: str, code: str, *, expected_fingerprint: str | None = None,
         raise SyncFailed(_l("Central's key fingerprint does not match the one you were given. "
                             "Nothing was changed."))
     if new_signing is not None:  # envelopes already signed keep the earlier key (central has it)
+        old_signing = keyring.current_signing_key(keyring.station_keys(secret))
+        if old_signing is not None:  # the RSA key for phones follows the signing key
+            odk_keys.rewrap(inst, old_signing, new_signing)
         inst.signing_public_key = signing_public
         keyring.hand_out_signing_key(inst, new_signing)
     inst.central_url = url
