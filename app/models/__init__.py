@@ -9,6 +9,7 @@ from app.models.central import (
     Station,
     StationKey,
 )
+from app.models.cases import Case, OrganisationKey, Referral, ReferralEvent, ReferralFeedback
 from app.models.directory import DirectoryVersion
 from app.models.facts import RecordFacts, SavedFilter
 from app.models.record import Record, RecordState
@@ -19,16 +20,21 @@ from app.models.user import User
 __all__ = [
     "AuditEntry",
     "AuthSession",
+    "Case",
     "CentralKey",
     "DirectoryVersion",
     "EnrolmentCode",
     "FailedAttempt",
     "Installation",
+    "OrganisationKey",
     "KeySlot",
     "ReceivedRecord",
     "RecordFacts",
     "Record",
     "RecordState",
+    "Referral",
+    "ReferralEvent",
+    "ReferralFeedback",
     "SavedFilter",
     "Station",
     "StationKey",
