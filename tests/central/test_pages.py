@@ -57,7 +57,8 @@ def test_every_central_route_with_every_role(central_app, central_users, role):
             continue
         method = "GET" if "GET" in rule.methods else "POST"
         url = rule.rule.replace("<station_id>", "x").replace("<record_id>", "x").replace("<int:filter_id>", "1")
-        url = url.replace("<org_id>", "o-00000000")
+        url = url.replace("<org_id>", "o-00000000").replace("<int:user_id>", "1")
+        url = url.replace("<referral_id>", "x").replace("<kind>", "accepted")
         response = client.open(url, method=method)
         allowed = is_allowed(access_rule(central_app, rule.endpoint), role)
         where = f"{method} {url} as {role}"
@@ -71,7 +72,7 @@ def test_every_central_route_with_every_role(central_app, central_users, role):
         else:
             assert response.status_code == 403, where
         checked += 1
-    assert checked == 17
+    assert checked == 28
 
 
 def test_roles_of_the_central_routes(central_app):

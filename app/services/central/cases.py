@@ -379,3 +379,15 @@ def feedback_for(station_id: str, since: int) -> list[dict[str, Any]]:
         .order_by(Referral.change).limit(500)).all()
     return [{"referral_id": r[0], "record_id": r[1], "organisation_id": r[2], "status": r[3],
              "at": r[4].isoformat(timespec="seconds"), "change": int(r[5])} for r in rows]
+
+
+def field_labels(share: dict[str, Any]) -> dict[str, Any]:
+    """question id -> the question (None: this central lacks that questionnaire version)."""
+    from app.services import questionnaires
+    from app.services.referrals.proposals import with_organisations
+
+    qid, version = (list(share.get("questionnaire") or []) + ["", ""])[:2]
+    definition = questionnaires.get(str(qid), str(version))
+    if definition is not None:
+        definition = with_organisations(definition, central_directory.organisations())
+    return {f: definition.question(f) if definition else None for f in share.get("fields", {})}
