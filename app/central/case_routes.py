@@ -94,7 +94,8 @@ def case_refer(record_id: str) -> Any:
             return redirect(url_for("central.case", record_id=record_id))
     return render_template("central/case_refer.html", record_id=record_id, org=org, opened=opened,
                            fields=cases.shareable(opened), chosen=set(request.form.getlist("field")),
-                           note=request.form.get("note", ""), confirm=ConfirmForm()), status
+                           note=request.form.get("note", ""), confirm=ConfirmForm(),
+                           signer=packages.signer_fingerprint()), status
 
 
 @bp.post("/cases/<record_id>/package")

@@ -94,6 +94,11 @@ def export(record_id: str, org_id: str, fields: list[str], note: str, *, usernam
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode(), f"referral-{package_id[:8]}.json"
 
 
+def signer_fingerprint() -> str:
+    """What the receiving side compares with (``flask referral open --signer``)."""
+    return fingerprint(installation.get_central().signing_public_key or b"")
+
+
 @dataclass(frozen=True)
 class OpenedPackage:
     header: dict[str, Any]
