@@ -51,3 +51,17 @@ def logged_in(app: Flask, username: str) -> FlaskClient:
     answer = login(client, username, PASSPHRASE)
     assert answer.status_code == 302, answer.get_data(as_text=True)
     return client
+
+
+@pytest.fixture
+def case_worker_at() -> Callable[..., None]:
+    """A case worker of an organisation at any central app (the live one of the sync tests)."""
+
+    def make(app: Flask, org_id: str, username: str) -> None:
+        from app.services.central import partners
+
+        key = custody(app)
+        with app.app_context():
+            partners.create_case_worker(key, org_id, username, PASSPHRASE, actor="admin")
+
+    return make
