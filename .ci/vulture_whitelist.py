@@ -132,3 +132,7 @@ new_password  # app/services/exports/archive.py
 open_aes_zip  # app/services/exports/archive.py
 _.member  # AesZipWriter.member
 _.fp  # pyzipper's ZipFile.fp, cleared so that a failed export gets no central directory
+# Cases and referrals: columns read in templates and kept for the record (app/models/cases.py).
+answered_at  # when the organisation accepted or declined
+organisation_key_id  # which organisation key the shared part is sealed to
+steps  # SharedPart.steps / ReferralTrail.steps, read by the templates

@@ -32,7 +32,8 @@ def case(record_id: str) -> Any:
     return render_template("central/case.html", record_id=record_id, state=cases.case_state(record_id),
                            trail=cases.trail(record_id, g.secret), coordinators=cases.coordinators(),
                            organisations=[o for o in central_directory.organisations() if not o.retired],
-                           with_key={o.id for o in central_directory.organisations() if partners.key_of(o.id)},
+                           with_key={o.id for o in central_directory.organisations()
+                                     if partners.key_of(o.id)},
                            confirm=ConfirmForm(), overdue_days=cases.overdue_days())
 
 
@@ -153,7 +154,8 @@ def case_worker_passphrase(org_id: str, user_id: int) -> Any:
     _checked()
     try:
         worker = partners.case_worker(user_id, org_id)
-        partners.reset_case_worker(g.secret, worker, request.form.get("passphrase", ""), actor=g.user.username)
+        partners.reset_case_worker(g.secret, worker, request.form.get("passphrase", ""),
+                                   actor=g.user.username)
     except NotFound:
         abort(404)
     except ServiceError as exc:

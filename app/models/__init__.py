@@ -1,5 +1,6 @@
 """SQLAlchemy models: plain tables, no crypto and no request handling."""
 
+from app.models.cases import Case, OrganisationKey, Referral, ReferralEvent, ReferralFeedback
 from app.models.central import (
     AuditEntry,
     CentralKey,
@@ -9,7 +10,6 @@ from app.models.central import (
     Station,
     StationKey,
 )
-from app.models.cases import Case, OrganisationKey, Referral, ReferralEvent, ReferralFeedback
 from app.models.directory import DirectoryVersion
 from app.models.facts import RecordFacts, SavedFilter
 from app.models.record import Record, RecordState

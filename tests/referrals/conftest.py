@@ -23,7 +23,7 @@ ANSWERS: dict[str, Any] = {"q_age": 15, "q_needs_doctor": "yes", "q_citizenship"
 
 
 @pytest.fixture
-def orgs(central_app: Flask) -> dict[str, str]:
+def orgs(central_app: Flask) -> dict[str, str]:  # noqa: F811 - the fixture imported above
     """Three organisations: a Tak clinic, a Tak shelter, an MDT; ids by short name."""
     clinic, _ = add_at_central(central_app, name="Mae Tao clinic", kind="health", services=("medical", "children"))
     shelter, _ = add_at_central(central_app, name="Tak shelter", kind="shelter", services=("shelter",))
@@ -32,7 +32,7 @@ def orgs(central_app: Flask) -> dict[str, str]:
 
 
 @pytest.fixture
-def case_worker(central_app: Flask) -> Callable[..., dict[str, Any]]:
+def case_worker(central_app: Flask) -> Callable[..., dict[str, Any]]:  # noqa: F811
     """A partner case worker of an organisation, made by central's administrator."""
 
     def make(org_id: str, username: str) -> dict[str, Any]:

@@ -29,15 +29,13 @@ from app.models.types import utcnow
 from app.protocol.directory import Organisation, has_control_characters
 from app.roles import Role
 from app.services import installation
-from app.services.central import audit, partners
+from app.services.central import audit, partners, received
 from app.services.central import directory as central_directory
 from app.services.central import keys as central_keys
-from app.services.central import received
 from app.services.errors import Locked, NotFound, ValidationFailed
 from app.services.referrals.proposals import why_not_offered
 
 STATUSES = ("new", "referred", "accepted", "declined", "service_given", "closed")
-OPEN_STATUSES = ("referred", "accepted", "service_given")  # a referral still running
 MAX_NOTE = 2000
 SHARE_FORMAT = 1
 _SHARE_INFO = b"tip-screen/v1/referral:"  # || the referral's id
@@ -133,7 +131,8 @@ def assign(record_id: str, assignee_id: int | None, *, username: str) -> None:
     if assignee_id is not None and assignee_id not in {u.id for u in coordinators()}:
         raise ValidationFailed(_l("A case is assigned to a coordinator or an administrator."))
     row.assignee_id = assignee_id
-    name = db.session.get(User, assignee_id).username if assignee_id else "nobody"
+    assignee = db.session.get(User, assignee_id) if assignee_id else None
+    name = assignee.username if assignee is not None else "nobody"
     audit.record(username, audit.CASE_ASSIGN, record_id=record_id, detail=f"assigned to {name}")
 
 
@@ -190,7 +189,7 @@ def refer(record_id: str, org_id: str, fields: list[str], note: str, *, username
     if not fields and not note:
         raise ValidationFailed(_l("Choose at least one field to share, or write a handover note."))
     referral_id = str(uuid.uuid4())
-    share = {"format": SHARE_FORMAT, "referral_id": referral_id, "record_id": record_id,
+    share: dict[str, Any] = {"format": SHARE_FORMAT, "referral_id": referral_id, "record_id": record_id,
              "questionnaire": [opened.meta.questionnaire_id, opened.meta.questionnaire_version],
              "respondent_lang": opened.body.get("respondent_lang"),
              "fields": {f: opened.answers[f].get("value") if isinstance(opened.answers[f], dict)

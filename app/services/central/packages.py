@@ -18,13 +18,21 @@ from typing import Any
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from app.crypto import BadSignature, CryptoError, fingerprint, hpke_open, hpke_seal, sign, verify
+from app.crypto import (
+    BadSignature,
+    CryptoError,
+    fingerprint,
+    generate_x25519,
+    hpke_open,
+    hpke_seal,
+    sign,
+    verify,
+)
 from app.models.types import utcnow
 from app.services import installation
-from app.services.central import audit, cases
+from app.services.central import audit, cases, received
 from app.services.central import directory as central_directory
 from app.services.central import keys as central_keys
-from app.services.central import received
 from app.services.errors import Locked, ServiceError, ValidationFailed
 from app.services.referrals.proposals import CONSENT_CROSS_BORDER
 
@@ -72,7 +80,7 @@ def export(record_id: str, org_id: str, fields: list[str], note: str, *, usernam
         raise ValidationFailed(_l("These fields are not in the record: %(ids)s.", ids=", ".join(unknown[:5])))
     package_id = str(uuid.uuid4())
     now = utcnow().isoformat(timespec="seconds")
-    content = {"package_id": package_id, "record_id": record_id, "made_at": now,
+    content: dict[str, Any] = {"package_id": package_id, "record_id": record_id, "made_at": now,
                "questionnaire": [opened.meta.questionnaire_id, opened.meta.questionnaire_version],
                "respondent_lang": opened.body.get("respondent_lang"),
                "consent": {"question": CONSENT_CROSS_BORDER, "answer": "yes"},
@@ -89,9 +97,11 @@ def export(record_id: str, org_id: str, fields: list[str], note: str, *, usernam
               "consent_cross_border": "yes", "sealed": _b64(sealed)}
     signature = sign(central_keys.identity_private(secret), SIGNED_LABEL + _canonical(header))
     audit.record(username, audit.PACKAGE_EXPORT, record_id=record_id,
-                 detail=f"package {package_id} to {org.id}: {len(content['fields'])} fields, consent recorded")
+                 detail=f"package {package_id} to {org.id}: {len(content['fields'])} fields, "
+                        "consent recorded")
     document = {**header, "signature": _b64(signature)}
-    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode(), f"referral-{package_id[:8]}.json"
+    data = (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
+    return data, f"referral-{package_id[:8]}.json"
 
 
 def signer_fingerprint() -> str:
@@ -132,7 +142,36 @@ def open_package(data: bytes, private_key: bytes, signer_public: bytes | None = 
         sealed = base64.b64decode(str(header.get("sealed", "")), validate=True)
         content = json.loads(hpke_open(private_key, sealed, INFO + str(header.get("package_id")).encode()))
     except (binascii.Error, ValueError, CryptoError):
-        raise PackageRefused("The package could not be opened with this key: it was sealed to another.") from None
+        raise PackageRefused("The package could not be opened with this key: it was sealed to "
+                             "another.") from None
     if not isinstance(content, dict) or content.get("package_id") != header.get("package_id"):
         raise PackageRefused(refused)
     return OpenedPackage(header, content)
+
+
+# -- the receiving side's key (flask referral keygen / open) ---------------------------------
+
+def new_receiver_key() -> tuple[str, str, str]:
+    """A key pair for an organisation receiving packages: (private, public, both base64; the
+    public key's fingerprint)."""
+    private, public = generate_x25519()
+    return _b64(private), _b64(public), fingerprint(public)
+
+
+def read_private_key(text: str) -> bytes:
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise PackageRefused("That is not a base64 X25519 private key.") from None
+    if len(key) != 32:
+        raise PackageRefused("That is not a base64 X25519 private key.")
+    return key
+
+
+def signer_matches(opened: OpenedPackage, expected: str) -> bool:
+    """The package's signer is the key the receiving side was told of (by its fingerprint)."""
+    try:
+        named = fingerprint(base64.b64decode(str(opened.header.get("signer_public_key")), validate=True))
+    except (binascii.Error, ValueError, CryptoError):
+        return False
+    return named == expected.strip().upper() == opened.header.get("signer_fingerprint")

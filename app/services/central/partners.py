@@ -64,7 +64,8 @@ def create_case_worker(custody: bytes | None, org_id: str, username: str, passph
     """A partner case worker of ``org_id`` (an active directory organisation)."""
     org = central_directory.organisation(org_id)
     if org.retired:
-        raise ValidationFailed(_l("%(name)s is retired: it gets no new case workers.", name=org.name.get("en")))
+        raise ValidationFailed(_l("%(name)s is retired: it gets no new case workers.",
+                                  name=org.name.get("en")))
     problems = accounts.check_new_account(accounts.normalize_username(username), passphrase)
     if problems:
         raise ValidationFailed(problems[0])
@@ -81,12 +82,13 @@ def reset_case_worker(custody: bytes | None, user: User, passphrase: str, *, act
     if row is None:
         raise NotFound(_l("No such case worker."))
     private = _unwrap(_check_custody(custody), row)
-    accounts.reset_passphrase(user, passphrase, secret=None, actor=actor, organisation_key=(private, row.key_id))
+    accounts.reset_passphrase(user, passphrase, secret=None, actor=actor,
+                              organisation_key=(private, row.key_id))
 
 
 def case_workers(org_id: str) -> list[User]:
-    return list(db.session.scalars(sa.select(User).where(User.role == Role.PARTNER,
-                                                         User.organisation_id == org_id).order_by(User.username)))
+    query = sa.select(User).where(User.role == Role.PARTNER, User.organisation_id == org_id)
+    return list(db.session.scalars(query.order_by(User.username)))
 
 
 def case_worker(user_id: int, org_id: str) -> User:

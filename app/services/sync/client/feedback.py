@@ -28,7 +28,8 @@ def _item(item: object) -> ReferralFeedback | None:
     ids = [item.get(k) for k in ("referral_id", "record_id", "organisation_id")]
     status, change, at = item.get("status"), item.get("change"), item.get("at")
     if not all(isinstance(i, str) and 0 < len(i) <= 40 for i in ids) or status not in STATUSES \
-            or not isinstance(change, int) or isinstance(change, bool) or change < 1 or not isinstance(at, str):
+            or not isinstance(change, int) or isinstance(change, bool) or change < 1 \
+            or not isinstance(at, str):
         return None
     try:
         when = datetime.fromisoformat(at)
