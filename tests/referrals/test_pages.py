@@ -110,3 +110,28 @@ def test_the_case_list_shows_status_and_assignee(central_app, as_role, fake_stat
     with central_app.app_context():
         assert db.session.scalar(sa.select(AuditEntry.detail).where(AuditEntry.action == "case_assign")) \
             == "assigned to admin"
+
+
+def test_the_accounts_page_never_puts_central_s_key_into_a_case_worker_s_slot(central_app, as_role, orgs,
+                                                                              case_worker):
+    from app.models import KeySlot
+
+    worker = case_worker(orgs["clinic"], "clinic.nurse")
+    with central_app.app_context():
+        before = db.session.scalar(sa.select(KeySlot.slot).where(KeySlot.user_id == worker["id"]))
+    admin = as_role(Role.ADMIN)
+    url = f"/central/directory/{orgs['clinic']}/workers"
+    answer = post_form(admin, f"/admin/users/{worker['id']}/passphrase", f"/admin/users/{worker['id']}/passphrase",
+                       {"passphrase": "a new long passphrase 42", "confirm": "a new long passphrase 42"})
+    assert answer.status_code == 400 and "organisation" in answer.get_data(as_text=True)
+    with central_app.app_context():
+        assert db.session.scalar(sa.select(KeySlot.slot).where(KeySlot.user_id == worker["id"])) == before
+    # The organisation's page sets it, with the organisation's key: the new passphrase opens it.
+    assert post_form(admin, url, f"{url}/{worker['id']}/passphrase",
+                     {"passphrase": "a new long passphrase 42"}).status_code == 302
+    from tests.support.web import login
+    client = central_app.test_client()
+    assert login(client, "clinic.nurse", "a new long passphrase 42").status_code == 302
+    assert client.get("/central/partner").status_code == 200
+    # And the role cannot be chosen on the general form.
+    assert 'value="partner"' not in admin.get("/admin/users").get_data(as_text=True)
