@@ -67,13 +67,15 @@ def create_user(username: str, role: Role | str, passphrase: str, *, secret: byt
         raise ValidationFailed(found[0])
     if find_user(username) is not None:
         raise ValidationFailed(_l("The username %(name)s is already taken.", name=username))
+    inst = installation.find()
+    if role is Role.PARTNER and (inst is None or inst.role != "central"):
+        raise ValidationFailed(_l("Partner case workers have accounts at central only."))
     if (role is Role.PARTNER) != (organisation is not None):
         raise ValidationFailed(_l("A partner case worker is made on their organisation's page, "
                                   "and only a partner case worker belongs to an organisation."))
     user = User(username=username, role=role,
                 passphrase_hash=hash_passphrase(passphrase, kdf_params()))
     db.session.add(user)
-    inst = installation.find()
     if organisation is not None:
         user.organisation_id = organisation[0]
         db.session.flush()
