@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import click
@@ -15,15 +16,25 @@ from app.services.analytics import views
 from app.services.analytics.filters import FilterError, Filters
 
 
+def filter_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The filter options ``flask dashboard`` and ``flask export`` share (read by :func:`filters_of`)."""
+    for option in reversed((
+        click.option("--period", help="7d, 30d, 90d, 365d or all."),
+        click.option("--from", "since", help="First day, YYYY-MM-DD (with --to instead of --period)."),
+        click.option("--to", "until", help="Last day, YYYY-MM-DD."),
+        click.option("--station", help="A station's id."),
+        click.option("--fact", "facts", multiple=True, metavar="ID=CODE",
+                     help="Only records with this fact (repeatable)."),
+    )):
+        command = option(command)
+    return command
+
+
+
 @click.command("dashboard")
 @click.option("--json", "as_json", is_flag=True,
               help="Print JSON (counts hidden by the small-cell rule are null).")
-@click.option("--period", help="7d, 30d, 90d, 365d or all.")
-@click.option("--from", "since", help="First day, YYYY-MM-DD (with --to instead of --period).")
-@click.option("--to", "until", help="Last day, YYYY-MM-DD.")
-@click.option("--station", help="A station's id.")
-@click.option("--fact", "facts", multiple=True, metavar="ID=CODE",
-              help="Only records with this fact (repeatable).")
+@filter_options
 @click.option("--unit", type=click.Choice(views.TIME_UNITS), default="month", show_default=True)
 @with_appcontext
 def dashboard_command(as_json: bool, period: str | None, since: str | None, until: str | None,

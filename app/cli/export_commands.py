@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from app.cli.common import cli_actor
-from app.cli.dashboard_commands import filters_of
+from app.cli.dashboard_commands import filter_options, filters_of
 from app.cli.key_commands import custody_of, stdin_option, user_option
 from app.languages import CODES
 from app.services import installation
@@ -26,12 +26,7 @@ from app.services.exports.archive import new_password
               help="de-identified facts, or every answer (asks for a custodian's passphrase).")
 @click.option("--format", "fmt", type=click.Choice(produce.FORMATS), default=produce.CSV, show_default=True,
               help="zip: the CSV in a password-protected (AES) zip; the password is printed once, on stderr.")
-@click.option("--period", help="7d, 30d, 90d, 365d or all.")
-@click.option("--from", "since", help="First day, YYYY-MM-DD (with --to instead of --period).")
-@click.option("--to", "until", help="Last day, YYYY-MM-DD.")
-@click.option("--station", help="A station's id.")
-@click.option("--fact", "facts", multiple=True, metavar="ID=CODE",
-              help="Only records with this fact (repeatable).")
+@filter_options
 @click.option("--language", type=click.Choice(CODES), default="en", show_default=True,
               help="Language of the labels (the second header row).")
 @click.option("--htcds", is_flag=True, help="Name columns after the HTCDS where the questionnaire maps them.")

@@ -11,9 +11,10 @@ Only the header is plaintext, and it holds only the metadata DESIGN.md
 allows. The body is padded to a power-of-two bucket (at least 4 KiB) so its
 size says little about how much a respondent disclosed.
 
-One module on purpose (about 400 lines): it is the whole wire format, read side
+One module on purpose (about 480 lines): it is the whole wire format, read side
 by side with docs/envelope.md and its known-answer tests; splitting the writer
 from the parser would put the two halves of each field's layout in two places.
+The opener (:class:`EnvelopeOpener`) is the parser's last step with the key held.
 """
 
 from __future__ import annotations

@@ -15,6 +15,10 @@ disk, the session cookie or a log. The session rows themselves are swept by
 ``sessions.sweep``. When the last key is dropped, listeners registered with
 :meth:`UnlockedKeys.when_emptied` are told (run.py's serving process then hands
 over to a fresh one: app/serve.py). See docs/keys.md.
+
+One module (a little over 400 lines) because opening a slot and holding what it
+opened are one concept: every way in (login, phone, re-key) ends in this store,
+and every way out (logout, lock, sweep, a new passphrase) wipes what it holds.
 """
 
 from __future__ import annotations
