@@ -67,7 +67,17 @@ def create(user: User, keys: KeySet, *, respondent_lang: str, interview_lang: st
         "override": None,
     }
     encoded = encode(body)
-    rec = Record(
+    rec = new_record(inst, user, definition, RecordState.DRAFT, len(encoded), today)
+    encrypt_locally(rec, inst, keys, encoded, new_data_key())
+    db.session.add(rec)
+    db.session.commit()
+    return rec
+
+
+def new_record(inst: Installation, user: User, definition: Definition, state: RecordState,
+               encoded_size: int, today: date | None) -> Record:
+    """A record row with the next sequence number, before its body is encrypted."""
+    return Record(
         id=str(uuid.uuid4()),
         station_id=inst.station_id or "",
         seq=_next_seq(),
@@ -76,11 +86,14 @@ def create(user: User, keys: KeySet, *, respondent_lang: str, interview_lang: st
         questionnaire_version=definition.version,
         local_key_id=inst.local_key_id or "",
         central_key_id=None,
-        state=RecordState.DRAFT,
+        state=state,
         created_day=(today or date.today()).isoformat(),
-        padded_size=padded_length(len(encoded)),
+        padded_size=padded_length(encoded_size),
     )
-    data_key = new_data_key()
+
+
+def encrypt_locally(rec: Record, inst: Installation, keys: KeySet, encoded: bytes, data_key: bytes) -> None:
+    """The body under the data key, wrapped to its creator and the administrators (not yet sealed)."""
     header = header_of(rec)
     rec.body = encrypt_body(header, encoded, data_key)
     # The creator is the one whose keys these are; the administrators' key is public.
@@ -88,9 +101,6 @@ def create(user: User, keys: KeySet, *, respondent_lang: str, interview_lang: st
     if inst.admins_public_key is not None and inst.admins_public_key != keys.public:
         recipients.append(inst.admins_public_key)
     rec.local_wrap = wrap_data_key(data_key, header, recipients)
-    db.session.add(rec)
-    db.session.commit()
-    return rec
 
 
 def open_record(record_id: str, user: User, keys: KeySet) -> OpenRecord:

@@ -9,7 +9,6 @@ again, all in one transaction. Nothing is written before the commit, nothing aft
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -17,15 +16,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.crypto import KeySet, encrypt_body, new_data_key, padded_length, wrap_data_key
+from app.crypto import KeySet, new_data_key
 from app.extensions import db
 from app.models import OdkSubmission, Record, RecordState, User
 from app.questionnaire import Definition, score
 from app.services import installation
 from app.services.accounts import keyring
-from app.services.records.drafts import _next_seq
+from app.services.records.drafts import encrypt_locally, new_record
 from app.services.records.sealing import outcome_dict, sealed_columns
-from app.services.records.store import BODY_FORMAT, encode, header_of, now_iso
+from app.services.records.store import BODY_FORMAT, encode, now_iso
 
 SOURCE = "odk"
 
@@ -72,31 +71,14 @@ def from_phone(user: User, keys: KeySet, definition: Definition, submission: Pho
     inst = installation.get()
     body = body_for(submission, definition)
     encoded = encode(body)
-    rec = Record(
-        id=str(uuid.uuid4()),
-        station_id=inst.station_id or "",
-        seq=_next_seq(),
-        created_by=user.id,
-        questionnaire_id=definition.id,
-        questionnaire_version=definition.version,
-        local_key_id=inst.local_key_id or "",
-        central_key_id=None,
-        state=RecordState.FINAL,
-        created_day=(today or date.today()).isoformat(),
-        padded_size=padded_length(len(encoded)),
-    )
+    rec = new_record(inst, user, definition, RecordState.FINAL, len(encoded), today)
     data_key = new_data_key()
     signing = keyring.current_signing_key(keys)
     if inst.central_public_key is not None and signing is not None:
         for column, value in sealed_columns(rec, inst, signing, data_key, body).items():
             setattr(rec, column, value)
     else:
-        header = header_of(rec)
-        rec.body = encrypt_body(header, encoded, data_key)
-        recipients = [keys.public]
-        if inst.admins_public_key is not None and inst.admins_public_key != keys.public:
-            recipients.append(inst.admins_public_key)
-        rec.local_wrap = wrap_data_key(data_key, header, recipients)
+        encrypt_locally(rec, inst, keys, encoded, data_key)
     db.session.add(rec)
     db.session.add(OdkSubmission(instance_hash=submission.instance_hash, record_id=rec.id,
                                  payload_sha256=submission.payload_sha256))
