@@ -138,3 +138,7 @@ _.started_at  # ExportRun.started_at / updated_at: when a run began and last mov
 _.updated_at
 uncsv_text  # cells.uncsv_text: how a reader undoes the CSV apostrophe (docs/exports.md; the tests use it)
 _.tell  # Sink.tell: zipfile asks where it is in an unseekable stream
+# Cases and referrals: columns read in templates and kept for the record (app/models/cases.py).
+answered_at  # when the organisation accepted or declined
+organisation_key_id  # which organisation key the shared part is sealed to
+steps  # SharedPart.steps / ReferralTrail.steps, read by the templates

@@ -69,6 +69,8 @@ class Config:
     # this province (or the whole country) are proposed; another country's are across the border.
     post_country: str = "TH"
     post_province: str = ""
+    # Central: a referral no organisation answered within this many days is overdue.
+    referral_overdue_days: int = 7
     testing: bool = False
 
     def __post_init__(self) -> None:
@@ -92,6 +94,8 @@ class Config:
             raise ConfigError("post_country must be a two-letter country code such as \"TH\"")
         if len(self.post_province) > 80:
             raise ConfigError("post_province must be at most 80 characters")
+        if not 1 <= self.referral_overdue_days <= 365:
+            raise ConfigError("referral_overdue_days must be between 1 and 365")
         if self.login_max_failures < 1 or self.login_lockout_minutes < 1:
             raise ConfigError("login_max_failures and login_lockout_minutes must be 1 or more")
 
@@ -124,6 +128,7 @@ _ALLOWED_KEYS = {
     "small_cell_threshold": int,
     "post_country": str,
     "post_province": str,
+    "referral_overdue_days": int,
 }
 # Settings that moved elsewhere: a config still holding one is refused with where it went.
 _MOVED_KEYS = {

@@ -13,6 +13,9 @@ class Role(enum.StrEnum):
     OUTREACH = "outreach"
     COORDINATOR = "coordinator"
     ADMIN = "admin"
+    # Staff of an organisation of the referral directory, at central: they read only the cases
+    # referred to their organisation, and only what each referral shares (docs/referrals.md).
+    PARTNER = "partner"
 
     @property
     def label(self) -> str:
@@ -25,6 +28,7 @@ ROLE_LABELS = {
     Role.OUTREACH: _l("Outreach worker"),
     Role.COORDINATOR: _l("Coordinator"),
     Role.ADMIN: _l("Administrator"),
+    Role.PARTNER: _l("Partner case worker"),
 }
 
 # Roles that run screenings at a station.

@@ -6,14 +6,16 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from app.roles import ROLE_LABELS
+from app.roles import ROLE_LABELS, Role
 
 
 class UserCreateForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(2, 64)],
                            render_kw={"autocomplete": "off", "autocapitalize": "none"})
     role = SelectField(_l("Role"),
-                       choices=[SelectChoice(r.value, lbl) for r, lbl in ROLE_LABELS.items()])
+                       # Partner case workers are made on their organisation's page.
+                       choices=[SelectChoice(r.value, lbl) for r, lbl in ROLE_LABELS.items()
+                                if r is not Role.PARTNER])
     passphrase = PasswordField(
         _l("First passphrase"), validators=[DataRequired(), Length(max=1024)],
         description=_l("At least 12 characters. Give it to the person in private."),

@@ -152,7 +152,9 @@ def pull(signed: SignedRequest) -> Any:
     held = validate("pullUpdates", _json_body())
     try:
         answer = updates.signed_updates(held["questionnaires"], held.get("central_key_id"),
-                                        held.get("facts_key_id"), int(held.get("directory_version") or 0))
+                                        held.get("facts_key_id"), int(held.get("directory_version") or 0),
+                                        station_id=signed.station.id,
+                                        referrals_seen=int(held.get("referrals_seen") or 0))
         return _utf8_json(answer) if answer is not None else _nothing_new()
     except ServiceError as exc:
         current_app.logger.error("updates unavailable: %s", type(exc).__name__)

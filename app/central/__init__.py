@@ -2,7 +2,7 @@ from flask import Blueprint
 
 bp = Blueprint("central", __name__, url_prefix="/central")
 
-from app.central import directory_routes, exports, routes  # noqa: E402,F401
+from app.central import case_routes, directory_routes, exports, routes  # noqa: E402,F401
 from app.central.labels import template_helpers  # noqa: E402
 from app.central.live import live_helpers  # noqa: E402
 from app.central.workspace import helpers as workspace_helpers  # noqa: E402

@@ -33,6 +33,34 @@ AUDIT_ACTIONS = {
     "directory_retire": _l("retired an organisation from the referral directory"),
     "export": _l("started an export"),
     "export_done": _l("finished an export (its checksum) or stopped one"),
+    "organisation_key": _l("made an organisation's key for its case workers"),
+    "case_assign": _l("assigned a case"),
+    "case_status": _l("changed a case's status"),
+    "referral": _l("referred a case to an organisation"),
+    "referral_accept": _l("accepted a referral"),
+    "referral_decline": _l("declined a referral"),
+    "referral_service": _l("recorded a service given"),
+    "referral_note": _l("added a note to a referral"),
+    "referral_close": _l("closed a referral"),
+    "referral_read": _l("read a referral's shared part"),
+    "package_export": _l("exported a cross-border referral package"),
+}
+
+CASE_STATUSES = {
+    "new": _l("New"),
+    "referred": _l("Referred"),
+    "accepted": _l("Accepted"),
+    "declined": _l("Declined"),
+    "service_given": _l("Service given"),
+    "closed": _l("Closed"),
+}
+EVENT_KINDS = {
+    "referred": _l("Referred"),
+    "accepted": _l("Accepted"),
+    "declined": _l("Declined"),
+    "service": _l("Service given"),
+    "note": _l("Note"),
+    "closed": _l("Closed"),
 }
 
 
@@ -50,4 +78,6 @@ def template_helpers() -> dict[str, object]:
         "format_time": format_time,
         "ui_lang": ui_lang(),
         "audit_actions": AUDIT_ACTIONS,
+        "case_statuses": CASE_STATUSES,
+        "event_kinds": EVENT_KINDS,
     }

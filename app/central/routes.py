@@ -16,6 +16,7 @@ from app.services.analytics import saved
 from app.services.analytics import views as analytics
 from app.services.analytics.filters import FilterError, Filters
 from app.services.central import audit
+from app.services.central import cases as central_cases
 from app.services.central import live as central_live
 from app.services.central import received as central_records
 from app.services.central import stations as central_stations
@@ -235,12 +236,15 @@ def cases() -> Any:
     except FilterError as exc:
         problem, status = str(exc), 400
     codes = {(s.id, c) for s in declared if s.filter for c in s.values}
+    # Status and assignee of the cases on this page (the facts index does not hold them).
+    case_states = central_cases.states([c.record_id for c in listing.cases]) if listing else {}
     return render_template("central/cases.html", listing=listing, found=found, filters=filters,
                            problem=problem, loading=loading, coverage=analytics.coverage(),
                            choices=_filter_choices(declared), stations=analytics.station_names(),
                            saved_filters=saved.listed(g.user.id, codes), form=form, confirm=ConfirmForm(),
                            columns=_case_columns(declared), sort_keys=analytics.sort_keys(declared),
-                           threshold=analytics.threshold(), query=_query), status
+                           threshold=analytics.threshold(), query=_query, case_states=case_states,
+                           overdue_days=central_cases.overdue_days()), status
 
 
 # The facts a case-list row shows, when the questionnaire declares them.

@@ -16,6 +16,7 @@ from app.cli.facts_commands import facts_group
 from app.cli.key_commands import keys_group
 from app.cli.questionnaire_commands import questionnaire_group
 from app.cli.record_commands import demo_data_command
+from app.cli.referral_commands import referral_group
 from app.cli.setup_commands import init_command
 from app.cli.sync_commands import bundle_group, enrol_command, stations_group, status_command, sync_command
 from app.cli.user_commands import users_group
@@ -60,6 +61,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(dashboard_command)
     app.cli.add_command(directory_group)
     app.cli.add_command(export_command)
+    app.cli.add_command(referral_group)
     for command in (stations_group, enrol_command, sync_command, bundle_group, status_command, audit_group):
         app.cli.add_command(command)
     _plain_when_disk_full(app.cli)

@@ -27,6 +27,8 @@ def index() -> Any:
     # Central's landing page is the coordinators' dashboard, for those who may see it.
     if current_app.config["TIP"].role == "central" and may_open("central.dashboard", g.user.role):
         return redirect(url_for("central.dashboard"))
+    if current_app.config["TIP"].role == "central" and may_open("central.partner_cases", g.user.role):
+        return redirect(url_for("central.partner_cases"))
     return render_template("main/index.html", installation=installation.find())
 
 

@@ -1,5 +1,6 @@
 """SQLAlchemy models: plain tables, no crypto and no request handling."""
 
+from app.models.cases import Case, OrganisationKey, Referral, ReferralEvent, ReferralFeedback
 from app.models.central import (
     AuditEntry,
     CentralKey,
@@ -21,18 +22,23 @@ from app.models.user import User
 __all__ = [
     "AuditEntry",
     "AuthSession",
+    "Case",
     "CentralKey",
     "DirectoryVersion",
     "EnrolmentCode",
     "ExportRun",
     "FailedAttempt",
     "Installation",
+    "OrganisationKey",
     "KeySlot",
     "OdkSubmission",
     "ReceivedRecord",
     "RecordFacts",
     "Record",
     "RecordState",
+    "Referral",
+    "ReferralEvent",
+    "ReferralFeedback",
     "SavedFilter",
     "Station",
     "StationKey",

@@ -32,6 +32,9 @@ class User(db.Model):  # type: ignore[name-defined]
     # Station, after a re-key: the new signing key sealed to public_key, until the slot has it.
     signing_update: Mapped[bytes | None] = mapped_column(sa.LargeBinary(128))
 
+    # A partner case worker (central): the directory organisation they work for.
+    organisation_id: Mapped[str | None] = mapped_column(sa.String(40))
+
     @property
     def shown_name(self) -> str:
         return self.display_name or self.username

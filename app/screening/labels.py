@@ -95,6 +95,26 @@ def near_miss(definition: Any, element: dict[str, Any]) -> str:
     return _("%(have)s; to be positive it needs %(need)s.", have=have, need=_counted(missing, more=True))
 
 
+# What central's pull said of a referral of the record: "referred to X: accepted on 3 March 2026".
+REFERRAL_FEEDBACK = {
+    "referred": _l("referred to %(name)s on %(day)s: no answer yet"),
+    "accepted": _l("referred to %(name)s: accepted on %(day)s"),
+    "declined": _l("referred to %(name)s: declined on %(day)s"),
+    "service_given": _l("referred to %(name)s: service given on %(day)s"),
+    "closed": _l("referred to %(name)s: closed on %(day)s"),
+}
+
+
+def referral_feedback_text(feedback: Any) -> str:
+    from app.text.dates import format_date
+    from app.web.labels import ui_lang
+
+    text = REFERRAL_FEEDBACK.get(feedback.status)
+    if text is None:
+        return ""
+    return str(text) % {"name": feedback.organisation, "day": format_date(feedback.at.date(), ui_lang())}
+
+
 def template_helpers() -> dict[str, object]:
     from app.questionnaire import field_type_of
     from app.screening.answers import field_state
@@ -106,4 +126,5 @@ def template_helpers() -> dict[str, object]:
         "near_miss": near_miss,
         **shared_helpers(),
         "state_labels": STATE_LABELS,
+        "referral_feedback_text": referral_feedback_text,
     }

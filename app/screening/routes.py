@@ -28,6 +28,7 @@ from app.screening.answers import display_date, fingerprint, raw_answer, special
 from app.screening.forms import ConfirmForm, FinaliseForm, StartForm
 from app.services import accounts, records, referrals
 from app.services.errors import AnswersRejected, NotAllowed, RecordNotFound, ServiceError, ValidationFailed
+from app.services.sync.client import feedback
 from app.text.dates import parse_date
 from app.web.access import allow, safe_next
 from app.web.errors import answers_json
@@ -67,8 +68,10 @@ def index() -> Any:
     since = _day(request.args.get("since"))
     until = _day(request.args.get("until"))
     items = records.list_for(g.user, g.keys, state=state, since=since, until=until)
+    # What central's pulls said became of the referrals of these records.
+    referred = feedback.for_records([str(r.id) for r in items], _ui_lang())
     return render_template("screening/list.html", items=items, state=state, since=since,
-                           until=until, states=STATE_FILTERS, confirm=ConfirmForm())
+                           until=until, states=STATE_FILTERS, confirm=ConfirmForm(), referred=referred)
 
 
 def _day(text: str | None) -> date | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import current_app
 
 from app.models import User
+from app.roles import Role
 from app.services.accounts import keyring
 from app.services.central import facts as central_facts
 from app.services.central import host as central_host
@@ -20,7 +21,8 @@ def open_keys(user: User, passphrase: str, *, opened: bytes | None = None) -> by
     """The secret the user's slot opens, or None if the user has no slot. ``opened``: the
     slot's content from the login check (:class:`app.services.accounts.Login`), so the
     passphrase is not derived a second time."""
-    if current_app.config["TIP"].role != "central":
+    if current_app.config["TIP"].role != "central" or user.role is Role.PARTNER:
+        # A partner case worker's slot holds their organisation's key: nothing of central's.
         return keyring.open_user_slot(user, passphrase, opened=opened)
     custody = central_keys.unlock(user, passphrase, opened=opened)
     if custody is not None and central_host.needs_certificate():
@@ -38,5 +40,5 @@ def open_keys(user: User, passphrase: str, *, opened: bytes | None = None) -> by
 def after_login(user: User, secret: bytes) -> None:
     """What a web login starts once its session holds the secret: at central, indexing the
     facts of records that lack them (a background job; docs/analytics.md)."""
-    if current_app.config["TIP"].role == "central":
+    if current_app.config["TIP"].role == "central" and user.role is not Role.PARTNER:
         central_facts.start_rebuild(secret, username=user.username)

@@ -121,6 +121,8 @@ def central_users(central_app: Flask) -> Callable[..., dict[str, str]]:
         with central_app.app_context():
             admin = accounts.find_user("admin")
             secret = keyring.open_user_slot(admin, PASSPHRASE)
+            if role is Role.PARTNER:  # made on an organisation's page, with its key in the slot
+                return _case_worker(central_app, name, secret)
             user = accounts.create_user(name, role, PASSPHRASE, secret=secret)
             if not slot:
                 from app.models import KeySlot
@@ -130,6 +132,19 @@ def central_users(central_app: Flask) -> Callable[..., dict[str, str]]:
         return {"username": name, "passphrase": PASSPHRASE}
 
     return make
+
+
+def _case_worker(app: Flask, name: str, secret: bytes | None) -> dict[str, str]:
+    """A partner case worker of an organisation added to the directory for them."""
+    from app.protocol.directory import Organisation
+    from app.questionnaire import LocalText
+    from app.services.central import directory, partners
+
+    org_id, _ = directory.add(secret or b"", Organisation(id="o-00000000", kind="ngo", country="TH",
+                                                          name=LocalText({"en": f"Partner of {name}"})),
+                              username="admin")
+    partners.create_case_worker(secret, org_id, name, PASSPHRASE, actor="admin")
+    return {"username": name, "passphrase": PASSPHRASE, "organisation_id": org_id}
 
 
 @pytest.fixture

@@ -58,7 +58,8 @@ def test_every_central_route_with_every_role(central_app, central_users, role):
             continue
         method = "GET" if "GET" in rule.methods else "POST"
         url = rule.rule.replace("<station_id>", "x").replace("<record_id>", "x").replace("<int:filter_id>", "1")
-        url = url.replace("<org_id>", "o-00000000").replace("<run_id>", "0" * 32)
+        url = url.replace("<org_id>", "o-00000000").replace("<run_id>", "0" * 32).replace("<int:user_id>", "1")
+        url = url.replace("<referral_id>", "x").replace("<kind>", "accepted")
         response = client.open(url, method=method)
         allowed = is_allowed(access_rule(central_app, rule.endpoint), role)
         where = f"{method} {url} as {role}"
@@ -72,7 +73,7 @@ def test_every_central_route_with_every_role(central_app, central_users, role):
         else:
             assert response.status_code == 403, where
         checked += 1
-    assert checked == 20
+    assert checked == 31
 
 
 def test_roles_of_the_central_routes(central_app):

@@ -46,13 +46,16 @@ def find_user(username: str) -> User | None:
 
 
 def create_user(username: str, role: Role | str, passphrase: str, *, secret: bytes | None,
-                commit: bool = True, actor: str | None = None) -> User:
+                commit: bool = True, actor: str | None = None,
+                organisation: tuple[str, bytes, str] | None = None) -> User:
     """Create an account and, where the role needs one, its key slot.
 
     ``secret`` is the unlocked secret of the administrator's session (or fresh at setup):
     on a station their key set, which gives the new user's key set the signing key (and,
     to a new administrator, the administrators' key); on central, central's private key.
-    ``actor`` is who creates it, for the audit log (:mod:`.events`).
+    ``actor`` is who creates it, for the audit log (:mod:`.events`). ``organisation``: for a
+    partner case worker (central), (organisation id, the organisation's private key, its key
+    id): that key, never the custody key, goes into their slot (services/central/partners.py).
     """
     username = normalize_username(username)
     try:
@@ -64,11 +67,20 @@ def create_user(username: str, role: Role | str, passphrase: str, *, secret: byt
         raise ValidationFailed(found[0])
     if find_user(username) is not None:
         raise ValidationFailed(_l("The username %(name)s is already taken.", name=username))
+    inst = installation.find()
+    if role is Role.PARTNER and (inst is None or inst.role != "central"):
+        raise ValidationFailed(_l("Partner case workers have accounts at central only."))
+    if (role is Role.PARTNER) != (organisation is not None):
+        raise ValidationFailed(_l("A partner case worker is made on their organisation's page, "
+                                  "and only a partner case worker belongs to an organisation."))
     user = User(username=username, role=role,
                 passphrase_hash=hash_passphrase(passphrase, kdf_params()))
     db.session.add(user)
-    inst = installation.find()
-    if inst is not None and keyring.needs_slot(role, inst.role):
+    if organisation is not None:
+        user.organisation_id = organisation[0]
+        db.session.flush()
+        keyring.put_slot(user, passphrase, organisation[1], organisation[2])
+    elif inst is not None and keyring.needs_slot(role, inst.role):
         if secret is None:
             db.session.rollback()
             raise Locked(_l("Unlock the key first: log in again as an administrator."))
@@ -184,7 +196,7 @@ def authenticate(username: str, passphrase: str, *, source: str) -> Login:
 
 
 def reset_passphrase(user: User, new_passphrase: str, *, secret: bytes | None,
-                     actor: str | None = None) -> None:
+                     actor: str | None = None, organisation_key: tuple[bytes, str] | None = None) -> None:
     """A forgotten passphrase: an administrator holding the key re-wraps a new slot.
 
     On a station the user keeps their key pair (opened from its escrow with the
@@ -194,7 +206,13 @@ def reset_passphrase(user: User, new_passphrase: str, *, secret: bytes | None,
     if found:
         raise ValidationFailed(found[0])
     inst = installation.find()
-    if inst is not None and keyring.needs_slot(user.role, inst.role):
+    if user.role is Role.PARTNER:
+        # Their slot holds their organisation's key, not what this administrator holds.
+        if organisation_key is None:
+            raise ValidationFailed(_l("A partner case worker's passphrase is set on their organisation's "
+                                      "page (Referral directory, Case workers)."))
+        keyring.put_slot(user, new_passphrase, organisation_key[0], organisation_key[1])
+    elif inst is not None and keyring.needs_slot(user.role, inst.role):
         if secret is None:
             raise Locked(_l("Unlock the key first: log in again as an administrator."))
         if inst.role == "station":

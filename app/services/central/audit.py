@@ -95,6 +95,19 @@ DIRECTORY_RETIRE = "directory_retire"
 # Exports (de-identified or full):
 EXPORT = "export"  # an export started: who, filters, kind, format, count (exports/produce.py)
 EXPORT_DONE = "export_done"  # its file complete (SHA-256, size), or stopped
+# Cases and referrals (services/central/cases.py, partners.py, packages.py). No free text
+# of a referral ever goes into an entry: only ids and statuses.
+ORGANISATION_KEY = "organisation_key"  # an organisation's key made, for its first case worker
+CASE_ASSIGN = "case_assign"
+CASE_STATUS = "case_status"
+REFERRAL = "referral"
+REFERRAL_ACCEPT = "referral_accept"
+REFERRAL_DECLINE = "referral_decline"
+REFERRAL_SERVICE = "referral_service"
+REFERRAL_NOTE = "referral_note"
+REFERRAL_CLOSE = "referral_close"
+REFERRAL_READ = "referral_read"  # a case worker opened a referral's shared part
+PACKAGE_EXPORT = "package_export"  # a cross-border referral package written
 # The log itself: entries from before MACs authenticated (flask audit seal-legacy).
 LEGACY_SEALED = "audit_sealed"
 

@@ -116,6 +116,12 @@ def list_received(page: int = 1, station_id: str | None = None, per_page: int = 
     return ReceivedPage(items, total, page, pages)
 
 
+def station_of(record_id: str) -> str | None:
+    """The station a received record came from (None: no such record)."""
+    row = db.session.get(ReceivedRecord, record_id) if len(record_id) <= 36 else None
+    return None if row is None else row.station_id
+
+
 def open_received(record_id: str, *, username: str, secret: bytes | None) -> OpenedRecord:
     """Verify, write the audit entry, then decrypt. Raises a ServiceError with a readable message."""
     row = db.session.get(ReceivedRecord, record_id) if len(record_id) <= 36 else None

@@ -15,13 +15,15 @@ from typing import Any
 
 from app.protocol.messages import b64
 from app.services import installation, questionnaires
+from app.services.central import cases as central_cases
 from app.services.central import directory as central_directory
 from app.services.central import host as central_host
 from app.services.central import keys as central_keys
 
 
 def signed_updates(held: Mapping[str, Sequence[str]], central_key_id: str | None,
-                   facts_key_id: str | None = None, directory_version: int = 0) -> dict[str, Any] | None:
+                   facts_key_id: str | None = None, directory_version: int = 0, *,
+                   station_id: str = "", referrals_seen: int = 0) -> dict[str, Any] | None:
     """``held``: questionnaire id -> the versions the station has. None when nothing is new."""
     inst = installation.get_central()
     assert inst.central_public_key is not None  # noqa: S101
@@ -44,6 +46,11 @@ def signed_updates(held: Mapping[str, Sequence[str]], central_key_id: str | None
         payload["facts_key_statement"] = facts  # the identity key's own word, as for the record key
     if central_directory.current_version() > directory_version:
         payload["referral_directory"] = central_directory.newest_statement()
-    if not items and "keys" not in payload and facts is None and "referral_directory" not in payload:
+    # The referrals of the station's own records that changed since it last heard: ids, status, time.
+    statuses = central_cases.feedback_for(station_id, referrals_seen) if station_id else []
+    if statuses:
+        payload["referral_statuses"] = statuses
+    if not items and "keys" not in payload and facts is None and "referral_directory" not in payload \
+            and not statuses:
         return None
     return central_host.sign(payload)

@@ -27,6 +27,7 @@ from app.services import questionnaires, referrals
 from app.services.errors import SyncFailed
 from app.services.records import central_now, set_central_key
 from app.services.sync.client.enrolment import take_facts_key
+from app.services.sync.client.feedback import referrals_seen, take_statuses
 from app.services.sync.client.transport import request
 
 
@@ -67,6 +68,7 @@ def pull_updates(inst: Installation) -> int:
         current_app.extensions.pop("tip_questionnaires", None)
     _take_record_key(inst, payload)
     take_facts_key(inst, payload.get("facts_key_statement"), inst.central_signing_public_key or b"")
+    take_statuses(payload.get("referral_statuses"))
     db.session.commit()
     return added
 
@@ -77,7 +79,8 @@ def _held(inst: Installation) -> bytes:
     for definition in questionnaires.all_definitions():
         held.setdefault(definition.id, []).append(definition.version)
     return json.dumps({"questionnaires": held, "central_key_id": inst.central_key_id,
-                       "facts_key_id": inst.facts_key_id, "directory_version": referrals.held_version()},
+                       "facts_key_id": inst.facts_key_id, "directory_version": referrals.held_version(),
+                       "referrals_seen": referrals_seen()},
                       separators=(",", ":")).encode()
 
 
