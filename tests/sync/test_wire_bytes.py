@@ -95,7 +95,8 @@ def test_the_station_says_exactly_what_it_holds(enrolled):
             expected.setdefault(d.id, []).append(d.version)
         inst = installation.get()
         assert held == {"questionnaires": expected, "central_key_id": inst.central_key_id,
-                        "facts_key_id": inst.facts_key_id, "directory_version": 0}
+                        "facts_key_id": inst.facts_key_id, "directory_version": 0,
+                        "referrals_seen": 0}
 
 
 def test_an_envelope_travels_as_its_own_bytes(counted):
