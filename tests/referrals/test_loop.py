@@ -53,6 +53,11 @@ def test_the_referral_loop_from_the_interview_to_the_officer_s_list(enrolled, ca
     with station.ctx():
         sync_client.pull_updates(installation.get())  # the directory reaches the station
     record_id = _screen(station, clinic)
+    officer = station.app.test_client()
+    assert login(officer, "admin", PASSPHRASE).status_code == 302
+    slip = officer.get(f"/screenings/{record_id}/slip").get_data(as_text=True)
+    assert f'data-referral="{clinic}"' in slip and "Mae Sot hospital children" in slip
+    assert f'data-referral="{shelter}"' not in slip  # listed: what the officer picked, not all
     with station.ctx():
         sync_client.sync()
     with central.ctx():
@@ -78,6 +83,11 @@ def test_the_referral_loop_from_the_interview_to_the_officer_s_list(enrolled, ca
     assert "Ma Hla" not in page and "Fever; speaks Burmese only." in page
     assert post_form(nurse, f"/central/partner/{referral_id}", f"/central/partner/{referral_id}/accepted",
                      {}).status_code == 302
+    with station.ctx():
+        sync_client.pull_updates(installation.get())
+        db.session.remove()
+    accepted = officer.get("/screenings/").get_data(as_text=True)
+    assert "referred to Mae Sot hospital children&#39;s ward: accepted on" in accepted
     assert post_form(nurse, f"/central/partner/{referral_id}", f"/central/partner/{referral_id}/service",
                      {"text": "Admitted to the children's ward."}).status_code == 302
     stranger = logged_in(central.app, "shelter.staff")
@@ -100,8 +110,6 @@ def test_the_referral_loop_from_the_interview_to_the_officer_s_list(enrolled, ca
         sync_client.pull_updates(installation.get())
         db.session.remove()
         assert db.session.scalar(sa.select(ReferralFeedback.status)) == "service_given"
-    officer = station.app.test_client()
-    assert login(officer, "admin", PASSPHRASE).status_code == 302
     row = officer.get("/screenings/").get_data(as_text=True)
     assert "referred to Mae Sot hospital children&#39;s ward: service given on" in row
     # The next pull brings nothing new about it: the station said what it had seen.
