@@ -209,7 +209,22 @@ def refer(record_id: str, org_id: str, fields: list[str], note: str, *, username
     return row
 
 
+# PostgreSQL advisory lock (two-key form, its own key space) that orders referral changes.
+FEEDBACK_LOCK = (0x7469, 0x0F0B)
+
+
+def _hold_feedback_order() -> None:
+    """Take change numbers in commit order: the lock is held from before the event's id is drawn
+    until the transaction ends, so a station's pull never sees change N+1 while N is still
+    uncommitted (it would skip N for good). SQLite writers are serialised already."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:a, :b)"),
+                           {"a": FEEDBACK_LOCK[0], "b": FEEDBACK_LOCK[1]})
+
+
 def _event(row: Referral, kind: str, username: str, text: str) -> ReferralEvent:
+    if kind != "note":
+        _hold_feedback_order()
     event = ReferralEvent(referral_id=row.id, at=utcnow(), username=username, kind=kind)
     if text:
         key = partners.key_of(row.organisation_id)
