@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import Counter, OrderedDict
 from typing import Any
 
 from flask import current_app
+from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
 from app.questionnaire import shortfall
@@ -70,12 +75,36 @@ class PageLabels:
     interface word. Made for the screen's language, which must be the request's locale
     (the officer's words are translated in it)."""
 
-    def __init__(self, resp_lang: str, ui_lang: str) -> None:
+    def __init__(self, definition: Any, resp_lang: str, ui_lang: str) -> None:
+        self.definition = definition
         self.resp_lang = resp_lang
         self.ui_lang = ui_lang
         # id of the text -> (the text, kept so that its id is not reused, and the markup).
         self._texts: dict[tuple[int, bool], tuple[object, Markup]] = {}
         self._words: dict[tuple[str, str], Markup] = {}
+        self._translations = get_translations()  # the screen's language (Flask-Babel keeps them)
+
+    @functools.cached_property
+    def client_model_json(self) -> Markup:
+        """``definition.client_model|tojson``, serialised once (it is the same for every page)."""
+        policies = current_app.jinja_env.policies
+        return htmlsafe_json_dumps(self.definition.client_model, dumps=policies["json.dumps_function"],
+                                   **policies["json.dumps_kwargs"])
+
+    @property
+    def gettext(self) -> Any:
+        """The page's ``_()`` and ``gettext()``: Jinja's own newstyle gettext, with the screen's
+        catalog looked up once instead of through the request's locale at every call."""
+        ugettext = self._translations.ugettext
+
+        @pass_context
+        def gettext(context: Context, msgid: str, **variables: Any) -> str:
+            text = ugettext(msgid)
+            if context.eval_ctx.autoescape:
+                text = Markup(text)
+            return text % variables  # always a format string, as Jinja's i18n does
+
+        return gettext
 
     def t(self, text: Any, resp_lang: str, ui_lang: str, screener: bool = False) -> Markup:
         """As the ``t`` macro, with the same arguments (the page's pair)."""
@@ -99,7 +128,7 @@ class PageLabels:
         return made
 
 
-_PREPARED: OrderedDict[tuple[int, str, str], tuple[object, PageLabels]] = OrderedDict()
+_PREPARED: OrderedDict[tuple[int, str, str], tuple[object, PageLabels]] = OrderedDict()  # LRU
 _PREPARED_LOCK = threading.Lock()
 PREPARED_MAX = 64  # 25 language pairs of a version or two, and the directory's variant
 
@@ -113,7 +142,7 @@ def page_labels(definition: object, resp_lang: str, ui_lang: str) -> PageLabels:
         if held is not None and held[0] is definition:
             _PREPARED.move_to_end(key)
             return held[1]
-        labels = PageLabels(resp_lang, ui_lang)
+        labels = PageLabels(definition, resp_lang, ui_lang)
         _PREPARED[key] = (definition, labels)  # the definition is kept: its id is not reused
         while len(_PREPARED) > PREPARED_MAX:
             _PREPARED.popitem(last=False)

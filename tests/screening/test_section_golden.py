@@ -90,6 +90,10 @@ def _start(client, resp: str) -> Interview:
 
 def _pages(app, client, make_user, ui: str) -> dict[str, str]:
     """Every page of every pair with this interface language: {respondent language: text}."""
+    from app.services import questionnaires
+
+    with app.app_context():
+        assert tuple(s.id for s in questionnaires.latest().sections) == SECTIONS  # every section page
     pages: dict[str, list[str]] = {}
     interviews = {}
     creds = make_user("officer", username="golden")  # the name is on every page
