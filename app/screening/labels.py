@@ -8,10 +8,9 @@ from collections import Counter, OrderedDict
 from typing import Any
 
 from flask import current_app
-from flask_babel import get_translations
+from flask_babel import get_translations, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from jinja2.utils import htmlsafe_json_dumps
@@ -101,7 +100,7 @@ class PageLabels:
         def gettext(context: Context, msgid: str, **variables: Any) -> str:
             text = ugettext(msgid)
             if context.eval_ctx.autoescape:
-                text = Markup(text)
+                text = Markup(text)  # noqa: S704 - a translation from our catalog, as Jinja's own gettext
             return text % variables  # always a format string, as Jinja's i18n does
 
         return gettext
@@ -110,11 +109,12 @@ class PageLabels:
         """As the ``t`` macro, with the same arguments (the page's pair)."""
         macro = current_app.jinja_env.get_template("screening/_text.html").module.t  # type: ignore[attr-defined]
         if (resp_lang, ui_lang) != (self.resp_lang, self.ui_lang):
-            return Markup(macro(text, resp_lang, ui_lang, screener))
+            return macro(text, resp_lang, ui_lang, screener)
         key = (id(text), bool(screener))
         made = self._texts.get(key)
         if made is None or made[0] is not text:
-            made = self._texts[key] = (text, Markup(macro(text, resp_lang, ui_lang, screener)))
+            # The macro's output is Markup already (an autoescaped template).
+            made = self._texts[key] = (text, macro(text, resp_lang, ui_lang, screener))
         return made[1]
 
     def in_both(self, msgid: object, resp_lang: str, ui_lang: str) -> Markup:

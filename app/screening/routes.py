@@ -25,8 +25,8 @@ from app.questionnaire import (
 from app.roles import SCREENERS
 from app.screening import bp
 from app.screening.answers import display_date, fingerprint, raw_answer, special_of
-from app.screening.labels import page_labels
 from app.screening.forms import ConfirmForm, FinaliseForm, StartForm
+from app.screening.labels import page_labels
 from app.services import accounts, records, referrals
 from app.services.errors import AnswersRejected, NotAllowed, RecordNotFound, ServiceError, ValidationFailed
 from app.text.dates import parse_date
