@@ -343,12 +343,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="5 clients, 10 s, 2 cold starts")
     parser.add_argument("--test-kdf", action="store_true",
                         help="cheap key derivation for account setup and logins (faster setup)")
+    parser.add_argument("--cpu-only", action="store_true",
+                        help="only the CPU per request (one account, no load, bytes or cold starts)")
     parser.add_argument("--keep", action="store_true", help="keep the temp instance")
     parser.add_argument("--threads", type=int, default=8, help="waitress threads (default 8, as run.py)")
     args = parser.parse_args()
     if args.quick:
         args.clients, args.duration, args.warmup, args.starts = 5, 10.0, 2.0, 2
 
+    if args.cpu_only:
+        args.clients, args.starts = 1, 0
     print(f"Machine: {machine()}", flush=True)
     officer_pass = "border post passphrase 2025 မြန်မာ"
     with Station(kdf="test" if args.test_kdf else "production", keep=args.keep,
@@ -377,6 +381,9 @@ def main() -> None:
         finally:
             floor.close()
         print_cpu(cpu_ms, args.cpu_rounds, args.cpu_requests)
+        if args.cpu_only:
+            print(f"Load average at the end: {machine().split('load average ')[1].replace(' at start', '')}")
+            return
         loads = []
         for think in [float(t) for t in args.think.split(",")]:
             cpu_before = station.cpu_seconds()
