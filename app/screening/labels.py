@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections import Counter
+import functools
+import threading
+from collections import Counter, OrderedDict
 from typing import Any
 
+from flask import current_app
+from flask_babel import get_translations, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
 from app.questionnaire import shortfall
@@ -59,6 +65,88 @@ def in_both(msgid: object, resp_lang: str, ui_lang: str) -> Markup:
     return Markup('<span class="bi two"><span class="resp-text" lang="{}">{}</span>'
                   '<span class="ui-text" lang="{}">{}</span></span>').format(
                       resp_lang, words(resp, resp_lang), ui_lang, words(ui, ui_lang))
+
+
+class PageLabels:
+    """The bilingual texts of one questionnaire version for one pair of languages (the
+    respondent's, the officer's screen), each made once and then reused by every page: the
+    ``t`` macro of screening/_text.html for a questionnaire text, :func:`in_both` for an
+    interface word. Made for the screen's language, which must be the request's locale
+    (the officer's words are translated in it)."""
+
+    def __init__(self, definition: Any, resp_lang: str, ui_lang: str) -> None:
+        self.definition = definition
+        self.resp_lang = resp_lang
+        self.ui_lang = ui_lang
+        # id of the text -> (the text, kept so that its id is not reused, and the markup).
+        self._texts: dict[tuple[int, bool], tuple[object, Markup]] = {}
+        self._words: dict[tuple[str, str], Markup] = {}
+        self._translations = get_translations()  # the screen's language (Flask-Babel keeps them)
+
+    @functools.cached_property
+    def client_model_json(self) -> Markup:
+        """``definition.client_model|tojson``, serialised once (it is the same for every page)."""
+        policies = current_app.jinja_env.policies
+        return htmlsafe_json_dumps(self.definition.client_model, dumps=policies["json.dumps_function"],
+                                   **policies["json.dumps_kwargs"])
+
+    @property
+    def gettext(self) -> Any:
+        """The page's ``_()`` and ``gettext()``: Jinja's own newstyle gettext, with the screen's
+        catalog looked up once instead of through the request's locale at every call."""
+        ugettext = self._translations.ugettext
+
+        @pass_context
+        def gettext(context: Context, msgid: str, **variables: Any) -> str:
+            text = ugettext(msgid)
+            if context.eval_ctx.autoescape:
+                text = Markup(text)  # noqa: S704 - a translation from our catalog, as Jinja's own gettext
+            return text % variables  # always a format string, as Jinja's i18n does
+
+        return gettext
+
+    def t(self, text: Any, resp_lang: str, ui_lang: str, screener: bool = False) -> Markup:
+        """As the ``t`` macro, with the same arguments (the page's pair)."""
+        macro = current_app.jinja_env.get_template("screening/_text.html").module.t  # type: ignore[attr-defined]
+        if (resp_lang, ui_lang) != (self.resp_lang, self.ui_lang):
+            return macro(text, resp_lang, ui_lang, screener)
+        key = (id(text), bool(screener))
+        made = self._texts.get(key)
+        if made is None or made[0] is not text:
+            # The macro's output is Markup already (an autoescaped template).
+            made = self._texts[key] = (text, macro(text, resp_lang, ui_lang, screener))
+        return made[1]
+
+    def in_both(self, msgid: object, resp_lang: str, ui_lang: str) -> Markup:
+        """As :func:`in_both`; interface words (msgids) are made once per language."""
+        if not isinstance(msgid, str) or ui_lang != self.ui_lang:
+            return in_both(msgid, resp_lang, ui_lang)
+        key = (msgid, resp_lang)
+        made = self._words.get(key)
+        if made is None:
+            made = self._words[key] = in_both(msgid, resp_lang, ui_lang)
+        return made
+
+
+_PREPARED: OrderedDict[tuple[int, str, str], tuple[object, PageLabels]] = OrderedDict()  # LRU
+_PREPARED_LOCK = threading.Lock()
+PREPARED_MAX = 64  # 25 language pairs of a version or two, and the directory's variant
+
+
+def page_labels(definition: object, resp_lang: str, ui_lang: str) -> PageLabels:
+    """The labels of ``definition`` (one questionnaire version, with the referral directory
+    it offers) for this pair, made on first use and kept for the most recently used."""
+    key = (id(definition), resp_lang, ui_lang)
+    with _PREPARED_LOCK:
+        held = _PREPARED.get(key)
+        if held is not None and held[0] is definition:
+            _PREPARED.move_to_end(key)
+            return held[1]
+        labels = PageLabels(definition, resp_lang, ui_lang)
+        _PREPARED[key] = (definition, labels)  # the definition is kept: its id is not reused
+        while len(_PREPARED) > PREPARED_MAX:
+            _PREPARED.popitem(last=False)
+        return labels
 
 
 def _counted(strengths: list[str] | tuple[str, ...], more: bool) -> str:

@@ -26,6 +26,7 @@ from app.roles import SCREENERS
 from app.screening import bp
 from app.screening.answers import display_date, fingerprint, raw_answer, special_of
 from app.screening.forms import ConfirmForm, FinaliseForm, StartForm
+from app.screening.labels import page_labels
 from app.services import accounts, records, referrals
 from app.services.errors import AnswersRejected, NotAllowed, RecordNotFound, ServiceError, ValidationFailed
 from app.services.sync.client import feedback
@@ -189,17 +190,19 @@ def _render_section(opened: records.OpenRecord, current: Any, errors: dict[str, 
     answers = opened.answers
     seen = {q.id: fingerprint(answers.get(q.id)) for q in current.questions}
     status = 400 if errors else 200
+    labels = page_labels(opened.definition, opened.respondent_lang, _ui_lang())
     return render_template(
         "screening/section.html", opened=opened, section=current, sections=sections,
         position=position, total=total, visible=visible, answers=answers,
         seen=seen, errors=errors, posted=posted, flags=_flags(opened),
-        client_model=opened.definition.client_model, resp_lang=opened.respondent_lang,
+        client_model=labels.client_model_json, resp_lang=opened.respondent_lang,
         ui_lang=_ui_lang(), special_of=special_of, display_date=display_date,
-        form=ConfirmForm(), languages=i18n.LOCALE_NAMES, card=request.args.get("view") == "card",
+        languages=i18n.LOCALE_NAMES, card=request.args.get("view") == "card",
         referral_question=referrals.REFERRAL_QUESTION, post_country=referrals.post_country(),
         referral_offer=(referrals.offer_for(opened.definition, answers, opened.respondent_lang)
                         if any(q.id == referrals.REFERRAL_QUESTION for q in current.questions) else None),
         unsaved_key=base64.b64encode(records.unsaved_answers_key(opened.record.id, g.keys)).decode(),
+        t=labels.t, in_both=labels.in_both, gettext=labels.gettext,
     ), status
 
 

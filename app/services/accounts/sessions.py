@@ -114,12 +114,15 @@ def resume(token: str, idle_minutes: int, *, touch: bool = True) -> Resumed:
     live page asking for news), which must not keep an unattended session from timing out."""
     _sweep_now_and_then()
     sid = _hash(token)
-    row = db.session.get(AuthSession, sid)
-    if row is None:
+    # One query for the session and its user: every request of a logged-in page asks.
+    found = db.session.execute(
+        sa.select(AuthSession, User).join(User, User.id == AuthSession.user_id, isouter=True)
+        .where(AuthSession.id == sid)).first()
+    if found is None:
         keyring.unlocked().drop(sid)
         return Resumed(None, expired=True)
+    row, user = found
     now = utcnow()
-    user = db.session.get(User, row.user_id)
     secret = _secret(token, sid, row, touch=touch)
     # The key is gone (idle sweep, restart): the session is locked, as if idle.
     key_missing = (user is not None and secret is None

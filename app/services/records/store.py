@@ -190,12 +190,13 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def load(record_id: str, user: User) -> Record:
+def load(record_id: str, user: User, *, fresh: bool = True) -> Record:
+    """The record row, read again (``fresh``) or, if this request read it already, as read."""
     try:
         uuid.UUID(record_id)
     except ValueError:
         raise RecordNotFound(_l("No such screening.")) from None
-    rec = db.session.get(Record, record_id, populate_existing=True)
+    rec = db.session.get(Record, record_id, populate_existing=fresh)
     if rec is None:
         raise RecordNotFound(_l("No such screening."))
     if rec.created_by != user.id:
@@ -233,8 +234,10 @@ def write(rec: Record, old_ciphertext: bytes, body: dict[str, Any], data_key: by
 def modify(record_id: str, user: User, keys: KeySet,
            change: Callable[[OpenRecord], None]) -> OpenRecord:
     """Apply ``change(open_record)`` to a draft and save it, retrying on a concurrent write."""
-    for _ in range(SAVE_ATTEMPTS):
-        rec = load(record_id, user)
+    for attempt in range(SAVE_ATTEMPTS):
+        # The first try may use the row as this request read it (an autosave's definition_for):
+        # the compare-and-swap in write() refuses a stale one, and the retry reads it again.
+        rec = load(record_id, user, fresh=attempt > 0)
         if rec.state is not RecordState.DRAFT or rec.body is None:
             raise ValidationFailed(_l("This screening is final and cannot be changed."))
         old = rec.body

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
@@ -81,6 +81,8 @@ def take(statement: object, *, source: str) -> int:
         db.session.rollback()
         raise DirectoryRefused(_l("This station took referral directory version %(version)d already. "
                                   "Nothing was changed.", version=read.version)) from None
+    if has_request_context():
+        g.pop(_REQUEST_MEMO, None)  # this request now sees the new one
     return read.version
 
 
@@ -109,14 +111,31 @@ def take_file(data: bytes) -> int:
     return take(statement, source=FROM_FILE)
 
 
+_REQUEST_MEMO = "tip_directory_newest"
+
+
 def newest() -> SignedDirectory | None:
-    """The newest directory taken (read again only when a newer one was taken, by any process)."""
-    row = db.session.scalar(sa.select(DirectoryVersion).order_by(DirectoryVersion.version.desc()).limit(1))
-    if row is None:
+    """The newest directory taken (read again only when a newer one was taken, by any process),
+    asked once per request: an autosave needs it for the record's definition two or three times."""
+    if not has_request_context():
+        return _newest()
+    if _REQUEST_MEMO not in g:
+        setattr(g, _REQUEST_MEMO, _newest())
+    found: SignedDirectory | None = g.get(_REQUEST_MEMO)
+    return found
+
+
+def _newest() -> SignedDirectory | None:
+    # Every interview page and autosave asks: only the number, the statement when it changed.
+    version = db.session.connection().scalar(sa.select(sa.func.max(DirectoryVersion.version)))
+    if version is None:
         return None
     cached: SignedDirectory | None = current_app.extensions.get("tip_signed_directory")
-    if cached is not None and cached.version == row.version:
+    if cached is not None and cached.version == version:
         return cached
+    row = db.session.get(DirectoryVersion, version)
+    if row is None:
+        return None  # removed between the two reads: none held now
     # Checked when it was taken; read here without the signature (the row is this station's own).
     payload = json.loads(row.statement)["payload"]
     organisations = organisations_from(payload["organisations"])
