@@ -69,6 +69,9 @@ class Config:
     # this province (or the whole country) are proposed; another country's are across the border.
     post_country: str = "TH"
     post_province: str = ""
+    # Central: a full export opens records in a second process too (docs/exports.md); false:
+    # in the export's own process only.
+    export_worker: bool = True
     testing: bool = False
 
     def __post_init__(self) -> None:
@@ -124,6 +127,7 @@ _ALLOWED_KEYS = {
     "small_cell_threshold": int,
     "post_country": str,
     "post_province": str,
+    "export_worker": bool,
 }
 # Settings that moved elsewhere: a config still holding one is refused with where it went.
 _MOVED_KEYS = {
