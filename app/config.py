@@ -71,6 +71,9 @@ class Config:
     post_province: str = ""
     # Central: a referral no organisation answered within this many days is overdue.
     referral_overdue_days: int = 7
+    # Central: a full export opens records in a second process too (docs/exports.md); false:
+    # in the export's own process only.
+    export_worker: bool = True
     testing: bool = False
 
     def __post_init__(self) -> None:
@@ -129,6 +132,7 @@ _ALLOWED_KEYS = {
     "post_country": str,
     "post_province": str,
     "referral_overdue_days": int,
+    "export_worker": bool,
 }
 # Settings that moved elsewhere: a config still holding one is refused with where it went.
 _MOVED_KEYS = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import IO
 
 import click
@@ -70,6 +71,14 @@ def export_command(kind: str, fmt: str, period: str | None, since: str | None, u
         for chunk in export.chunks:
             out.write(chunk)
         out.flush()
+    except (ServiceError, AuditFailed) as exc:
+        # Stopped half-way (the audit entry says so): a file of part of the rows is not left behind.
+        if out is not sys.stdout.buffer:
+            out.close()
+            Path(output).unlink(missing_ok=True)
+        raise click.ClickException(f"{exc} No file was written." if isinstance(exc, ServiceError) else
+                                   "The audit log could not record the export's checksum; "
+                                   "no file was written.") from None
     finally:
         if out is not sys.stdout.buffer:
             out.close()

@@ -195,3 +195,7 @@ def is_disk_full(exc: BaseException | None) -> bool:
 
 class ExportRefused(ServiceError):
     """An export that is not produced (bad options, too few records, a run id reused)."""
+
+
+class ExportFailed(ServiceError):
+    """An export that stopped while its file was being written (it is not delivered whole)."""

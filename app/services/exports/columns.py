@@ -299,7 +299,7 @@ def _answer_group(question: Question, words: ExportWords, htcds: bool, answer_la
     memo: dict[object, list[Cell]] = {}
 
     def coded(stored: object) -> list[Cell]:
-        key = _memo_key(stored)
+        key = stored if stored.__class__ is str else _memo_key(stored)  # (the common case first)
         found = memo.get(key) if key is not None else None
         if found is None:
             code = {"yes": 1, "no": 0}.get(str(stored)) if as_01 else \
@@ -329,6 +329,13 @@ def _answer_group(question: Question, words: ExportWords, htcds: bool, answer_la
         return out
 
     return Group(tuple(ids), tuple(labels), cells)
+
+
+def full_columns(definitions: Sequence[Definition], lang: str, *, htcds: bool = False,
+                 answer_languages: bool = False) -> list[Group]:
+    """Every column of a full export: the record's, then each question's."""
+    return [Group.of(c) for c in record_columns(definitions, lang, htcds=htcds)] + \
+        answer_columns(definitions, lang, htcds=htcds, answer_languages=answer_languages)
 
 
 # --- de-identified: the facts ---------------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import Any, BinaryIO, cast
 
 import numpy as np
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app.crypto import CryptoError, EnvelopeOpener, Verifier
@@ -39,14 +40,8 @@ from app.services.central import audit, received
 from app.services.central import keys as central_keys
 from app.services.errors import ExportRefused, Locked, RecordUnreadable
 from app.services.exports.cells import Cell
-from app.services.exports.columns import (
-    FactsRow,
-    FullRow,
-    Group,
-    answer_columns,
-    facts_columns,
-    record_columns,
-)
+from app.services.exports.columns import FactsRow, FullRow, Group, facts_columns
+from app.services.exports.opening import Batch, Columns, Item, RecordOpener, Worker, opened_rows
 from app.services.exports.sink import Sink
 from app.services.exports.writers import XLSX_MAX_ROWS, CsvTable, XlsxBook
 
@@ -59,7 +54,7 @@ FORMATS = (CSV, XLSX, ZIP)
 MIMETYPES = {CSV: "text/csv; charset=utf-8",
              XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
              ZIP: "application/zip"}
-BATCH = 500  # records read from the database at a time (a full export holds one batch)
+BATCH = 500  # records read from the database at a time (a full export holds a few batches)
 PROGRESS_EVERY = 500
 MIN_PASSWORD = 16
 
@@ -131,13 +126,15 @@ def start(request: ExportRequest, *, username: str, user_id: int | None, secret:
     _audit_start(username, request, count, run_id)  # commits the run row with it
     base = f"tip-screen-{request.kind}-{today.isoformat()}"
     filename = f"{base}.{request.format}"
+    rows: Iterator[list[Cell]]
     if request.kind == FULL:
         assert secret is not None  # noqa: S101 - checked above
-        rows: Iterator[Any] = _full_rows(snap, _full_order(snap, chosen), secret)
-        columns = _full_columns(request)
+        spec = Columns(tuple(_definitions()), request.language, request.htcds, request.answer_languages)
+        columns = spec.groups()
+        rows = _full_rows(snap, _full_order(snap, chosen), secret, spec, columns)
     else:
-        rows = _facts_rows(snap, _facts_order(snap, chosen))
         columns = _deidentified_columns(request)
+        rows = _cells(columns, _facts_rows(snap, _facts_order(snap, chosen)))
     run = _Run(request, username, run_id, count, report)
     chunks = run.chunks(columns, rows, password=password, member=f"{base}.csv", today=today)
     return Export(filename, MIMETYPES[request.format], count, chunks)
@@ -175,14 +172,11 @@ class _Run:
                 done=self.done, state=state, sha256=sha256, updated_at=utcnow()))
             db.session.commit()
 
-    def _rows(self, table: Any, columns: list[Group], rows: Iterator[Any], sink: Sink) -> Iterator[bytes]:
+    def _rows(self, table: Any, columns: list[Group], rows: Iterator[list[Cell]],
+              sink: Sink) -> Iterator[bytes]:
         table.row([i for g in columns for i in g.ids], header=True)
         table.row([label for g in columns for label in g.labels], header=True)
-        fills = [g.cells for g in columns]
-        for row in rows:
-            cells: list[Cell] = []
-            for fill in fills:
-                cells.extend(fill(row))
+        for cells in rows:
             table.row(cells)
             self.done += 1
             if self.done % PROGRESS_EVERY == 0:
@@ -190,7 +184,7 @@ class _Run:
             if sink.full:
                 yield sink.take()
 
-    def chunks(self, columns: list[Group], rows: Iterator[Any], *, password: str | None, member: str,
+    def chunks(self, columns: list[Group], rows: Iterator[list[Cell]], *, password: str | None, member: str,
                today: date) -> Iterator[bytes]:
         sink = Sink()
         finished = False
@@ -231,6 +225,9 @@ class _Run:
             finished = True
             yield last
         finally:
+            close = getattr(rows, "close", None)
+            if close is not None:
+                close()  # a full export's worker process ends with the file
             if not finished:
                 self._stopped(sink)
 
@@ -262,6 +259,15 @@ def _facts_order(snap: Snapshot, chosen: np.ndarray) -> np.ndarray:
     return chosen[np.lexsort(keys[::-1])]
 
 
+def _cells(columns: list[Group], rows: Iterator[Any]) -> Iterator[list[Cell]]:
+    fills = [g.cells for g in columns]
+    for row in rows:
+        cells: list[Cell] = []
+        for fill in fills:
+            cells.extend(fill(row))
+        yield cells
+
+
 def _facts_rows(snap: Snapshot, order: np.ndarray) -> Iterator[FactsRow]:
     names = views.station_names()
     for i in order:
@@ -285,28 +291,53 @@ def _definitions() -> list[Definition]:
     return [newest, *others]
 
 
-def _full_columns(request: ExportRequest) -> list[Group]:
-    definitions = _definitions()
-    return [Group.of(c) for c in record_columns(definitions, request.language, htcds=request.htcds)] + \
-        answer_columns(definitions, request.language, htcds=request.htcds,
-                       answer_languages=request.answer_languages)
-
-
-def _full_rows(snap: Snapshot, order: np.ndarray, secret: bytes) -> Iterator[FullRow]:
+def _full_rows(snap: Snapshot, order: np.ndarray, secret: bytes, spec: Columns,
+               columns: list[Group]) -> Iterator[list[Cell]]:
+    """Each record's cells, one batch of envelopes read at a time and opened in the worker
+    process or here (opening.py); a record out of the ordinary is read here by _full_row."""
     stations = {s.id: s for s in db.session.scalars(sa.select(Station))}
+    signing = {s.id: s.signing_public_key for s in stations.values() if s.signing_public_key}
+    private_keys: dict[str, bytes | None] = {}  # record key id -> its private key (None: not held)
     record_keys: dict[str, EnvelopeOpener | None] = {}
     verifiers: dict[str, Verifier] = {}
     ids = [snap.record_id[int(i)].decode() for i in order]
-    for start in range(0, len(ids), BATCH):
-        batch = ids[start:start + BATCH]
-        query = sa.select(ReceivedRecord).where(ReceivedRecord.id.in_(batch))
-        found = {r.id: r for r in db.session.scalars(query)}
-        for record_id in batch:
-            rec = found.get(record_id)
-            if rec is None:
-                continue  # deleted since the count: its facts are gone too
-            yield _full_row(rec, stations, verifiers, record_keys, secret)
-            db.session.expunge(rec)  # one batch of envelopes in memory, never all of them
+    t = ReceivedRecord
+    fields = (t.id, t.station_id, t.seq, t.created_day, t.questionnaire_id, t.questionnaire_version,
+              t.envelope, t.envelope_sha256, t.deleted_at, t.central_key_id)
+    opener = RecordOpener(columns, deleted=DELETED)
+
+    def batches() -> Iterator[Batch]:
+        for start in range(0, len(ids), BATCH):
+            batch = ids[start:start + BATCH]
+            found = {r.id: r for r in db.session.execute(sa.select(*fields).where(t.id.in_(batch)))}
+            items = []
+            for record_id in batch:
+                rec = found.get(record_id)
+                if rec is None:
+                    continue  # deleted since the count: its facts are gone too
+                station = stations.get(rec.station_id)
+                meta: dict[str, Cell] = {
+                    "record_id": rec.id, "station_id": rec.station_id,
+                    "station": station.name if station else rec.station_id, "seq": rec.seq,
+                    "created_day": rec.created_day, "questionnaire": rec.questionnaire_id,
+                    "questionnaire_version": rec.questionnaire_version}
+                gone = rec.envelope is None or rec.deleted_at is not None or station is None
+                items.append(Item(meta, None if gone else rec.envelope, rec.envelope_sha256 or ""))
+                key_id = rec.central_key_id or ""
+                if key_id not in private_keys:
+                    private_keys[key_id] = central_keys.record_private(secret, key_id)
+            yield items, signing, dict(private_keys)
+
+    def read_here(item: Item) -> list[Cell]:
+        rec = db.session.get(ReceivedRecord, item.meta["record_id"])
+        if rec is None:
+            return opener.cells(FullRow(item.meta, problem=DELETED))
+        row = _full_row(rec, stations, verifiers, record_keys, secret)
+        db.session.expunge(rec)
+        return opener.cells(row)
+
+    worker = Worker(spec, deleted=DELETED) if current_app.config["TIP"].export_worker else None
+    yield from opened_rows(batches(), opener, worker, read_here)
 
 
 def _full_row(rec: ReceivedRecord, stations: dict[str, Station], verifiers: dict[str, Verifier],
