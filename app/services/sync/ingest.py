@@ -30,7 +30,6 @@ from app.protocol.messages import (
 )
 from app.protocol.messages import receipts_statement as messages_receipts_statement
 from app.protocol.problems import Problem, Result
-from app.services import installation
 from app.services.central import enrolment
 from app.services.central import facts as central_facts
 from app.services.central import host as central_host
@@ -49,8 +48,7 @@ class ItemResult:
 
 
 def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]:
-    inst = installation.find()
-    known_keys = central_keys.record_key_ids() if inst else set()
+    known_keys = central_keys.record_key_ids()
     results: dict[str, ItemResult] = {}
     fresh: dict[str, tuple[bytes, Envelope]] = {}
     existing = _held([rid for rid, _ in items])
