@@ -85,6 +85,8 @@ def ingest(station: Station, items: list[tuple[str, bytes]]) -> list[ItemResult]
             continue
         fresh[record_id] = (blob, envelope)
     if fresh:
+        # A host that cannot sign the receipts statement stores nothing (503.2, HostNotCertified).
+        central_host.signer_and_certificate()
         now = utcnow()
         new_rows = []
         facts_rows: dict[str, dict[str, object]] = {}
