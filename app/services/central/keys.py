@@ -166,7 +166,8 @@ def record_key_ids() -> set[str]:
     yet moved to the key ring has only that)."""
     ring = sa.select(CentralKey.key_id).where(CentralKey.kind == RECORD)
     current = sa.select(Installation.central_key_id).where(Installation.central_key_id.is_not(None))
-    return {str(ident) for ident in db.session.scalars(sa.union(ring, current))}
+    found: list[object] = list(db.session.scalars(sa.union(ring, current)))
+    return {str(ident) for ident in found}
 
 
 def record_key_statement() -> dict[str, object] | None:
