@@ -33,8 +33,11 @@ def create_app(config: Config | None = None) -> Flask:
         TESTING=config.testing,
         SECRET_KEY=config.secret_key,
         SQLALCHEMY_DATABASE_URI=config.sqlalchemy_url,
-        # Errors must never quote the values of a statement: they may be personal data.
-        SQLALCHEMY_ENGINE_OPTIONS={"hide_parameters": True, "pool_pre_ping": True},
+        # Errors must never quote the values of a statement: they may be personal data. No ping
+        # before each use (a round trip per request): a connection the server ended is found
+        # by its socket at checkout (extensions._drop_dead_connections), and one opened over half
+        # an hour ago is replaced at checkout (a firewall may drop a connection without a word).
+        SQLALCHEMY_ENGINE_OPTIONS={"hide_parameters": True, "pool_recycle": 1800},
         SESSION_COOKIE_NAME="tip_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",

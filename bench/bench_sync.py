@@ -113,6 +113,7 @@ class Central:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.code = ROOT  # the source tree gunicorn serves (--compare-with: another commit's)
         self.log = self.dir / "gunicorn.log"
         self.env = {**os.environ, "TIP_SCREEN_INSTANCE": str(self.instance), "PYTHONDONTWRITEBYTECODE": "1",
                     "DATABASE_URL": f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{self.dbname}"}
@@ -141,12 +142,12 @@ class Central:
         gunicorn = str(Path(PYTHON).with_name("gunicorn"))
         options = ["-w", str(self.workers), "-b", f"127.0.0.1:{self.port}", "--access-logfile", "-",
                    "--log-level", "warning", "-c", "python:app.gunicorn_conf"]  # as the README runs it
-        env = self.env
+        env = self.env if self.code == ROOT else {**self.env, "PYTHONPATH": str(self.code)}
         if self.profile:
             self.profile.mkdir(parents=True, exist_ok=True)
             options[-1] = str(Path(__file__).with_name("_gunicorn_profile.py"))  # the same hooks, profiled
             env = {**env, "TIP_BENCH_PROFILE_DIR": str(self.profile.resolve())}
-        self.proc = subprocess.Popen([gunicorn, *options, "app:create_app()"], cwd=ROOT, env=env,
+        self.proc = subprocess.Popen([gunicorn, *options, "app:create_app()"], cwd=self.code, env=env,
                                      stdout=subprocess.DEVNULL, stderr=self.log.open("ab"))
         start = time.perf_counter()
         while time.perf_counter() - start < timeout:
@@ -355,6 +356,9 @@ def main() -> None:
     parser.add_argument("--stored", type=int, default=0,
                         help="compare the first push into a central holding this many records "
                         "with an empty one")
+    parser.add_argument("--compare-with", metavar="REV", default=None,
+                        help="first push and re-send against a central serving this git commit's code "
+                        "(same instance, a copy of the database), interleaved; records/s and CPU per record")
     parser.add_argument("--profile", type=Path, default=None,
                         help="write cProfile stats of the station side of one push per case, and of "
                         "each central worker over the whole run, to this dir")
@@ -375,6 +379,9 @@ def main() -> None:
 
     if args.stored:
         compare_stored(args, count, repeat, started)
+        return
+    if args.compare_with:
+        compare_code(args, count, repeat, started)
         return
     central = Central(args.workers, args.profile)
     station = StationSide()
@@ -600,6 +607,110 @@ def compare_stored(args: argparse.Namespace, count: int, repeat: int, started: s
     print(f"| nothing else | {rate_empty:,.0f} records/s | 1.00 | | |")
     print(f"| {held - count:,} other records | {rate_full:,.0f} records/s | {ratio:.2f} | >= 0.80 "
           f"| {'pass' if ratio >= 0.8 else 'FAIL'} |")
+
+
+# -- this code against another commit's, interleaved -------------------------------------------
+
+
+def backend_cpu_seconds(dbname: str) -> float:
+    """CPU time so far of the PostgreSQL backends connected to ``dbname`` (same machine, /proc)."""
+    with pg_connect("postgres") as conn:
+        pids = [row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s "
+                                               "AND pid <> pg_backend_pid()", (dbname,))]
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def source_tree(rev: str) -> Path:
+    """The files of commit ``rev`` (git archive), in a temporary directory."""
+    tree = Path(tempfile.mkdtemp(prefix="tip-bench-code-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree
+
+
+def compare_code(args: argparse.Namespace, count: int, repeat: int, started: str) -> None:
+    """First push and re-send into a central serving ``--compare-with``'s code and one serving
+    this tree, alternately, from one station: records/s, and CPU per record of the gunicorn
+    processes and of their PostgreSQL backends."""
+    from app.services.sync.client import push
+
+    label = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", args.compare_with], check=True,
+                           capture_output=True, text=True).stdout.strip()
+    tree = source_tree(args.compare_with)
+    new = Central(args.workers)
+    station = StationSide()
+    old: Central | None = None
+    try:
+        code = new.setup()
+        new.start()
+        station.setup(new.url, code, count)
+        stop_process(new.proc, signal.SIGTERM, 15)
+        old = copy_of(new)
+        old.code = tree
+        for central in (old, new):
+            central.start(timeout=600)
+            wait_quiet(central)
+        cases: dict[tuple[str, str], dict[str, list[float]]] = {
+            (name, kind): {"wall": [], "cpu": [], "pg": []}
+            for name in ("before", "after") for kind in ("first", "again")}
+        loads: list[float] = []
+        for run in range(repeat):
+            loads.append(os.getloadavg()[0])
+            order = [("before", old), ("after", new)]
+            for name, central in order if run % 2 == 0 else order[::-1]:
+                station.point_at(central.url)
+                for kind in ("first", "again"):
+                    if kind == "first":
+                        central.empty()
+                    station.forget_receipts()
+                    assert central.proc is not None
+                    cpu, pg = worker_cpu_seconds(central.proc), backend_cpu_seconds(central.dbname)
+                    seconds, summary = station.push(push.BATCH)
+                    cpu, pg = worker_cpu_seconds(central.proc) - cpu, backend_cpu_seconds(central.dbname) - pg
+                    want = summary.accepted if kind == "first" else summary.duplicate  # type: ignore[attr-defined]
+                    if want != count or summary.marked_synced != count:  # type: ignore[attr-defined]
+                        raise RuntimeError(f"{name} {kind} push: {summary}")
+                    case = cases[(name, kind)]
+                    case["wall"].append(seconds)
+                    case["cpu"].append(cpu * 1000 / count)
+                    case["pg"].append(pg * 1000 / count)
+                    print(f"run {run + 1} {name} {kind}: {count / seconds:,.0f} records/s, gunicorn "
+                          f"{cpu * 1000 / count:.2f} ms CPU/record, PostgreSQL {pg * 1000 / count:.2f}",
+                          file=sys.stderr)
+                if central.received() != count:
+                    raise RuntimeError(f"{name}: central does not hold exactly the records sent")
+    except Exception:
+        print(f"gunicorn logs:\n{new.log_tail()}\n{old.log_tail() if old else ''}", file=sys.stderr)
+        raise
+    finally:
+        station.close()
+        if old is not None:
+            stop_process(old.proc, signal.SIGTERM, 15)
+            old.instance = old.dir / "not-shared"  # the instance is the other central's to remove
+            old.close()
+        new.close()
+        shutil.rmtree(tree, ignore_errors=True)
+    print(f"{started}; load average at each run's start {', '.join(f'{x:.2f}' for x in loads)}; PostgreSQL "
+          f"{pg_version()}; gunicorn {args.workers} sync workers; {count:,} records, envelopes "
+          f"{station.envelope_bytes:,.0f} B on average; {repeat} runs of each, alternating which goes first "
+          f"(median)\n")
+    print("| push | code | records/s | gunicorn CPU ms/record | PostgreSQL CPU ms/record |")
+    print("| --- | --- | ---: | ---: | ---: |")
+    for kind, title in (("first", "first push"), ("again", "re-send")):
+        for name, what in (("before", f"before ({label})"), ("after", "this tree")):
+            case = cases[(name, kind)]
+            print(f"| {title} | {what} | {count / median(case['wall']):,.0f} | {median(case['cpu']):.2f} "
+                  f"| {median(case['pg']):.2f} |")
+        ratio = median(cases[("before", kind)]["wall"]) / median(cases[("after", kind)]["wall"])
+        cpu_ratio = median(cases[("after", kind)]["cpu"]) / median(cases[("before", kind)]["cpu"])
+        print(f"| {title} | after / before | {ratio:.2f}x the rate | {cpu_ratio:.2f}x the CPU | |")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,11 @@ from app.crypto import BadSignature, sign, verify
 # Envelopes per upload request (x ~8.7 KB each, raw in the upload frame, under central's 4 MB limit).
 MAX_RECORDS_PER_PUSH = 200
 MAX_RECORDS_PER_KNOWN = 1000  # ids and hashes per "known" request
-RECEIPT_VERSION = 1
+# A receipt names the record, the exact bytes and the day. Version 1 (central before
+# 2026-12) is followed by the receiving host's signature; version 2 is not signed on its own:
+# the answer's one receipts statement vouches for it (docs/sync.md "Push and receipts").
+RECEIPT_VERSION = 2
+SIGNED_RECEIPT_VERSION = 1
 BUNDLE_FORMAT = "tip-screen-bundle"
 BUNDLE_VERSION = 1
 
@@ -96,24 +100,39 @@ class Receipt:
     record_id: str
     sha256: str
     received_at: str
-    raw: bytes  # canonical JSON, then the 64-byte signature
+    raw: bytes  # canonical JSON (version 2), or canonical JSON then the 64-byte signature (1)
+    version: int
 
 
-def make_receipt(record_id: str, sha256: str, received_at: str,
-                 signing_key: bytes | Callable[[bytes], bytes]) -> bytes:
-    """``signing_key``: raw key bytes, or a loaded signer (``app.crypto.signer``) for batches."""
-    body = canonical({"v": RECEIPT_VERSION, "record_id": record_id, "sha256": sha256,
+def make_receipt(record_id: str, sha256: str, received_at: str) -> bytes:
+    """A receipt, vouched for by the receipts statement of the answer that carries it."""
+    return canonical({"v": RECEIPT_VERSION, "record_id": record_id, "sha256": sha256,
                       "received_at": received_at})
-    return body + (signing_key(body) if callable(signing_key) else sign(signing_key, body))
+
+
+def read_receipt(raw: bytes) -> Receipt:
+    """A receipt's fields, not checked (ProtocolError if the bytes are no receipt). Version 2
+    is JSON alone; version 1 is JSON followed by 64 signature bytes, which never parse as JSON."""
+    try:
+        data, version = load_json(raw, "receipt"), RECEIPT_VERSION
+    except ProtocolError:
+        if len(raw) < 65:
+            raise ProtocolError("receipt too short") from None
+        data, version = load_json(raw[:-64], "receipt"), SIGNED_RECEIPT_VERSION
+    if not isinstance(data, dict) or data.get("v") != version:
+        raise ProtocolError("unknown receipt version")
+    fields = ("record_id", "sha256", "received_at")
+    if not all(isinstance(data.get(k), str) for k in fields):
+        raise ProtocolError("receipt fields missing")
+    return Receipt(data["record_id"], data["sha256"], data["received_at"], raw, version)
 
 
 def receipt_day(raw: bytes) -> date | None:
-    """The day of receipt central signed into a receipt (its clock, not the station's); None
-    if the bytes are not a receipt. Reads only: the signature was checked when it arrived."""
+    """The day of receipt central put into a receipt (its clock, not the station's); None
+    if the bytes are not a receipt. Reads only: the receipt was checked when it arrived."""
     try:
-        data = json.loads(raw[:-64])
-        return date.fromisoformat(data["received_at"][:10])
-    except (ValueError, TypeError, KeyError, RecursionError, UnicodeDecodeError):
+        return date.fromisoformat(read_receipt(raw).received_at[:10])
+    except ValueError:  # ProtocolError is one
         return None
 
 
@@ -145,24 +164,19 @@ def vouched_receipts(statement: object, central_signing_public_key: bytes) -> di
 
 
 def check_receipt(raw: bytes, central_signing_public_key: bytes, *, vouched: str | None = None) -> Receipt:
-    """A receipt, checked by its own signature, or (``vouched``: the digest a verified
-    receipts statement gives for it) by its digest. The receipt keeps its own signature,
-    so it can always be checked on its own later."""
-    if len(raw) < 65:
-        raise ProtocolError("receipt too short")
-    body, signature = raw[:-64], raw[-64:]
-    if vouched is None or not hmac.compare_digest(vouched, receipt_digest(raw)):
-        try:
-            verify(central_signing_public_key, body, signature)
-        except BadSignature:
-            raise ProtocolError("receipt signature does not verify") from None
-    data = load_json(body, "receipt")
-    if not isinstance(data, dict) or data.get("v") != RECEIPT_VERSION:
-        raise ProtocolError("unknown receipt version")
-    fields = ("record_id", "sha256", "received_at")
-    if not all(isinstance(data.get(k), str) for k in fields):
-        raise ProtocolError("receipt fields missing")
-    return Receipt(data["record_id"], data["sha256"], data["received_at"], raw)
+    """A receipt that ``vouched`` (the digest a verified receipts statement gives for this
+    record) matches; without that, only a version 1 receipt whose own signature verifies
+    under the key."""
+    receipt = read_receipt(raw)
+    if vouched is not None and hmac.compare_digest(vouched, receipt_digest(raw)):
+        return receipt
+    if receipt.version != SIGNED_RECEIPT_VERSION:
+        raise ProtocolError("receipt not vouched for by the answer's statement")
+    try:
+        verify(central_signing_public_key, raw[:-64], raw[-64:])
+    except BadSignature:
+        raise ProtocolError("receipt signature does not verify") from None
+    return receipt
 
 
 # -- signed statements (enrolment answer, updates) --------------------------------

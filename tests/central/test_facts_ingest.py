@@ -164,7 +164,7 @@ def test_facts_key_statement_needs_the_identity_key(central_app: Flask, fake_sta
         statement = central_keys.facts_key_statement()
         assert open_facts_key_statement(statement, inst.signing_public_key) == \
             (inst.facts_public_key, inst.facts_key_id)
-        forged = make_facts_key_statement(central_host.signing_key(), generate_x25519()[1],
+        forged = make_facts_key_statement(central_host.current().private_key or b"", generate_x25519()[1],
                                           inst.created_at)
     try:
         open_facts_key_statement(forged, inst.signing_public_key)

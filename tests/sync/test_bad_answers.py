@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from app.crypto import generate_signing_key
+from app.crypto import generate_signing_key, sign
 from app.extensions import db
 from app.models import RecordState
 from app.protocol.messages import b64, make_receipt
@@ -76,13 +76,21 @@ def fake_server(answer, hold: Hold | None = None) -> Iterator[str]:  # type: ign
 
 
 def _forged(valid_looking_key: bytes):  # type: ignore[no-untyped-def]
-    """A JSON answer claiming every record was accepted, with receipts signed by another key."""
+    """A JSON answer claiming every record was accepted, with receipts in either version and
+    no receipts statement: version 2 ones vouched for by nothing, version 1 ones signed by
+    another key."""
+
+    def receipt(n: int, record_id: str, sha256: str) -> bytes:
+        made = make_receipt(record_id, sha256, "2024-01-01T00:00:00+00:00")  # the right bytes named
+        if n % 2:
+            made = made.replace(b'"v":2', b'"v":1')
+            made += sign(valid_looking_key, made)
+        return made
 
     def answer(handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, str, bytes]:
         sent = json.loads(body)["records"]
-        results = [{"id": item["id"], "status": "accepted",
-                    "receipt": b64(make_receipt(item["id"], "0" * 64, "2024-01-01T00:00:00+00:00",
-                                                valid_looking_key))} for item in sent]
+        results = [{"id": item["id"], "status": "accepted", "receipt": b64(receipt(n, item["id"], item["sha256"]))}
+                   for n, item in enumerate(sent)]
         return 200, "application/json", json.dumps({"results": results}).encode()
 
     return answer

@@ -12,13 +12,13 @@ from app.crypto import encrypt_body, new_data_key, parse_envelope, seal_envelope
 from app.extensions import db
 from app.models import Record, RecordState
 from app.protocol import problems
-from app.protocol.messages import check_receipt
+from app.protocol.messages import read_receipt
 from app.services import installation, records
 from app.services.records import store
 from app.services.sync import client as sync_client
 from app.services.sync import ingest
 from app.services.sync.client import push as push_client
-from tests.sync.conftest import call, frame, receipt_key
+from tests.sync.conftest import call, frame
 
 PATH = "/api/v1/records"
 
@@ -156,11 +156,11 @@ def test_a_record_central_deleted_is_refused(enrolled, monkeypatch):
         assert sync_client.pending_count() == 3
         retried = sync_client.sync()
     assert retried.sent == 3 and retried.refused == 3 and retried.pending_after == 0
-    signing = receipt_key(central, station)
+    held = central.received()
     for rid in later:
         assert now[rid].state is RecordState.SYNCED
-        assert check_receipt(now[rid].receipt, signing).record_id == rid
-    held = central.received()
+        assert read_receipt(now[rid].receipt).record_id == rid
+        assert now[rid].receipt == held[rid].receipt
     assert all(held[rid].envelope is None for rid in early)
     assert set(held) == {gone, *early, *later}
 
@@ -187,3 +187,31 @@ def test_a_batch_mixing_a_known_and_a_new_record_gets_both_receipts(central, sta
         results = ingest.ingest(db.session.get(Station, station_id), items)
     assert [r.status for r in results] == ["duplicate", "accepted"]
     assert all(r.receipt for r in results)
+
+
+def test_records_another_worker_stored_meanwhile_are_settled_one_by_one(enrolled, monkeypatch):
+    """The batch's COPY meets a row stored after this request looked (another worker, the
+    same records): the whole COPY is refused by the unique key, nothing half-stored, and each
+    record is answered on its own: the same bytes a duplicate with the first receipt, other
+    bytes a conflict, the new one accepted, and each record and its facts row stored once."""
+    from app.models import ReceivedRecord, RecordFacts, Station
+
+    central, station = enrolled
+    ids = station.finalised(3)
+    station.seal_waiting()
+    recs = station.records()
+    first = push(central, station, [(ids[0], recs[ids[0]].envelope), (ids[1], recs[ids[1]].envelope)])
+    assert [r["status"] for r in first] == ["accepted", "accepted"]
+    conflicting = other_envelope(station, ids[1])
+    with central.ctx():
+        monkeypatch.setattr(ingest, "_held", lambda _ids: {})  # as if looked before they arrived
+        sender = db.session.get(Station, parse_envelope(recs[ids[0]].envelope).header.station_id)
+        answer = ingest.ingest(sender, [(ids[0], recs[ids[0]].envelope), (ids[1], conflicting),
+                                        (ids[2], recs[ids[2]].envelope)])
+        assert [(r.id, r.status.value) for r in answer] == [
+            (ids[0], "duplicate"), (ids[1], "conflict"), (ids[2], "accepted")]
+        assert answer[0].receipt == base64.b64decode(first[0]["receipt"])
+        db.session.remove()
+        for model, column in ((ReceivedRecord, ReceivedRecord.id), (RecordFacts, RecordFacts.record_id)):
+            counts = dict(db.session.execute(sa.select(column, sa.func.count()).group_by(column)).all())
+            assert counts == {rid: 1 for rid in ids}, model.__name__

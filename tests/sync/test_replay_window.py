@@ -70,3 +70,42 @@ def test_requests_out_of_order_are_each_accepted_once(enrolled) -> None:
         again = list(pool.map(lambda n: call(central.url, "POST", PATH, body, signed[n]), order))
     assert [a.status for a in again] == [409] * len(signed)
     assert {a.json["error"] for a in again} == {"replayed"}
+
+
+def test_one_request_delivered_eight_times_at_once_is_accepted_once(enrolled):
+    """The compare-and-set with no row lock: copies of one captured request racing each other
+    through eight server threads; exactly one gets through, the rest are replays."""
+    central, station = enrolled
+    body = json.dumps({"records": []}).encode()
+    for _ in range(3):
+        headers = station.signed("POST", PATH, body)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(lambda h: call(central.url, "POST", PATH, body, h), [headers] * 8))
+        assert sorted(a.status for a in answers) == [200] + [409] * 7
+        assert {a.json["error"] for a in answers if a.status == 409} == {"replayed"}
+
+
+def test_a_counter_rolled_back_is_refused_whatever_its_timestamp(enrolled):
+    """A request re-signed with an older counter (by someone holding the API key, or a station
+    restored from an old backup) is refused once the window has passed it, with a fresh
+    timestamp or an old one: the counter is the guard, the clock is only compared."""
+    import time
+
+    from tests.sync.conftest import resign
+
+    central, station = enrolled
+    body = json.dumps({"records": []}).encode()
+    for _ in range(WINDOW + 2):
+        headers = station.signed("POST", PATH, body)
+        assert call(central.url, "POST", PATH, body, headers).status == 200
+    newest = int(headers["X-TS-Counter"])
+    now = int(time.time())
+    for counter, timestamp in ((newest - WINDOW - 1, now), (newest - WINDOW - 1, now - 3600 * 24 * 400),
+                               (newest, now), (newest - 1, now), (1, now)):
+        answer = call(central.url, "POST", PATH, body, resign(station, "POST", PATH, body, counter, timestamp))
+        assert answer.status == 409 and answer.json["error"] == "replayed", (counter, timestamp)
+    # Within the window, a counter never used is still accepted once, even with an old timestamp.
+    late = resign(station, "POST", PATH, body, newest + 2, now - 3600 * 24 * 400)
+    assert call(central.url, "POST", PATH, body, station.signed("POST", PATH, body)).status == 200  # newest + 1
+    assert call(central.url, "POST", PATH, body, late).status == 200
+    assert call(central.url, "POST", PATH, body, late).status == 409

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Station
 from app.models.types import UTCDateTime
-from app.protocol.messages import b64
+from app.protocol.messages import b64, read_receipt
 from app.services import installation
 from app.services.sync import client as sync_client
 from app.services.sync import station_auth
@@ -157,6 +157,6 @@ def test_clear_times_on_the_station_are_kept_to_the_day(enrolled):
                     assert (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0), \
                         f"{table.name}.{column.name} = {value}"
         for raw in db.session.scalars(sa.text("SELECT receipt FROM records WHERE receipt IS NOT NULL")):
-            received_at = json.loads(bytes(raw)[:-64])["received_at"]
+            received_at = read_receipt(bytes(raw)).received_at
             assert len(received_at) == 10 and datetime.fromisoformat(received_at)
     assert seen >= 7  # installation created/enrolled/last sync, the admin and its slot, two receipts

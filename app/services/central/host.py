@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from app.crypto import generate_signing_key
+from app.crypto import generate_signing_key, signer
 from app.models.types import utcnow
 from app.protocol.identity import make_host_certificate, sign_as_host
 from app.protocol.messages import ProtocolError, b64, unb64
@@ -75,22 +76,75 @@ def _write(data: dict[str, Any]) -> None:
     write_private(_path(), json.dumps(data).encode())
 
 
-def _read() -> HostKey | None:
+@dataclass(frozen=True)
+class _Loaded:
+    """The host file as read once: its raw data, the key and its loaded signer."""
+
+    stamp: tuple[int, int, int, int]  # the file's device, inode, mtime and size when read
+    data: dict[str, Any] | None  # None: not JSON (left for an operator, never rewritten)
+    key: HostKey | None  # None: the file is damaged (HostNotCertified when asked)
+    sign: Callable[[bytes], bytes] | None
+
+
+# This process's copy of the host file, by path (in memory only, never written anywhere).
+# Read again when the file changes: ``keys certify-host`` replaces it (a new inode) from
+# another process, and every worker signs with the new key from its next request on.
+_loaded: dict[Path, _Loaded] = {}
+
+
+def _load() -> _Loaded | None:
+    """The host file (None: there is none), read and parsed once per version of it."""
+    path = _path()
     try:
-        data = json.loads(_path().read_text(encoding="utf-8"))
+        found = path.stat()
+    except FileNotFoundError:
+        _loaded.pop(path, None)
+        return None
+    stamp = (found.st_dev, found.st_ino, found.st_mtime_ns, found.st_size)
+    cached = _loaded.get(path)
+    if cached is not None and cached.stamp == stamp:
+        return cached
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None  # removed between the two looks
+    except (OSError, ValueError):
+        data = None
+    key = _parse(data)
+    loaded = _Loaded(stamp, data if isinstance(data, dict) else None, key,
+                     signer(key.private_key) if key is not None and key.private_key else None)
+    _loaded[path] = loaded
+    return loaded
+
+
+def _parse(data: Any) -> HostKey | None:
+    try:
         private = unb64(data["private_key"], "host key", max_len=100)
+        if len(private) != 32:
+            return None
         certificate = data["certificate"]
         not_after = datetime.fromisoformat(certificate["payload"]["not_after"])
         return HostKey(str(data["host"]), private, certificate, not_after)
-    except FileNotFoundError:
-        return None
     except (ValueError, KeyError, TypeError, ProtocolError):
-        raise HostNotCertified(NOT_CERTIFIED) from None
+        return None
+
+
+def _read() -> HostKey | None:
+    loaded = _load()
+    if loaded is None:
+        return None
+    if loaded.key is None:
+        raise HostNotCertified(NOT_CERTIFIED)
+    return loaded.key
 
 
 def _file() -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(_path().read_text(encoding="utf-8"))
-    return loaded
+    loaded = _load()
+    if loaded is None:
+        raise FileNotFoundError(str(_path()))
+    if loaded.data is None:
+        raise ValueError("the host file is not JSON")
+    return dict(loaded.data)  # a copy: the cached one is never changed in place
 
 
 def facts_private(ident: str) -> bytes | None:
@@ -134,10 +188,16 @@ def current() -> HostKey:
     raise HostNotCertified(NOT_CERTIFIED)
 
 
-def signing_key() -> bytes:
-    key = current().private_key
-    assert key is not None  # noqa: S101 - current() always has it
-    return key
+def signer_and_certificate() -> tuple[Callable[[bytes], bytes], dict[str, Any] | None]:
+    """This host's signing function with its key loaded once per process (and again after
+    ``keys certify-host``), and the certificate to send beside what it signs: for receipts
+    statements, made for every answer."""
+    loaded = _load()
+    if loaded is not None and loaded.sign is not None and loaded.key is not None:
+        return loaded.sign, loaded.key.certificate
+    key = current()  # a legacy installation (its old signing key), or HostNotCertified
+    assert key.private_key is not None  # noqa: S101 - current() always has it
+    return signer(key.private_key), key.certificate
 
 
 def certificate() -> dict[str, Any] | None:

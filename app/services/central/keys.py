@@ -161,12 +161,13 @@ def record_private(custody: bytes, ident: str) -> bytes | None:
 
 
 def record_key_ids() -> set[str]:
-    """Every record key central can open (envelopes sealed to others are refused)."""
-    ids = set(db.session.scalars(sa.select(CentralKey.key_id).where(CentralKey.kind == RECORD)))
-    inst = installation.find()
-    if inst is not None and inst.central_key_id:
-        ids.add(inst.central_key_id)  # an installation not yet moved to the key ring
-    return ids
+    """Every record key central can open (envelopes sealed to others are refused), in one
+    query: the ring's record keys and the installation's current one (an installation not
+    yet moved to the key ring has only that)."""
+    ring = sa.select(CentralKey.key_id).where(CentralKey.kind == RECORD)
+    current = sa.select(Installation.central_key_id).where(Installation.central_key_id.is_not(None))
+    found: list[object] = list(db.session.scalars(sa.union(ring, current)))
+    return {str(ident) for ident in found}
 
 
 def record_key_statement() -> dict[str, object] | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -39,7 +40,9 @@ _ATTEMPTS = 20  # compare-and-set rounds when several workers serve one station 
 
 @dataclass(frozen=True)
 class SignedRequest:
-    """A request whose signature verified and whose counter was fresh."""
+    """A request whose signature verified and whose counter was fresh. ``station`` is a
+    copy of the station's row as this request left it, held by no session (so no commit
+    reloads it): read it, never add it to a session."""
 
     station: Station
     counter: int
@@ -47,11 +50,10 @@ class SignedRequest:
     def note_pending(self, pending: int) -> None:
         """The station's outbox as this request tells it, kept only if no newer request of
         the station has arrived meanwhile (the newest request speaks for the outbox)."""
-        db.session.execute(
-            sa.update(Station).where(Station.id == self.station.id, Station.last_counter == self.counter)
-            .values(pending=max(0, min(MAX_INT, pending))).execution_options(synchronize_session=False))
-        db.session.commit()
-
+        with _autocommit() as conn:
+            conn.execute(sa.update(Station).where(Station.id == self.station.id,
+                                                  Station.last_counter == self.counter)
+                         .values(pending=max(0, min(MAX_INT, pending))))
 
     def note_problem(self, problem: Problem) -> None:
         """Central refused this signed request after all (a malformed body...): counted.
@@ -60,10 +62,17 @@ class SignedRequest:
         station_errors.note(self.station.id, problem)
 
 
+def _autocommit() -> sa.Connection:
+    """A connection on which each statement is its own transaction: a read, or a
+    compare-and-set, costs one round trip (no BEGIN, no COMMIT)."""
+    return db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+
 def authenticate(method: str, path: str, headers: dict[str, str], body: bytes) -> SignedRequest:
     """Who signed this request (``headers``: the X-TS-* headers), with its counter accepted
     once; or :class:`StationRefused` with the problem, counted against the station the
-    request names if it is enrolled. Called before the body is read."""
+    request names if it is enrolled. Called before the body is read. Two round trips to
+    the database when nothing competes: the station's row, then the compare-and-set."""
     try:
         return _authenticate(method, path, headers, body)
     except StationRefused as exc:
@@ -82,44 +91,47 @@ def _authenticate(method: str, path: str, headers: dict[str, str], body: bytes) 
         raise refused(problems.UNSIGNED) from None
     if not 0 < counter <= MAX_COUNTER:
         raise refused(problems.BAD_COUNTER)
-    station = db.session.get(Station, station_id) if len(station_id) <= 36 else None
-    if station is None:
-        raise refused(problems.UNKNOWN_STATION)
-    if station.revoked_at is not None:
-        raise refused(problems.REVOKED)
-    try:
-        verify(station.api_public_key, request_message(method, path, station_id, counter, timestamp, body),
-               signature)
-    except BadSignature:
-        raise refused(problems.BAD_REQUEST_SIGNATURE) from None
-    skew = max(-MAX_INT, min(MAX_INT, int(time.time()) - timestamp))
-    for _attempt in range(_ATTEMPTS):
-        # PostgreSQL locks the row until the commit below; SQLite (a trial central) has no
-        # row locks, and the compare-and-set catches a concurrent move instead.
-        last, seen = db.session.execute(sa.select(Station.last_counter, Station.counter_window)
-                                        .where(Station.id == station_id).with_for_update()).one()
-        if counter - last > MAX_JUMP:
-            db.session.rollback()
-            raise refused(problems.COUNTER_TOO_FAR)
-        moved = advance(last, seen, counter)
-        if moved is None:
-            db.session.rollback()
-            raise refused(problems.REPLAYED)
-        values: dict[str, object] = {"last_counter": moved[0], "counter_window": moved[1],
-                                     "last_contact_at": utcnow()}
-        if counter > last:  # the newest request speaks for the station's clock
-            values["clock_skew_seconds"] = skew if abs(skew) > SKEW_FLAG_SECONDS else 0
-        # Compare and set: if another worker moved the window meanwhile, read it again.
-        result = db.session.execute(
-            sa.update(Station).where(Station.id == station_id, Station.last_counter == last,
-                                     Station.counter_window == seen)
-            .values(**values).execution_options(synchronize_session=False))
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            db.session.commit()
-            db.session.refresh(station)
-            return SignedRequest(station, counter)
-        db.session.rollback()
+    with _autocommit() as conn:
+        row = _station_row(conn, station_id) if len(station_id) <= 36 else None
+        if row is None:
+            raise refused(problems.UNKNOWN_STATION)
+        if row["revoked_at"] is not None:
+            raise refused(problems.REVOKED)
+        try:
+            verify(row["api_public_key"], request_message(method, path, station_id, counter, timestamp, body),
+                   signature)
+        except BadSignature:
+            raise refused(problems.BAD_REQUEST_SIGNATURE) from None
+        skew = max(-MAX_INT, min(MAX_INT, int(time.time()) - timestamp))
+        for _attempt in range(_ATTEMPTS):
+            last, seen = row["last_counter"], row["counter_window"]
+            if counter - last > MAX_JUMP:
+                raise refused(problems.COUNTER_TOO_FAR)
+            moved = advance(last, seen, counter)
+            if moved is None:
+                raise refused(problems.REPLAYED)
+            values: dict[str, object] = {"last_counter": moved[0], "counter_window": moved[1],
+                                         "last_contact_at": utcnow()}
+            if counter > last:  # the newest request speaks for the station's clock
+                values["clock_skew_seconds"] = skew if abs(skew) > SKEW_FLAG_SECONDS else 0
+            # Compare and set, one statement and so atomic on its own: it matches only if no
+            # other request moved the window since it was read (PostgreSQL re-checks the
+            # condition against a row another transaction just changed). Every accepted
+            # counter changes the window, so a counter can win this once only.
+            result = conn.execute(
+                sa.update(Station).where(Station.id == station_id, Station.last_counter == last,
+                                         Station.counter_window == seen).values(**values))
+            if result.rowcount == 1:
+                return SignedRequest(Station(**{**row, **values}), counter)
+            row = _station_row(conn, station_id)  # another worker moved it: read it again
+            if row is None:
+                raise refused(problems.UNKNOWN_STATION)
     raise refused(problems.BUSY)
+
+
+def _station_row(conn: sa.Connection, station_id: str) -> dict[str, Any] | None:
+    found = conn.execute(sa.select(Station.__table__).where(Station.id == station_id)).mappings().first()
+    return None if found is None else dict(found)
 
 
 def advance(last: int, seen: int, counter: int) -> tuple[int, int] | None:
