@@ -69,6 +69,10 @@ class Config:
     # this province (or the whole country) are proposed; another country's are across the border.
     post_country: str = "TH"
     post_province: str = ""
+    # Central: uploads checked and stored at once, across all of central (PostgreSQL advisory
+    # locks) and in one worker process; beyond either, 503 with Retry-After (docs/sync.md).
+    ingest_slots: int = 4
+    ingest_slots_per_worker: int = 2
     testing: bool = False
 
     def __post_init__(self) -> None:
@@ -92,6 +96,8 @@ class Config:
             raise ConfigError("post_country must be a two-letter country code such as \"TH\"")
         if len(self.post_province) > 80:
             raise ConfigError("post_province must be at most 80 characters")
+        if not 1 <= self.ingest_slots <= 1000 or not 1 <= self.ingest_slots_per_worker <= 1000:
+            raise ConfigError("ingest_slots and ingest_slots_per_worker must be between 1 and 1000")
         if self.login_max_failures < 1 or self.login_lockout_minutes < 1:
             raise ConfigError("login_max_failures and login_lockout_minutes must be 1 or more")
 
@@ -124,6 +130,8 @@ _ALLOWED_KEYS = {
     "small_cell_threshold": int,
     "post_country": str,
     "post_province": str,
+    "ingest_slots": int,
+    "ingest_slots_per_worker": int,
 }
 # Settings that moved elsewhere: a config still holding one is refused with where it went.
 _MOVED_KEYS = {
