@@ -125,9 +125,11 @@ class CentralBusy(SyncFailed):
     lost. ``retry_after``: the seconds central asked for; ``at``: when this station tries
     again (retry_after plus jitter), set by the push once it has given up waiting."""
 
-    def __init__(self, message: object, problem: Problem | None, retry_after: float) -> None:
+    def __init__(self, message: object, problem: Problem | None, retry_after: float, *,
+                 stated: bool = True) -> None:
         super().__init__(message, problem)
         self.retry_after = retry_after
+        self.stated = stated  # False: the answer gave no Retry-After; retry_after is a guess
         self.at: datetime | None = None
 
 

@@ -41,7 +41,7 @@ from app.services.errors import Refused
 LOCK_CLASS = 0x7473  # "ts": the first key of every ingest slot's advisory lock
 MIN_RETRY_SECONDS = 1
 MAX_RETRY_SECONDS = 120
-START_SECONDS = 1.0  # what one upload is taken to cost before any was measured here
+START_SECONDS = 0.25  # what one upload is taken to cost before any was measured here
 SMOOTHING = 0.2  # weight of the newest upload's time
 
 _TRY_SLOT = sa.text("SELECT slot FROM generate_series(0, :slots - 1) AS slot "

@@ -128,10 +128,11 @@ def _push_until_done(inst: Installation, summary: SyncSummary, link: Link,
     is over, push again what is still in the outbox. Whatever central answered stays
     settled: each answer was committed as it came."""
     stalled = 0
+    lacking: set[str] = set()  # ids central said it lacks: sent again without asking again
     while True:
         settled_before = summary.marked_synced + summary.conflict + summary.refused
         try:
-            _push(inst, summary, link, progress)
+            _push(inst, summary, link, progress, lacking)
             return
         except LinkTimedOut:
             progressed = summary.marked_synced + summary.conflict + summary.refused > settled_before
@@ -150,24 +151,38 @@ def _push_until_done(inst: Installation, summary: SyncSummary, link: Link,
 
 
 def _push(inst: Installation, summary: SyncSummary, link: Link,
-          progress: Callable[[int, int], None] | None) -> None:
+          progress: Callable[[int, int], None] | None, lacking: set[str]) -> None:
+    """``lacking``: what central said it lacks earlier in this sync (before a wait or a
+    timeout); those go straight to the uploads, and this push adds the ones it learns."""
     total = pending_count()  # a count, not the rows: the envelopes stay on disk
-    with _InFlight(inst, summary, total, progress, link) as wire:
-        missing: list[str] = []
-        for batch in _outbox(link):
-            sent = {row.id: row.envelope_sha256 or "" for row in batch}
-            summary.sent += len(sent)
-            query = json.dumps({"pending": wire.pending_after(len(sent)),
-                                "records": [{"id": rid, "sha256": sha} for rid, sha in sent.items()]})
-            wire.send("/api/v1/records/known", query.encode(), sent, unknown=missing)
-        wire.wait_all()  # every "unknown" is in ``missing`` now
-        for chunk in _chunks(missing, link):
-            envelopes = {rid: env for rid, env in db.session.execute(
-                sa.select(Record.id, Record.envelope).where(Record.id.in_(chunk))).tuples() if env}
-            sent = {rid: wire.hashes[rid] for rid in chunk if rid in envelopes}
-            # The envelopes' raw bytes in one frame (app/protocol/wire.py), no base64.
-            body = encode_records(wire.pending_after(len(sent)), [(rid, envelopes[rid]) for rid in sent])
-            wire.send("/api/v1/records", body, sent, content_type=UPLOAD_TYPE)
+    missing: list[str] = []
+    try:
+        with _InFlight(inst, summary, total, progress, link) as wire:
+            for batch in _outbox(link):
+                sent = {row.id: row.envelope_sha256 or "" for row in batch}
+                summary.sent += len(sent)
+                lacked = {rid: sha for rid, sha in sent.items() if rid in lacking}
+                missing.extend(lacked)
+                wire.hashes.update(lacked)
+                ask = {rid: sha for rid, sha in sent.items() if rid not in lacked}
+                if ask:
+                    query = json.dumps({"pending": wire.pending_after(len(ask)),
+                                        "records": [{"id": rid, "sha256": sha} for rid, sha in ask.items()]})
+                    wire.send("/api/v1/records/known", query.encode(), ask, unknown=missing)
+            wire.wait_all()  # every "unknown" is in ``missing`` now
+            _upload(wire, missing, link)
+    finally:
+        lacking.update(missing)
+
+
+def _upload(wire: _InFlight, missing: list[str], link: Link) -> None:
+    for chunk in _chunks(missing, link):
+        envelopes = {rid: env for rid, env in db.session.execute(
+            sa.select(Record.id, Record.envelope).where(Record.id.in_(chunk))).tuples() if env}
+        sent = {rid: wire.hashes[rid] for rid in chunk if rid in envelopes}
+        # The envelopes' raw bytes in one frame (app/protocol/wire.py), no base64.
+        body = encode_records(wire.pending_after(len(sent)), [(rid, envelopes[rid]) for rid in sent])
+        wire.send("/api/v1/records", body, sent, content_type=UPLOAD_TYPE)
 
 
 def _outbox(link: Link) -> Iterator[Sequence[Any]]:

@@ -203,7 +203,7 @@ def busy_answer(retry_after: str | None, content_type: str, raw: bytes) -> Centr
         seconds = BUSY_DEFAULT_SECONDS
     seconds = max(1.0, min(BUSY_MAX_SECONDS, seconds))
     return CentralBusy(_l("Central is busy. Nothing was lost; this station sends the rest later."),
-                       BUSY, seconds)
+                       BUSY, seconds, stated=retry_after is not None)
 
 
 def refusal(status: int, data: object) -> SyncFailed:
