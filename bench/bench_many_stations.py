@@ -37,7 +37,6 @@ import argparse
 import base64
 import json
 import multiprocessing
-import os
 import shutil
 import signal
 import subprocess
@@ -151,7 +150,7 @@ def _run_station(url: str, sim: Sim, envelopes: list[tuple[str, bytes, str]], st
             unknown = [rid for rid in waiting if rid in lacking]
             chunk: list[str] = []
             size = 0
-            for rid in unknown + [None]:  # type: ignore[list-item]
+            for rid in [*unknown, None]:
                 cost = len(waiting[rid][0]) + ITEM_OVERHEAD if rid is not None else 0
                 if chunk and (rid is None or size + cost > link.request_bytes()):
                     body = encode_records(max(0, len(waiting) - len(chunk)),
@@ -222,9 +221,9 @@ def _process(url: str, sims: list[Sim], templates: list[Template], keys: dict[st
     lock = threading.Lock()
     ready.put(len(sims))
     go.wait()
-    threads = [threading.Thread(target=_run_station, args=(url, sim, env, start_at.value, counter, tally, lock),
-                                daemon=True)
-               for sim, env in zip(sims, sealed, strict=True)]
+    begin = start_at.value
+    threads = [threading.Thread(target=_run_station, args=(url, sim, env, begin, counter, tally, lock),
+                                daemon=True) for sim, env in zip(sims, sealed, strict=True)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -262,7 +261,8 @@ def templates_from(station: StationSide) -> tuple[list[Template], dict[str, Any]
             # The sealed record's body, as the station's own key opens it (its local wrap).
             _data_key, body = decrypt(rec, keys)
             definition = questionnaires.get(rec.questionnaire_id, rec.questionnaire_version)
-            facts = canonical(derive_facts(definition, body)) if definition and inst.facts_public_key else None
+            with_facts = definition is not None and inst.facts_public_key is not None
+            facts = canonical(derive_facts(definition, body)) if with_facts else None
             out.append(Template(rec.questionnaire_id, rec.questionnaire_version, encode(body), facts))
     return out, central_keys
 
@@ -270,14 +270,13 @@ def templates_from(station: StationSide) -> tuple[list[Template], dict[str, Any]
 def make_codes(central: Central, count: int) -> list[str]:
     from app import create_app
     from app.config import load_config
+    from app.extensions import db
     from app.services.central import enrolment
 
-    config = load_config(central.instance, create=False).with_overrides(database_url=central.env["DATABASE_URL"])
-    app = create_app(config)
+    config = load_config(central.instance, create=False)
+    app = create_app(config.with_overrides(database_url=central.env["DATABASE_URL"]))
     with app.app_context():
         codes = [enrolment.create_code(f"Post {n}", central.url).code for n in range(count)]
-        from app.extensions import db
-
         db.engine.dispose()
     return codes
 

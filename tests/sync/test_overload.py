@@ -20,7 +20,7 @@ from app.services.errors import CentralBusy
 from app.services.sync import admission
 from app.services.sync.client import push
 from tests.conftest import PASSPHRASE
-from tests.support.web import post_form, login
+from tests.support.web import login, post_form
 from tests.sync.conftest import Central, StationSide, new_station, running_central
 
 pytestmark = pytest.mark.postgres
