@@ -53,10 +53,12 @@ BATCH = MAX_RECORDS_PER_KNOWN  # at most this many records asked about per "know
 KNOWN_ENTRY_BYTES = 90  # one {"id", "sha256"} of a "known" request, for sizing it to the link
 DEPTH = 2  # requests in flight; central's anti-replay window lets them arrive in either order
 RETRIES = 3  # timeouts in a row, with nothing settled in between, before a sync gives up
-# Central busy (503 with Retry-After): a sync waits what central asks plus up to this share
-# of it again (at least a second) at random, so the stations it turned away come back spread
-# out; it waits at most BUSY_WAIT_SECONDS in all, then hands the rest to the next round.
-BUSY_JITTER = 0.5
+# Central busy (503 with Retry-After): a sync waits what central asks plus a random second
+# and up to this share of it again, so stations told the same second do not come back in the
+# same instant (central's answers are already spread: each is a later turn, so a large
+# share would leave turns unused); it waits at most BUSY_WAIT_SECONDS in all, then hands the
+# rest to the next round.
+BUSY_JITTER = 0.1
 BUSY_WAIT_SECONDS = 600.0
 
 _random = secrets.SystemRandom()
@@ -81,7 +83,7 @@ class SyncSummary:
 
 def busy_delay(retry_after: float) -> float:
     """Seconds to wait after central asked for ``retry_after``: that, plus jitter."""
-    return retry_after + _random.uniform(0.0, max(1.0, BUSY_JITTER * retry_after))
+    return retry_after + _random.uniform(0.0, 1.0 + BUSY_JITTER * retry_after)
 
 
 def sync(progress: Callable[[int, int], None] | None = None, *, pull: bool = True,
