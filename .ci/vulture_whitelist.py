@@ -52,6 +52,7 @@ _.last_error_type
 last_attempt_at  # background worker: set, never shown (app/services/sync/client/background.py)
 _.last_attempt_at
 auto_next_at  # SyncOverview: filled, not shown (app/services/sync/client/page.py)
+auto_busy_until  # SyncOverview: read by templates/sync/index.html
 delete_record  # central deletes a record, tombstone kept: tests only, no page or command (sync/ingest.py)
 DEFAULT_MAX_LENGTH  # app/questionnaire/fields.py (field-type registry, being reworked)
 _.option_values  # app/questionnaire/fields.py
@@ -77,6 +78,8 @@ _.accepting  # waitress: the server and channel flags app/serve.py sets to drain
 _.will_close
 valid_from  # StationKey.valid_from: when the key came into use; the key history in docs/keys.md and its tests
 post_worker_init  # app/gunicorn_conf.py: a gunicorn server hook, read by gunicorn -c python:app.gunicorn_conf
+worker_class  # app/gunicorn_conf.py: gunicorn settings (gthread workers), read by gunicorn -c
+threads
 # cheroot (app/serve_https.py): a hook and server attributes cheroot reads, set as its prepare() would
 error_log  # cheroot calls server.error_log for every connection problem
 _.ssl_adapter

@@ -74,6 +74,10 @@ class Config:
     # Central: a full export opens records in a second process too (docs/exports.md); false:
     # in the export's own process only.
     export_worker: bool = True
+    # Central: uploads checked and stored at once, across all of central (PostgreSQL advisory
+    # locks) and in one worker process; beyond either, 503 with Retry-After (docs/sync.md).
+    ingest_slots: int = 4
+    ingest_slots_per_worker: int = 2
     testing: bool = False
 
     def __post_init__(self) -> None:
@@ -99,6 +103,8 @@ class Config:
             raise ConfigError("post_province must be at most 80 characters")
         if not 1 <= self.referral_overdue_days <= 365:
             raise ConfigError("referral_overdue_days must be between 1 and 365")
+        if not 1 <= self.ingest_slots <= 1000 or not 1 <= self.ingest_slots_per_worker <= 1000:
+            raise ConfigError("ingest_slots and ingest_slots_per_worker must be between 1 and 1000")
         if self.login_max_failures < 1 or self.login_lockout_minutes < 1:
             raise ConfigError("login_max_failures and login_lockout_minutes must be 1 or more")
 
@@ -133,6 +139,8 @@ _ALLOWED_KEYS = {
     "post_province": str,
     "referral_overdue_days": int,
     "export_worker": bool,
+    "ingest_slots": int,
+    "ingest_slots_per_worker": int,
 }
 # Settings that moved elsewhere: a config still holding one is refused with where it went.
 _MOVED_KEYS = {

@@ -23,7 +23,7 @@ from app.protocol.messages import MAX_RECORDS_PER_PUSH, ProtocolError, b64, chec
 from app.protocol.problems import Problem, ProblemError
 from app.services.central import enrolment
 from app.services.errors import Refused, ServiceError, ValidationFailed
-from app.services.sync import ingest, updates
+from app.services.sync import admission, ingest, updates
 from app.services.sync.station_auth import SignedRequest
 from app.web.access import public, station_signed
 
@@ -37,8 +37,12 @@ def _problem(problem: Problem, message: object | None) -> Any:
 @bp.errorhandler(ProblemError)
 @bp.errorhandler(Refused)
 def refused(exc: ProblemError | Refused) -> Any:
-    """The one place a refusal becomes an answer: the problem's status, name, code, message."""
-    return _problem(exc.problem, exc.message)
+    """The one place a refusal becomes an answer: the problem's status, name, code, message
+    (and when to come back, for a central too busy to take an upload now)."""
+    body, status = _problem(exc.problem, exc.message)
+    if isinstance(exc, admission.Overloaded):
+        return body, status, {"Retry-After": str(exc.retry_after)}
+    return body, status
 
 
 def _json_body() -> Any:
@@ -99,6 +103,7 @@ def _hash_item(n: int, item: dict[str, Any]) -> tuple[str, str]:
 
 
 @bp.post("/records")
+@admission.admitted  # the bound comes first: a refused upload costs no signature check
 @station_signed
 def push(signed: SignedRequest) -> Any:
     if request.mimetype != wire.CONTENT_TYPE:

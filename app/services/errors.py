@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import sqlite3
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 
@@ -117,6 +118,19 @@ class SyncFailed(ServiceError):
 class LinkTimedOut(SyncFailed):
     """An exchange ran out of the time its bytes were given: the link is slower than
     measured. Push sends again in smaller requests (app/services/sync/client/sizing.py)."""
+
+
+class CentralBusy(SyncFailed):
+    """Central took no more uploads for now (503 with Retry-After): not an error, nothing
+    lost. ``retry_after``: the seconds central asked for; ``at``: when this station tries
+    again (retry_after plus jitter), set by the push once it has given up waiting."""
+
+    def __init__(self, message: object, problem: Problem | None, retry_after: float, *,
+                 stated: bool = True) -> None:
+        super().__init__(message, problem)
+        self.retry_after = retry_after
+        self.stated = stated  # False: the answer gave no Retry-After; retry_after is a guess
+        self.at: datetime | None = None
 
 
 class SyncBusy(ServiceError):

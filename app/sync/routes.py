@@ -10,7 +10,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
 from app.roles import Role
-from app.services.errors import ServiceError
+from app.services.errors import CentralBusy, ServiceError
 from app.services.sync import problems
 from app.services.sync.client import page as station_sync
 from app.sync import bp
@@ -45,6 +45,13 @@ def sync_now() -> Any:
         abort(400)
     try:
         summary = station_sync.sync_now()
+    except CentralBusy as exc:  # not an error: nothing was lost and the rest goes later
+        if station_sync.automatic():
+            flash(_("Central is busy right now. Nothing was lost: this station sends the rest by itself "
+                    "at %(time)s.", time=_format_time(exc.at)), "info")
+        else:
+            flash(_("Central is busy right now. Nothing was lost. Sync again after %(time)s.",
+                    time=_format_time(exc.at)), "info")
     except ServiceError as exc:
         flash(str(exc), "error")
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -168,8 +169,15 @@ def call(base: str, method: str, path: str, body: bytes | None = None,
 
 @pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.postgres)])
 def central(request: pytest.FixtureRequest, make_app: Callable[..., Flask]) -> Iterator[Central]:
+    with running_central(make_app) as found:
+        yield found
+
+
+@contextmanager
+def running_central(make_app: Callable[..., Flask], **overrides: Any) -> Iterator[Central]:
+    """A set-up central on a fresh PostgreSQL database, served over HTTP (``overrides``: config)."""
     with fresh_database() as url:
-        app = make_app(role="central", database_url=url)
+        app = make_app(role="central", database_url=url, **overrides)
         from flask_migrate import upgrade
 
         with app.app_context():

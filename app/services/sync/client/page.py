@@ -12,7 +12,7 @@ from app.crypto import identity_fingerprint
 from app.protocol.problems import Problem
 from app.services import installation, records
 from app.services.accounts import keyring
-from app.services.errors import SyncBusy
+from app.services.errors import CentralBusy, SyncBusy
 from app.services.sync.client import background, bundles, enrolment, push, report
 
 
@@ -33,6 +33,7 @@ class SyncOverview:
     auto_running: bool
     auto_failures: int
     auto_next_at: datetime | None
+    auto_busy_until: datetime | None  # central was busy: the next round comes then
     disk_full: str | None  # the plain message while the database's disk is full
     clock_advice: str | None  # how far this clock is from central's and what to do
     directory_version: int  # the signed referral directory in use (0: the shipped file)
@@ -62,14 +63,31 @@ def overview() -> SyncOverview:
         auto_running=auto is not None,
         auto_failures=auto.failures if auto else 0,
         auto_next_at=auto.next_at if auto else None,
+        auto_busy_until=auto.busy_until if auto else None,
         disk_full=now["disk"].get("message"),
         clock_advice=now["clock_message"],
         directory_version=int(now["directory_version"]),
     )
 
 
+def automatic() -> bool:
+    """Automatic sync runs in this process."""
+    return background.state() is not None
+
+
+PAGE_BUSY_WAIT_SECONDS = 0.0  # the officer is not kept waiting on a busy central
+
+
 def sync_now() -> push.SyncSummary:
-    summary = background.run_sync(wait=False)
+    """Sync now. CentralBusy (not an error) says when the rest goes: the automatic round's
+    next time if it runs, else when central asked this station to come back."""
+    try:
+        summary = background.run_sync(wait=False, busy_wait=PAGE_BUSY_WAIT_SECONDS)
+    except CentralBusy as exc:
+        auto = background.state()
+        if auto is not None and auto.next_at is not None:
+            exc.at = auto.next_at if exc.at is None else max(exc.at, auto.next_at)
+        raise
     if summary is None:
         raise SyncBusy(_l("A sync is already running. Wait a minute and look again."))
     return summary

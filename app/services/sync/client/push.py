@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 from app.crypto import CryptoError
 from app.extensions import db
 from app.models import Installation, Record
+from app.models.types import utcnow
 from app.protocol.identity import answer_key
 from app.protocol.messages import (
     MAX_RECORDS_PER_KNOWN,
@@ -36,10 +40,10 @@ from app.protocol.problems import Problem, Result, record_problem
 from app.protocol.wire import CONTENT_TYPE as UPLOAD_TYPE
 from app.protocol.wire import ITEM_OVERHEAD, encode_records
 from app.services import installation
-from app.services.errors import LinkTimedOut, SyncFailed
+from app.services.errors import CentralBusy, LinkTimedOut, SyncFailed
 from app.services.records import central_now, in_outbox, pending_count, record_receipts
 from app.services.sync.client.pull import pull_updates
-from app.services.sync.client.report import remember
+from app.services.sync.client.report import remember, remember_busy
 from app.services.sync.client.sizing import Link
 from app.services.sync.client.transport import exchange, signature_headers
 
@@ -49,6 +53,15 @@ BATCH = MAX_RECORDS_PER_KNOWN  # at most this many records asked about per "know
 KNOWN_ENTRY_BYTES = 90  # one {"id", "sha256"} of a "known" request, for sizing it to the link
 DEPTH = 2  # requests in flight; central's anti-replay window lets them arrive in either order
 RETRIES = 3  # timeouts in a row, with nothing settled in between, before a sync gives up
+# Central busy (503 with Retry-After): a sync waits what central asks plus a random second
+# and up to this share of it again, so stations told the same second do not come back in the
+# same instant (central's answers are already spread: each is a later turn, so a large
+# share would leave turns unused); it waits at most BUSY_WAIT_SECONDS in all, then hands the
+# rest to the next round.
+BUSY_JITTER = 0.1
+BUSY_WAIT_SECONDS = 600.0
+
+_random = secrets.SystemRandom()
 
 
 @dataclass
@@ -64,10 +77,23 @@ class SyncSummary:
     problems: list[str] = field(default_factory=list)  # one line per record not settled, for logs
     not_accepted: list[tuple[str, Problem]] = field(default_factory=list)  # central's final "no"s
     bad_receipts: list[str] = field(default_factory=list)  # record ids: still pending
+    busy: int = 0  # times central said it was busy and this sync waited
+    busy_seconds: float = 0.0  # how long it waited in all
 
 
-def sync(progress: Callable[[int, int], None] | None = None, *, pull: bool = True) -> SyncSummary:
+def busy_delay(retry_after: float) -> float:
+    """Seconds to wait after central asked for ``retry_after``: that, plus jitter."""
+    return retry_after + _random.uniform(0.0, 1.0 + BUSY_JITTER * retry_after)
+
+
+def sync(progress: Callable[[int, int], None] | None = None, *, pull: bool = True,
+         busy_wait: float = BUSY_WAIT_SECONDS) -> SyncSummary:
     """Push every sealed, unsynced record; then pull updates. Resumable at any point.
+
+    When central is busy the push waits as it asks (busy_delay) and goes on with what is
+    still in the outbox, for at most ``busy_wait`` seconds in all; after that CentralBusy
+    says when this station means to try again (``at``). That is not an error: it is not
+    remembered as the last problem.
 
     First central is asked which records it already holds (ids and hashes only), then only
     the others are uploaded; every request is sized to the link as measured (sizing.Link).
@@ -81,12 +107,15 @@ def sync(progress: Callable[[int, int], None] | None = None, *, pull: bool = Tru
     link = Link()  # measured afresh each sync: the laptop may be on another link than last time
     try:
         try:
-            _push_until_done(inst, summary, link, progress)
+            _push_until_done(inst, summary, link, progress, busy_wait)
         finally:  # counts only, for whoever looks into a slow link
             log.info("sync link: %.0f bytes/s measured, largest exchange %d bytes, %d timeouts",
                      link.rate, link.largest, link.timeouts)
         if pull:
             pull_updates(inst)
+    except CentralBusy:
+        remember_busy()
+        raise
     except SyncFailed as exc:
         remember(error=str(exc))
         raise
@@ -96,41 +125,66 @@ def sync(progress: Callable[[int, int], None] | None = None, *, pull: bool = Tru
 
 
 def _push_until_done(inst: Installation, summary: SyncSummary, link: Link,
-                     progress: Callable[[int, int], None] | None) -> None:
-    """Push; after a timeout (the link shrank its requests) push again what is still in the
-    outbox. Whatever central answered stays settled: each answer was committed as it came."""
+                     progress: Callable[[int, int], None] | None, busy_wait: float) -> None:
+    """Push; after a timeout (the link shrank its requests), or once a busy central's wait
+    is over, push again what is still in the outbox. Whatever central answered stays
+    settled: each answer was committed as it came."""
     stalled = 0
+    lacking: set[str] = set()  # ids central said it lacks: sent again without asking again
     while True:
         settled_before = summary.marked_synced + summary.conflict + summary.refused
         try:
-            _push(inst, summary, link, progress)
+            _push(inst, summary, link, progress, lacking)
             return
         except LinkTimedOut:
             progressed = summary.marked_synced + summary.conflict + summary.refused > settled_before
             stalled = 0 if progressed else stalled + 1
             if stalled >= RETRIES:
                 raise
+        except CentralBusy as exc:
+            delay = busy_delay(exc.retry_after)
+            if summary.busy_seconds + delay > busy_wait:
+                exc.at = utcnow() + timedelta(seconds=delay)
+                raise
+            summary.busy += 1
+            summary.busy_seconds += delay
+            db.session.commit()  # no read transaction held open while waiting
+            time.sleep(delay)  # what central asked for (and jitter), then on with the outbox
 
 
 def _push(inst: Installation, summary: SyncSummary, link: Link,
-          progress: Callable[[int, int], None] | None) -> None:
+          progress: Callable[[int, int], None] | None, lacking: set[str]) -> None:
+    """``lacking``: what central said it lacks earlier in this sync (before a wait or a
+    timeout); those go straight to the uploads, and this push adds the ones it learns."""
     total = pending_count()  # a count, not the rows: the envelopes stay on disk
-    with _InFlight(inst, summary, total, progress, link) as wire:
-        missing: list[str] = []
-        for batch in _outbox(link):
-            sent = {row.id: row.envelope_sha256 or "" for row in batch}
-            summary.sent += len(sent)
-            query = json.dumps({"pending": wire.pending_after(len(sent)),
-                                "records": [{"id": rid, "sha256": sha} for rid, sha in sent.items()]})
-            wire.send("/api/v1/records/known", query.encode(), sent, unknown=missing)
-        wire.wait_all()  # every "unknown" is in ``missing`` now
-        for chunk in _chunks(missing, link):
-            envelopes = {rid: env for rid, env in db.session.execute(
-                sa.select(Record.id, Record.envelope).where(Record.id.in_(chunk))).tuples() if env}
-            sent = {rid: wire.hashes[rid] for rid in chunk if rid in envelopes}
-            # The envelopes' raw bytes in one frame (app/protocol/wire.py), no base64.
-            body = encode_records(wire.pending_after(len(sent)), [(rid, envelopes[rid]) for rid in sent])
-            wire.send("/api/v1/records", body, sent, content_type=UPLOAD_TYPE)
+    missing: list[str] = []
+    try:
+        with _InFlight(inst, summary, total, progress, link) as wire:
+            for batch in _outbox(link):
+                sent = {row.id: row.envelope_sha256 or "" for row in batch}
+                summary.sent += len(sent)
+                lacked = {rid: sha for rid, sha in sent.items() if rid in lacking}
+                missing.extend(lacked)
+                wire.hashes.update(lacked)
+                ask = {rid: sha for rid, sha in sent.items() if rid not in lacked}
+                if ask:
+                    query = json.dumps({"pending": wire.pending_after(len(ask)),
+                                        "records": [{"id": rid, "sha256": sha} for rid, sha in ask.items()]})
+                    wire.send("/api/v1/records/known", query.encode(), ask, unknown=missing)
+            wire.wait_all()  # every "unknown" is in ``missing`` now
+            _upload(wire, missing, link)
+    finally:
+        lacking.update(missing)
+
+
+def _upload(wire: _InFlight, missing: list[str], link: Link) -> None:
+    for chunk in _chunks(missing, link):
+        envelopes = {rid: env for rid, env in db.session.execute(
+            sa.select(Record.id, Record.envelope).where(Record.id.in_(chunk))).tuples() if env}
+        sent = {rid: wire.hashes[rid] for rid in chunk if rid in envelopes}
+        # The envelopes' raw bytes in one frame (app/protocol/wire.py), no base64.
+        body = encode_records(wire.pending_after(len(sent)), [(rid, envelopes[rid]) for rid in sent])
+        wire.send("/api/v1/records", body, sent, content_type=UPLOAD_TYPE)
 
 
 def _outbox(link: Link) -> Iterator[Sequence[Any]]:

@@ -24,6 +24,14 @@ def remember(error: str | None) -> None:
     db.session.commit()
 
 
+def remember_busy() -> None:
+    """Central answered, busy: not a problem to show, so an earlier one is cleared too (the
+    day of the last successful sync stays what it was)."""
+    inst = installation.get()
+    inst.last_sync_error = None
+    db.session.commit()
+
+
 def clock_advice(offset_seconds: int) -> str | None:
     """The clock warning in plain words (how far, which way, what to do), or None when
     central found this clock right (within its 10-minute limit)."""

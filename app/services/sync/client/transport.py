@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
+import math
 import ssl
 import time
 from collections.abc import Iterator
@@ -25,14 +26,16 @@ from app.crypto import sign
 from app.extensions import db
 from app.models import Installation
 from app.protocol.messages import b64, request_message
-from app.protocol.problems import by_code
-from app.services.errors import LinkTimedOut, SyncFailed
+from app.protocol.problems import BUSY, by_code
+from app.services.errors import CentralBusy, LinkTimedOut, SyncFailed
 from app.services.sync.client.sizing import Link
 from app.services.sync.problems import TEXTS
 
 TIMEOUT = 20.0  # connecting, and the longest wait for any one read or write
 CHUNK = 16 * 1024  # bytes written or read between looks at the exchange's deadline
 MAX_RESPONSE = 64 * 1024 * 1024
+BUSY_DEFAULT_SECONDS = 5.0  # a busy answer that does not say how long to wait
+BUSY_MAX_SECONDS = 3600.0  # longer is not believed
 
 
 def check_url(url: str) -> str:
@@ -102,6 +105,10 @@ def exchange(url: str, pin: str | None, method: str, full_path: str, payload: by
         raise SyncFailed(_l("Central cannot be reached (no connection, or the connection was cut). "
                             "Nothing was lost; sync will try again.")) from None
     link.finished(len(payload) + len(raw), monotonic() - started)
+    if response.status == 503:
+        busy = busy_answer(response.getheader("Retry-After"), response.getheader("Content-Type", ""), raw)
+        if busy is not None:
+            raise busy
     if response.status == 204 and not raw:
         return None  # callers that expect an answer treat None as one not understood
     if "application/json" not in response.getheader("Content-Type", "") or len(raw) > MAX_RESPONSE:
@@ -174,6 +181,29 @@ def certificate_refused(exc: ssl.SSLCertVerificationError) -> SyncFailed:
                          "date is wrong, set the right date and time on this laptop and sync again; if it "
                          "is right, tell central's administrator the certificate must be renewed. "
                          "Nothing was sent.", now=now))
+
+
+def busy_answer(retry_after: str | None, content_type: str, raw: bytes) -> CentralBusy | None:
+    """A 503 that means "come back later": central's busy problem (503.1), or any 503 with
+    Retry-After (a load balancer in front of central); None for another 503."""
+    problem = None
+    if "application/json" in content_type:
+        try:
+            data = json.loads(raw)
+        except (ValueError, RecursionError):
+            data = None
+        problem = by_code(data.get("code")) if isinstance(data, dict) else None
+    if problem is not BUSY and retry_after is None:
+        return None
+    try:
+        seconds = float(retry_after or "")
+    except ValueError:
+        seconds = BUSY_DEFAULT_SECONDS  # absent, or an HTTP date: this station's own guess
+    if not math.isfinite(seconds):
+        seconds = BUSY_DEFAULT_SECONDS
+    seconds = max(1.0, min(BUSY_MAX_SECONDS, seconds))
+    return CentralBusy(_l("Central is busy. Nothing was lost; this station sends the rest later."),
+                       BUSY, seconds, stated=retry_after is not None)
 
 
 def refusal(status: int, data: object) -> SyncFailed:
