@@ -53,7 +53,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _station import ADMIN, ADMIN_PASSPHRASE, ROOT, free_port, machine, median, percentile, stop_process  # noqa: E402
-from bench_sync import Central, StationSide, pg_connect, pg_version  # noqa: E402
+from bench_sync import Central, StationSide, pg_connect, pg_version, twin_of  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 
@@ -337,13 +337,8 @@ backend central
 
 def second_host(central: Central) -> Central:
     """Another gunicorn on another port, same instance directory, same PostgreSQL database."""
-    twin = Central(central.workers)
-    shutil.rmtree(twin.dir, ignore_errors=True)
-    twin.dir = Path(tempfile.mkdtemp(prefix="tip-bench-central-b-"))
-    twin.log = twin.dir / "gunicorn.log"
-    twin.instance = central.instance
+    twin = twin_of(central, "tip-bench-central-b-")
     twin.dbname = central.dbname
-    twin.env = dict(central.env)
     return twin
 
 

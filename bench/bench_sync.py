@@ -510,14 +510,29 @@ def wait_quiet(central: Central, timeout: float = 600.0) -> None:
     raise RuntimeError("central's workers did not go quiet")
 
 
-def copy_of(central: Central) -> Central:
-    """A second central on a copy of the first one's database, from the same instance."""
+def twin_of(central: Central, prefix: str) -> Central:
+    """Another gunicorn host for ``central``'s instance directory: its own directory, log and
+    database name, the same environment (so the same database until the caller says otherwise)."""
     twin = Central(central.workers)
     shutil.rmtree(twin.dir, ignore_errors=True)
-    twin.dir = Path(tempfile.mkdtemp(prefix="tip-bench-central-full-"))
+    twin.dir = Path(tempfile.mkdtemp(prefix=prefix))
     twin.log = twin.dir / "gunicorn.log"
     twin.instance = central.instance
-    twin.env = {**central.env, "DATABASE_URL": f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{twin.dbname}"}
+    twin.env = dict(central.env)
+    return twin
+
+
+def close_twin(twin: Central) -> None:
+    """Stop a twin and drop its own files and database, but not the instance it borrows."""
+    stop_process(twin.proc, signal.SIGTERM, 15)
+    twin.instance = twin.dir / "not-shared"  # the instance is the other central's to remove
+    twin.close()
+
+
+def copy_of(central: Central) -> Central:
+    """A second central on a copy of the first one's database, from the same instance."""
+    twin = twin_of(central, "tip-bench-central-full-")
+    twin.env["DATABASE_URL"] = f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{twin.dbname}"
     with pg_connect("postgres") as conn:
         conn.execute(f'CREATE DATABASE "{twin.dbname}" TEMPLATE "{central.dbname}"')
     return twin
@@ -592,9 +607,7 @@ def compare_stored(args: argparse.Namespace, count: int, repeat: int, started: s
     finally:
         station.close()
         if full is not None:
-            stop_process(full.proc, signal.SIGTERM, 15)
-            full.instance = full.dir / "not-shared"  # the instance is the empty central's to remove
-            full.close()
+            close_twin(full)
         empty.close()
     rate_empty = count / median(times["empty"])
     rate_full = count / median(times["full"])
@@ -692,9 +705,7 @@ def compare_code(args: argparse.Namespace, count: int, repeat: int, started: str
     finally:
         station.close()
         if old is not None:
-            stop_process(old.proc, signal.SIGTERM, 15)
-            old.instance = old.dir / "not-shared"  # the instance is the other central's to remove
-            old.close()
+            close_twin(old)
         new.close()
         shutil.rmtree(tree, ignore_errors=True)
     print(f"{started}; load average at each run's start {', '.join(f'{x:.2f}' for x in loads)}; PostgreSQL "
