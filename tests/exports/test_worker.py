@@ -84,7 +84,7 @@ def test_the_worker_gives_the_same_file_as_one_process(any_central: Flask, fmt: 
     monkeypatch.setattr(opening.RecordOpener, "open_batch",
                         lambda self, items: here.append(len(items)) or open_batch(self, items))
     monkeypatch.setattr(opening.Worker, "send",
-                        lambda self, items, *keys: there.append(len(items)) or send(self, items, *keys))
+                        lambda self, items, *args: there.append(len(items)) or send(self, items, *args))
     # The worker's rows read only when AHEAD batches wait: a quick worker would otherwise take
     # every batch, and the share between the processes would depend on timing.
     monkeypatch.setattr(opening.Worker, "ready", lambda self: False)
@@ -116,8 +116,8 @@ def _kill_the_worker_once_it_has_a_batch(monkeypatch: pytest.MonkeyPatch) -> lis
     killed: list[int] = []
     send = opening.Worker.send
 
-    def send_then_kill(self: opening.Worker, items: Any, *keys: Any) -> None:
-        send(self, items, *keys)
+    def send_then_kill(self: opening.Worker, items: Any, *args: Any) -> None:
+        send(self, items, *args)
         if not killed:
             os.kill(self.pid, signal.SIGKILL)
             killed.append(self.pid)
@@ -165,7 +165,7 @@ def test_flask_export_leaves_no_file_when_the_worker_dies(sqlite_central: Flask,
 
 def test_a_failure_in_the_worker_is_told_by_its_kind_only() -> None:
     frames = io.BytesIO()
-    opening._send(frames, ("batch", {}, {}, []))  # a batch before "start": the worker cannot open it
+    opening._send(frames, ("batch", 0, {}, {}, []))  # a batch before "start": the worker cannot open it
     frames.seek(0)
     out = io.BytesIO()
     opening.serve(frames, out)
@@ -175,7 +175,8 @@ def test_a_failure_in_the_worker_is_told_by_its_kind_only() -> None:
 
 def test_the_worker_ends_with_the_process_that_started_it() -> None:
     script = ("from app.services.exports import opening\n"
-              "w = opening.Worker(opening.Columns((), 'en', False, False), deleted='deleted')\n"
+              "w = opening.Worker(opening.Columns((), 'en', False, False), opening.Layout(False, 3),\n"
+              "                   deleted='deleted')\n"
               "print(w.pid, flush=True)\n"
               "input()\n")
     with subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,

@@ -6,8 +6,9 @@ work between the export's own process and one worker process (``python -m`` this
 so both cores of a small server work on it while the export's process writes the file
 (docs/exports.md "Two processes"). The worker gets the questionnaire definitions, the
 stations' public keys and the record private keys over its standard input (a pipe; nothing
-is written to disk), gives back each row's cells, and stops when that pipe closes, so it
-ends with the export, or with its process if that dies.
+is written to disk), gives back each row encoded as the file's rows are (CSV or XLSX row
+bytes, writers.py), and stops when that pipe closes, so it ends with the export, or with its
+process if that dies.
 
 :class:`RecordOpener` knows only the ordinary case: a record whose envelope matches its
 row, verifies against its station's current key and opens with a record key it was given.
@@ -41,12 +42,13 @@ from app.questionnaire import Definition
 from app.services.errors import ExportFailed
 from app.services.exports.cells import Cell
 from app.services.exports.columns import FullRow, Group, full_columns
+from app.services.exports.writers import CsvRows, XlsxRows
 
 log = logging.getLogger(__name__)
 
 BODY_FORMAT = 1  # the body format central reads (app/services/central/received.py)
-IN_FLIGHT = 2  # batches the worker holds at once: one being opened, the next waiting
-AHEAD = 4  # batches handed out but not yet written (bounds what waits in memory)
+IN_FLIGHT = 3  # batches the worker holds at once: one being opened, the next ones waiting
+AHEAD = 5  # batches handed out but not yet written (bounds what waits in memory)
 _LENGTH = struct.Struct(">Q")
 
 
@@ -77,6 +79,17 @@ class Columns:
     def groups(self) -> list[Group]:
         return full_columns(self.definitions, self.lang, htcds=self.htcds,
                             answer_languages=self.answer_languages)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How the worker encodes its rows: CSV, or XLSX rows numbered from ``first_row``."""
+
+    xlsx: bool
+    first_row: int  # the sheet row of the file's first record (after the header rows)
+
+    def encoder(self) -> CsvRows | XlsxRows:
+        return XlsxRows() if self.xlsx else CsvRows()
 
 
 class RecordOpener:
@@ -193,6 +206,8 @@ def serve(inp: IO[bytes], out: IO[bytes]) -> None:
 
     threading.Thread(target=read, daemon=True).start()
     opener: RecordOpener | None = None
+    layout = Layout(xlsx=False, first_row=1)
+    encoder: CsvRows | XlsxRows = layout.encoder()
     while True:
         message = frames.get()
         if message is None:
@@ -200,10 +215,15 @@ def serve(inp: IO[bytes], out: IO[bytes]) -> None:
         try:
             if message[0] == "start":
                 opener = RecordOpener(message[1].groups(), deleted=message[2])
+                layout = message[3]
+                encoder = layout.encoder()
                 continue
             assert opener is not None  # noqa: S101 - the export's process sends "start" first
-            opener.add_keys(message[1], message[2])
-            rows = opener.open_batch(message[3])
+            _, position, signing, record, items = message
+            opener.add_keys(signing, record)
+            first = layout.first_row + position
+            rows = [None if cells is None else encoder.encode(cells, first + k)
+                    for k, cells in enumerate(opener.open_batch(items))]
         except Exception as exc:  # noqa: BLE001 - told to the export's process, which stops the export
             _send(out, ("failed", type(exc).__name__))
             return
@@ -213,7 +233,7 @@ def serve(inp: IO[bytes], out: IO[bytes]) -> None:
 class Worker:
     """The worker process, seen from the export's process."""
 
-    def __init__(self, columns: Columns, *, deleted: str) -> None:
+    def __init__(self, columns: Columns, layout: Layout, *, deleted: str) -> None:
         root = str(Path(__file__).resolve().parents[3])  # where the app package is, for -m
         path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
         env = {**os.environ, "PYTHONPATH": path}
@@ -225,7 +245,7 @@ class Worker:
         self.outstanding = 0
         self._sent_signing: set[str] = set()
         self._sent_record: set[str] = set()
-        self._call(("start", columns, deleted))
+        self._call(("start", columns, deleted, layout))
 
     def _call(self, message: object) -> None:
         assert self._proc.stdin is not None  # noqa: S101 - opened with a pipe
@@ -234,14 +254,15 @@ class Worker:
         except OSError:  # the worker is gone: what it said (if anything) is read next
             pass
 
-    def send(self, items: list[Item], signing: Mapping[str, bytes],
+    def send(self, items: list[Item], position: int, signing: Mapping[str, bytes],
              record: Mapping[str, bytes | None]) -> None:
-        """A batch to open, with the keys the worker has not had yet."""
+        """A batch to open (its first record the file's ``position``-th, from 0), with the keys
+        the worker has not had yet."""
         new_signing = {k: v for k, v in signing.items() if k not in self._sent_signing}
         new_record = {k: v for k, v in record.items() if k not in self._sent_record}
         self._sent_signing.update(new_signing)
         self._sent_record.update(new_record)
-        self._call(("batch", new_signing, new_record, items))
+        self._call(("batch", position, new_signing, new_record, items))
         self.outstanding += 1
 
     def ready(self) -> bool:
@@ -249,8 +270,9 @@ class Worker:
         assert self._proc.stdout is not None  # noqa: S101 - opened with a pipe
         return bool(select.select([self._proc.stdout], [], [], 0)[0])
 
-    def receive(self) -> list[list[Cell] | None]:
-        """The oldest batch's rows, in order. Raises ExportFailed if the worker failed or died."""
+    def receive(self) -> list[bytes | None]:
+        """The oldest batch's rows, encoded, in order (None: a record for the export's process
+        to read). Raises ExportFailed if the worker failed or died."""
         assert self._proc.stdout is not None  # noqa: S101 - opened with a pipe
         message = _receive(self._proc.stdout)
         if message is None or message[0] != "rows":
@@ -259,7 +281,7 @@ class Worker:
             raise ExportFailed(_l("The export stopped: the process opening the records failed. "
                                   "The file was not delivered whole; start the export again."))
         self.outstanding -= 1
-        rows: list[list[Cell] | None] = message[1]
+        rows: list[bytes | None] = message[1]
         return rows
 
     def close(self) -> None:
@@ -278,28 +300,31 @@ Batch = tuple[list[Item], Mapping[str, bytes], Mapping[str, bytes | None]]
 
 
 def opened_rows(batches: Iterator[Batch], opener: RecordOpener, worker: Worker | None,
-                read_here: Callable[[Item], list[Cell]]) -> Iterator[list[Cell]]:
-    """Every record's cells, in the order of ``batches``. Each batch goes to the worker while it
-    holds fewer than IN_FLIGHT, else is opened here (so neither process waits long for the
-    other); a record neither could open in the ordinary way goes to ``read_here``."""
-    pending: deque[tuple[list[Item], list[list[Cell] | None] | None]] = deque()
+                read_here: Callable[[Item], list[Cell]]) -> Iterator[list[Cell] | bytes]:
+    """Every record's row, in the order of ``batches``: its cells, or the bytes the worker
+    encoded them to. Each batch goes to the worker while it holds fewer than IN_FLIGHT, else
+    is opened here (so neither process waits long for the other); a record neither could
+    open in the ordinary way goes to ``read_here``."""
+    pending: deque[tuple[list[Item], Sequence[list[Cell] | bytes | None] | None]] = deque()
+    position = 0  # records handed out so far
 
-    def written() -> Iterator[list[Cell]]:
+    def written() -> Iterator[list[Cell] | bytes]:
         items, rows = pending.popleft()
         if rows is None:
             assert worker is not None  # noqa: S101 - only the worker's batches wait for rows
             rows = worker.receive()
-        for item, cells in zip(items, rows, strict=True):
-            yield cells if cells is not None else read_here(item)
+        for item, row in zip(items, rows, strict=True):
+            yield row if row is not None else read_here(item)
 
     try:
         for items, signing, record in batches:
             if worker is not None and worker.outstanding < IN_FLIGHT:
-                worker.send(items, signing, record)
+                worker.send(items, position, signing, record)
                 pending.append((items, None))
             else:
                 opener.add_keys(signing, record)
                 pending.append((items, opener.open_batch(items)))
+            position += len(items)
             while pending and (pending[0][1] is not None or len(pending) >= AHEAD
                                or (worker is not None and worker.ready())):
                 yield from written()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, BinaryIO, cast
@@ -41,7 +42,7 @@ from app.services.central import keys as central_keys
 from app.services.errors import ExportRefused, Locked, RecordUnreadable
 from app.services.exports.cells import Cell
 from app.services.exports.columns import FactsRow, FullRow, Group, facts_columns
-from app.services.exports.opening import Batch, Columns, Item, RecordOpener, Worker, opened_rows
+from app.services.exports.opening import Batch, Columns, Item, Layout, RecordOpener, Worker, opened_rows
 from app.services.exports.sink import Sink
 from app.services.exports.writers import XLSX_MAX_ROWS, CsvTable, XlsxBook
 
@@ -54,7 +55,8 @@ FORMATS = (CSV, XLSX, ZIP)
 MIMETYPES = {CSV: "text/csv; charset=utf-8",
              XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
              ZIP: "application/zip"}
-BATCH = 500  # records read from the database at a time (a full export holds a few batches)
+BATCH = 250  # records read from the database at a time (a full export holds a few batches)
+HEADER_ROWS = 2  # column ids, then their labels
 PROGRESS_EVERY = 500
 MIN_PASSWORD = 16
 
@@ -116,7 +118,7 @@ def start(request: ExportRequest, *, username: str, user_id: int | None, secret:
         raise ExportRefused(_l("Only a few records match these filters (fewer than %(k)d): a de-identified "
                                "file of so few people is not produced. Widen the filters, or open the "
                                "records themselves.", k=threshold))
-    if request.format == XLSX and count > XLSX_MAX_ROWS - 2:
+    if request.format == XLSX and count > XLSX_MAX_ROWS - HEADER_ROWS:
         raise ExportRefused(_l("Too many records for one worksheet: choose CSV."))
     if run_id is not None:
         if db.session.get(ExportRun, run_id) is not None:
@@ -126,12 +128,13 @@ def start(request: ExportRequest, *, username: str, user_id: int | None, secret:
     _audit_start(username, request, count, run_id)  # commits the run row with it
     base = f"tip-screen-{request.kind}-{today.isoformat()}"
     filename = f"{base}.{request.format}"
-    rows: Iterator[list[Cell]]
+    rows: Iterator[list[Cell] | bytes]
     if request.kind == FULL:
         assert secret is not None  # noqa: S101 - checked above
         spec = Columns(tuple(_definitions()), request.language, request.htcds, request.answer_languages)
         columns = spec.groups()
-        rows = _full_rows(snap, _full_order(snap, chosen), secret, spec, columns)
+        layout = Layout(xlsx=request.format == XLSX, first_row=HEADER_ROWS + 1)
+        rows = _full_rows(snap, _full_order(snap, chosen), secret, spec, layout, columns)
     else:
         columns = _deidentified_columns(request)
         rows = _cells(columns, _facts_rows(snap, _facts_order(snap, chosen)))
@@ -172,19 +175,22 @@ class _Run:
                 done=self.done, state=state, sha256=sha256, updated_at=utcnow()))
             db.session.commit()
 
-    def _rows(self, table: Any, columns: list[Group], rows: Iterator[list[Cell]],
+    def _rows(self, table: Any, columns: list[Group], rows: Iterator[list[Cell] | bytes],
               sink: Sink) -> Iterator[bytes]:
-        table.row([i for g in columns for i in g.ids], header=True)
+        table.row([i for g in columns for i in g.ids], header=True)  # HEADER_ROWS of them
         table.row([label for g in columns for label in g.labels], header=True)
-        for cells in rows:
-            table.row(cells)
+        for row in rows:
+            if isinstance(row, bytes):
+                table.encoded(row)  # encoded by the worker process, as table.row would have
+            else:
+                table.row(row)
             self.done += 1
             if self.done % PROGRESS_EVERY == 0:
                 self._progress()
             if sink.full:
                 yield sink.take()
 
-    def chunks(self, columns: list[Group], rows: Iterator[list[Cell]], *, password: str | None, member: str,
+    def chunks(self, columns: list[Group], rows: Iterator[list[Cell] | bytes], *, password: str | None, member: str,
                today: date) -> Iterator[bytes]:
         sink = Sink()
         finished = False
@@ -291,8 +297,8 @@ def _definitions() -> list[Definition]:
     return [newest, *others]
 
 
-def _full_rows(snap: Snapshot, order: np.ndarray, secret: bytes, spec: Columns,
-               columns: list[Group]) -> Iterator[list[Cell]]:
+def _full_rows(snap: Snapshot, order: np.ndarray, secret: bytes, spec: Columns, layout: Layout,
+               columns: list[Group]) -> Iterator[list[Cell] | bytes]:
     """Each record's cells, one batch of envelopes read at a time and opened in the worker
     process or here (opening.py); a record out of the ordinary is read here by _full_row."""
     stations = {s.id: s for s in db.session.scalars(sa.select(Station))}
@@ -307,9 +313,7 @@ def _full_rows(snap: Snapshot, order: np.ndarray, secret: bytes, spec: Columns,
     opener = RecordOpener(columns, deleted=DELETED)
 
     def batches() -> Iterator[Batch]:
-        for start in range(0, len(ids), BATCH):
-            batch = ids[start:start + BATCH]
-            found = {r.id: r for r in db.session.execute(sa.select(*fields).where(t.id.in_(batch)))}
+        for batch, found in _envelopes(ids, fields):
             items = []
             for record_id in batch:
                 rec = found.get(record_id)
@@ -336,8 +340,30 @@ def _full_rows(snap: Snapshot, order: np.ndarray, secret: bytes, spec: Columns,
         db.session.expunge(rec)
         return opener.cells(row)
 
-    worker = Worker(spec, deleted=DELETED) if current_app.config["TIP"].export_worker else None
+    worker = Worker(spec, layout, deleted=DELETED) if current_app.config["TIP"].export_worker else None
     yield from opened_rows(batches(), opener, worker, read_here)
+
+
+def _envelopes(ids: list[str], fields: tuple[Any, ...]) -> Iterator[tuple[list[str], dict[str, Any]]]:
+    """(ids, their rows by id), BATCH at a time, each read on a thread of its own while the
+    one before is opened and written, so the export does not wait on the database between
+    batches (the thread reads stored envelopes only, through a connection of its own)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def read(batch: list[str]) -> dict[str, Any]:
+        with app.app_context():
+            stmt = sa.select(*fields).where(ReceivedRecord.id.in_(batch))
+            return {r.id: r for r in db.session.connection().execute(stmt)}
+
+    starts = range(0, len(ids), BATCH)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-read") as reader:
+        ahead: Future[dict[str, Any]] | None = None
+        for n, start in enumerate(starts):
+            batch = ids[start:start + BATCH]
+            current = ahead if ahead is not None else reader.submit(read, batch)
+            if n + 1 < len(starts):
+                ahead = reader.submit(read, ids[starts[n + 1]:starts[n + 1] + BATCH])
+            yield batch, current.result()
 
 
 def _full_row(rec: ReceivedRecord, stations: dict[str, Station], verifiers: dict[str, Verifier],

@@ -12,6 +12,7 @@ the header rows and one ("quote prefix") for texts a spreadsheet could read as a
 from __future__ import annotations
 
 import csv
+import io
 import math
 import zipfile
 from collections.abc import Sequence
@@ -24,25 +25,15 @@ XLSX_MAX_ROWS = 1_048_576
 TEXT_MEMO = 50_000  # distinct short texts whose cell XML a sheet keeps
 
 
-class _Utf8:
-    """The text file ``csv.writer`` wants, on a binary stream."""
+class CsvRows:
+    """Rows as CSV bytes (UTF-8, CRLF), a cell that could be read as a formula made inert.
+    Pure: the export's worker process encodes its rows with one of these too (opening.py)."""
 
-    def __init__(self, out: IO[bytes]) -> None:
-        self._out = out
+    def __init__(self) -> None:
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer)
 
-    def write(self, text: str) -> int:
-        self._out.write(text.encode("utf-8"))
-        return len(text)
-
-
-class CsvTable:
-    """UTF-8 with a byte-order mark (so Excel reads Thai, Burmese, Lao and Khmer right), CRLF rows."""
-
-    def __init__(self, out: IO[bytes]) -> None:
-        out.write("\ufeff".encode())
-        self._writer = csv.writer(_Utf8(out))
-
-    def row(self, cells: Sequence[Cell], *, header: bool = False) -> None:
+    def encode(self, cells: Sequence[Cell], n: int = 0, *, header: bool = False) -> bytes:
         out: list[Any] = []
         for cell in cells:
             if cell is None:
@@ -52,7 +43,28 @@ class CsvTable:
                            else cell)
             else:
                 out.append(cell)
+        self._buffer.seek(0)
+        self._buffer.truncate()
         self._writer.writerow(out)
+        return self._buffer.getvalue().encode("utf-8")
+
+
+class CsvTable:
+    """UTF-8 with a byte-order mark (so Excel reads Thai, Burmese, Lao and Khmer right), CRLF rows."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        out.write("\ufeff".encode())
+        self._out = out
+        self._rows = CsvRows()
+        self.written = 0
+
+    def row(self, cells: Sequence[Cell], *, header: bool = False) -> None:
+        self.encoded(self._rows.encode(cells))
+
+    def encoded(self, data: bytes) -> None:
+        """A row :class:`CsvRows` encoded (here or in the worker)."""
+        self.written += 1
+        self._out.write(data)
 
     def close(self) -> None:
         pass
@@ -176,25 +188,22 @@ class XlsxBook:
         self._zip.close()
 
 
-class XlsxSheet:
-    def __init__(self, member: IO[bytes], frozen_rows: int) -> None:
-        self._member = member
-        self._n = 0
+class XlsxRows:
+    """Rows as a worksheet's ``<row>`` XML (UTF-8): row ``n`` of the sheet, empty cells left
+    out, a text a spreadsheet could read as a formula given the quote-prefix style. Pure (its
+    memo changes only the speed): the export's worker process encodes its rows with one too."""
+
+    def __init__(self) -> None:
         self._letters: list[str] = []
         # The XML of text cells seen before, after their reference (labels and codes repeat).
         self._texts: dict[str, str] = {}
-        views = _FROZEN.format(n=frozen_rows, top=frozen_rows + 1) if frozen_rows else ""
-        member.write(_SHEET_START.format(views=views).encode())
 
-    def row(self, cells: Sequence[Cell], *, header: bool = False) -> None:
-        self._n += 1
-        if self._n > XLSX_MAX_ROWS:
-            raise ValueError("more rows than a worksheet holds")
+    def encode(self, cells: Sequence[Cell], n: int, *, header: bool = False) -> bytes:
         letters = self._letters
         while len(letters) < len(cells):
             letters.append(column_letters(len(letters)))
-        n = str(self._n)
-        parts = [f'<row r="{n}">']
+        r = str(n)
+        parts = [f'<row r="{r}">']
         texts = self._texts
         for i, cell in enumerate(cells):
             if cell is None or cell == "":
@@ -205,19 +214,40 @@ class XlsxSheet:
                     rest = self._text(cell, header)
                     if not header and len(cell) <= 200 and len(texts) < TEXT_MEMO:
                         texts[cell] = rest
-                parts.append(f'<c r="{letters[i]}{n}"{rest}')
+                parts.append(f'<c r="{letters[i]}{r}"{rest}')
             elif isinstance(cell, bool) or not math.isfinite(cell):
-                parts.append(f'<c r="{letters[i]}{n}" t="inlineStr"><is><t>{cell}</t></is></c>')
+                parts.append(f'<c r="{letters[i]}{r}" t="inlineStr"><is><t>{cell}</t></is></c>')
             else:
-                parts.append(f'<c r="{letters[i]}{n}"><v>{cell}</v></c>')
+                parts.append(f'<c r="{letters[i]}{r}"><v>{cell}</v></c>')
         parts.append("</row>")
-        self._member.write("".join(parts).encode("utf-8"))
+        return "".join(parts).encode("utf-8")
 
     @staticmethod
     def _text(cell: str, header: bool) -> str:
         """A text cell's XML after its reference: its type, style and escaped text."""
         style = ' s="2"' if header else ' s="1"' if risky(cell) else ""
         return f' t="inlineStr"{style}><is><t xml:space="preserve">{_escape(cell)}</t></is></c>'
+
+
+class XlsxSheet:
+    def __init__(self, member: IO[bytes], frozen_rows: int) -> None:
+        self._member = member
+        self._rows = XlsxRows()
+        self.written = 0
+        views = _FROZEN.format(n=frozen_rows, top=frozen_rows + 1) if frozen_rows else ""
+        member.write(_SHEET_START.format(views=views).encode())
+
+    def row(self, cells: Sequence[Cell], *, header: bool = False) -> None:
+        if self.written >= XLSX_MAX_ROWS:
+            raise ValueError("more rows than a worksheet holds")
+        self.encoded(self._rows.encode(cells, self.written + 1, header=header))
+
+    def encoded(self, data: bytes) -> None:
+        """Row ``written + 1`` as :class:`XlsxRows` encoded it (here or in the worker)."""
+        if self.written >= XLSX_MAX_ROWS:
+            raise ValueError("more rows than a worksheet holds")
+        self.written += 1
+        self._member.write(data)
 
     def close(self) -> None:
         self._member.write(_SHEET_END.encode())
