@@ -47,8 +47,8 @@ from app.services.exports.writers import CsvRows, XlsxRows
 log = logging.getLogger(__name__)
 
 BODY_FORMAT = 1  # the body format central reads (app/services/central/received.py)
-IN_FLIGHT = 3  # batches the worker holds at once: one being opened, the next ones waiting
-AHEAD = 5  # batches handed out but not yet written (bounds what waits in memory)
+IN_FLIGHT = 4  # batches the worker holds at once: one being opened, the next ones waiting
+AHEAD = 10  # batches handed out but not yet written (bounds what waits in memory)
 _LENGTH = struct.Struct(">Q")
 
 
@@ -299,33 +299,41 @@ class Worker:
 Batch = tuple[list[Item], Mapping[str, bytes], Mapping[str, bytes | None]]
 
 
-def opened_rows(batches: Iterator[Batch], opener: RecordOpener, worker: Worker | None,
-                read_here: Callable[[Item], list[Cell]]) -> Iterator[list[Cell] | bytes]:
-    """Every record's row, in the order of ``batches``: its cells, or the bytes the worker
-    encoded them to. Each batch goes to the worker while it holds fewer than IN_FLIGHT, else
-    is opened here (so neither process waits long for the other); a record neither could
-    open in the ordinary way goes to ``read_here``."""
-    pending: deque[tuple[list[Item], Sequence[list[Cell] | bytes | None] | None]] = deque()
+def opened_rows(batches: Iterator[Batch], opener: RecordOpener, worker: Worker | None, layout: Layout,
+                read_here: Callable[[Item], list[Cell]]) -> Iterator[bytes]:
+    """Every record's row, encoded as ``layout`` says, in the order of ``batches``. Each batch
+    goes to the worker while it holds fewer than IN_FLIGHT, else is opened and encoded here at
+    once (so neither process waits long for the other, and what waits holds bytes, not
+    cells); a record neither could open in the ordinary way goes to ``read_here``."""
+    encoder = layout.encoder()
+    pending: deque[tuple[int, list[Item], list[bytes | None] | None]] = deque()
     position = 0  # records handed out so far
 
-    def written() -> Iterator[list[Cell] | bytes]:
-        items, rows = pending.popleft()
+    def encoded(at: int, cells: list[Cell]) -> bytes:
+        return encoder.encode(cells, layout.first_row + at)
+
+    def here(first: int, items: list[Item]) -> list[bytes | None]:
+        return [None if cells is None else encoded(first + k, cells)
+                for k, cells in enumerate(opener.open_batch(items))]
+
+    def written() -> Iterator[bytes]:
+        first, items, rows = pending.popleft()
         if rows is None:
             assert worker is not None  # noqa: S101 - only the worker's batches wait for rows
             rows = worker.receive()
-        for item, row in zip(items, rows, strict=True):
-            yield row if row is not None else read_here(item)
+        for k, (item, row) in enumerate(zip(items, rows, strict=True)):
+            yield row if row is not None else encoded(first + k, read_here(item))
 
     try:
         for items, signing, record in batches:
             if worker is not None and worker.outstanding < IN_FLIGHT:
                 worker.send(items, position, signing, record)
-                pending.append((items, None))
+                pending.append((position, items, None))
             else:
                 opener.add_keys(signing, record)
-                pending.append((items, opener.open_batch(items)))
+                pending.append((position, items, here(position, items)))
             position += len(items)
-            while pending and (pending[0][1] is not None or len(pending) >= AHEAD
+            while pending and (pending[0][2] is not None or len(pending) >= AHEAD
                                or (worker is not None and worker.ready())):
                 yield from written()
         while pending:

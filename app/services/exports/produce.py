@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ MIMETYPES = {CSV: "text/csv; charset=utf-8",
              XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
              ZIP: "application/zip"}
 BATCH = 250  # records read from the database at a time (a full export holds a few batches)
+READ_AHEAD = 2  # batches of envelopes read before they are needed
 HEADER_ROWS = 2  # column ids, then their labels
 PROGRESS_EVERY = 500
 MIN_PASSWORD = 16
@@ -181,7 +183,7 @@ class _Run:
         table.row([label for g in columns for label in g.labels], header=True)
         for row in rows:
             if isinstance(row, bytes):
-                table.encoded(row)  # encoded by the worker process, as table.row would have
+                table.encoded(row)  # a full export's row, encoded as table.row would have (opening.py)
             else:
                 table.row(row)
             self.done += 1
@@ -190,8 +192,8 @@ class _Run:
             if sink.full:
                 yield sink.take()
 
-    def chunks(self, columns: list[Group], rows: Iterator[list[Cell] | bytes], *, password: str | None, member: str,
-               today: date) -> Iterator[bytes]:
+    def chunks(self, columns: list[Group], rows: Iterator[list[Cell] | bytes], *, password: str | None,
+               member: str, today: date) -> Iterator[bytes]:
         sink = Sink()
         finished = False
         try:
@@ -298,7 +300,7 @@ def _definitions() -> list[Definition]:
 
 
 def _full_rows(snap: Snapshot, order: np.ndarray, secret: bytes, spec: Columns, layout: Layout,
-               columns: list[Group]) -> Iterator[list[Cell] | bytes]:
+               columns: list[Group]) -> Iterator[bytes]:
     """Each record's cells, one batch of envelopes read at a time and opened in the worker
     process or here (opening.py); a record out of the ordinary is read here by _full_row."""
     stations = {s.id: s for s in db.session.scalars(sa.select(Station))}
@@ -341,29 +343,27 @@ def _full_rows(snap: Snapshot, order: np.ndarray, secret: bytes, spec: Columns, 
         return opener.cells(row)
 
     worker = Worker(spec, layout, deleted=DELETED) if current_app.config["TIP"].export_worker else None
-    yield from opened_rows(batches(), opener, worker, read_here)
+    yield from opened_rows(batches(), opener, worker, layout, read_here)
 
 
 def _envelopes(ids: list[str], fields: tuple[Any, ...]) -> Iterator[tuple[list[str], dict[str, Any]]]:
-    """(ids, their rows by id), BATCH at a time, each read on a thread of its own while the
-    one before is opened and written, so the export does not wait on the database between
-    batches (the thread reads stored envelopes only, through a connection of its own)."""
+    """(ids, their rows by id), BATCH at a time, read on a thread of its own READ_AHEAD batches
+    ahead of the one being opened and written, so the export does not wait on the database
+    (the thread reads stored envelopes only, through a connection of its own)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def read(batch: list[str]) -> dict[str, Any]:
         with app.app_context():
             stmt = sa.select(*fields).where(ReceivedRecord.id.in_(batch))
-            return {r.id: r for r in db.session.connection().execute(stmt)}
+            return {r.id: r for r in db.session.connection().execute(stmt).all()}
 
-    starts = range(0, len(ids), BATCH)
+    batches = [ids[start:start + BATCH] for start in range(0, len(ids), BATCH)]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-read") as reader:
-        ahead: Future[dict[str, Any]] | None = None
-        for n, start in enumerate(starts):
-            batch = ids[start:start + BATCH]
-            current = ahead if ahead is not None else reader.submit(read, batch)
-            if n + 1 < len(starts):
-                ahead = reader.submit(read, ids[starts[n + 1]:starts[n + 1] + BATCH])
-            yield batch, current.result()
+        reads: deque[Future[dict[str, Any]]] = deque()
+        for n, batch in enumerate(batches):
+            while len(reads) <= READ_AHEAD and n + len(reads) < len(batches):
+                reads.append(reader.submit(read, batches[n + len(reads)]))
+            yield batch, reads.popleft().result()
 
 
 def _full_row(rec: ReceivedRecord, stations: dict[str, Station], verifiers: dict[str, Verifier],

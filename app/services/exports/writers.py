@@ -16,13 +16,17 @@ import io
 import math
 import zipfile
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import IO
 
 from app.services.exports.cells import CSV_QUOTED, XML_ILLEGAL, Cell, csv_text, risky
 
 XLSX_MAX_TEXT = 32767  # characters in one cell: what Excel holds
 XLSX_MAX_ROWS = 1_048_576
 TEXT_MEMO = 50_000  # distinct short texts whose cell XML a sheet keeps
+
+
+def _csv_inert(text: str) -> str:
+    return csv_text(text.replace("\x00", ""))
 
 
 class CsvRows:
@@ -34,15 +38,9 @@ class CsvRows:
         self._writer = csv.writer(self._buffer)
 
     def encode(self, cells: Sequence[Cell], n: int = 0, *, header: bool = False) -> bytes:
-        out: list[Any] = []
-        for cell in cells:
-            if cell is None:
-                out.append("")
-            elif isinstance(cell, str):
-                out.append(csv_text(cell.replace("\x00", "")) if cell[:1] in CSV_QUOTED or "\x00" in cell
-                           else cell)
-            else:
-                out.append(cell)
+        # (csv writes None as an empty field; most cells are None, numbers or plain codes)
+        out = [_csv_inert(cell) if isinstance(cell, str) and (cell[:1] in CSV_QUOTED or "\x00" in cell)
+               else cell for cell in cells]
         self._buffer.seek(0)
         self._buffer.truncate()
         self._writer.writerow(out)
