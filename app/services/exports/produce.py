@@ -56,7 +56,7 @@ FORMATS = (CSV, XLSX, ZIP)
 MIMETYPES = {CSV: "text/csv; charset=utf-8",
              XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
              ZIP: "application/zip"}
-BATCH = 250  # records read from the database at a time (a full export holds a few batches)
+BATCH = 100  # records read from the database at a time (a full export holds a few batches)
 READ_AHEAD = 2  # batches of envelopes read before they are needed
 HEADER_ROWS = 2  # column ids, then their labels
 PROGRESS_EVERY = 500
