@@ -14,9 +14,10 @@ hashed and dropped. Each format is run in one process (``export_worker = false``
 worker process (the default), so the table's ratio is measured in the same run (``--paths
 worker`` runs only the second). Budget: <= 60 s
 and <= 300 MB resident (DESIGN.md), counting the worker's memory with the export's (their
-resident sets added up, sampled every 50 ms). The peak is counted
-from after the custodian's passphrase opened the key (that key derivation is the login's,
-which the page does once per session, not the export's; its own peak is shown beside).
+resident sets added up, sampled every 50 ms; their PSS, which counts a shared page once,
+beside). The peak is counted from after the custodian's passphrase opened the key (that
+key derivation is the login's, which the page does once per session, not the export's; its
+own peak is shown beside).
 The export's CPU time (user and system, its process and then its worker's) is printed too: on a machine other
 work is loading, it is what the export would take with a core to itself.
 
@@ -158,12 +159,14 @@ def fill(app, dsn: str, count: int) -> float:  # type: ignore[no-untyped-def]
 
 class _Memory:
     """The export's resident memory with its worker's: this process's and its children's
-    VmRSS added up, sampled every 50 ms on a thread, the highest sum kept."""
+    VmRSS added up, sampled every 50 ms on a thread, the highest sum kept; and the same for
+    their proportional set sizes (PSS: a page the two share counted half in each)."""
 
     def __init__(self) -> None:
         import threading
 
         self.peak = 0.0
+        self.peak_pss = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -173,13 +176,15 @@ class _Memory:
             pids = [str(os.getpid())]
             for task in Path("/proc/self/task").iterdir():
                 pids += (task / "children").read_text().split()
-            total = 0.0
+            total = pss = 0.0
             for pid in pids:
                 try:
                     total += _status("VmRSS", Path(f"/proc/{pid}/status"))
+                    pss += _status("Pss", Path(f"/proc/{pid}/smaps_rollup"))
                 except OSError:
                     pass  # a child that just ended
             self.peak = max(self.peak, total)
+            self.peak_pss = max(self.peak_pss, pss)
 
     def stop(self) -> float:
         self._stop.set()
@@ -218,9 +223,11 @@ def child(url: str, instance: Path, secret_key: str, fmt: str, worker: bool) -> 
         cpu = time.process_time() - cpu_start
         peak = _status("VmHWM")
         together = memory.stop()
+        together_pss = memory.peak_pss
         worker_cpu = sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2])  # the worker, waited for
     print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "worker_cpu_seconds": worker_cpu,
-                      "peak_mb": peak, "together_mb": together, "login_peak_mb": login_peak, "bytes": size,
+                      "peak_mb": peak, "together_mb": together,
+                      "together_pss_mb": together_pss, "login_peak_mb": login_peak, "bytes": size,
                       "records": export.records}))
 
 
@@ -266,7 +273,7 @@ def run(url: str, name: str, instance: Path, opts: argparse.Namespace) -> None:
     from app.services import setup
 
     load_at_start = machine()
-    secret_key = secrets.token_urlsafe(48)
+    secret_key = secrets.token_hex(32)  # (never a leading "-": it goes to --child as an argument)
     app = create_app(_config(url, instance, secret_key))
     with app.app_context():
         upgrade()
@@ -287,6 +294,7 @@ def run(url: str, name: str, instance: Path, opts: argparse.Namespace) -> None:
             cpu = median([r["cpu_seconds"] for r in results])
             worker_cpu = median([r["worker_cpu_seconds"] for r in results])
             together = max(r["together_mb"] for r in results)
+            together_pss = max(r["together_pss_mb"] for r in results)
             size = median([r["bytes"] for r in results]) / 1e6
             t_ratio, t_ok = verdict(seconds, BUDGET_S)
             m_ratio, m_ok = verdict(together, BUDGET_MB)
@@ -297,16 +305,18 @@ def run(url: str, name: str, instance: Path, opts: argparse.Namespace) -> None:
             speedup = f"{medians[False] / seconds:.2f}x" if worker and False in medians else \
                 "1.00x" if not worker else "-"
             rows.append(f"| full, {fmt}, {how} | {seconds:.1f} ({runs}) | {t_ratio} {t_ok} | {speedup} "
-                        f"| {cpu:.1f} + {worker_cpu:.1f} | {together:.0f} ({peak:.0f}) | {m_ratio} {m_ok} "
+                        f"| {cpu:.1f} + {worker_cpu:.1f} | {together:.0f} ({peak:.0f}) | {together_pss:.0f} "
+                        f"| {m_ratio} {m_ok} "
                         f"| {login_peak:.0f} | {size:.0f} |")
     print(f"\n{opts.count:,} records, PostgreSQL, {machine()} (at start of the exports; "
           f"{load_at_start.split(', ')[-1]} before sealing); load average at the end "
           "{:.2f} {:.2f} {:.2f}\n".format(*os.getloadavg()))
     print(f"Sealing and COPY of the records: {fill_s:.0f} s.\n")
     print(f"| export (fresh process, n = {opts.runs}) | median s (each run) | / 60 s | one process / this "
-          "| median CPU s, export's + worker's | peak RSS MB, with worker's (export's alone) | / 300 MB "
+          "| median CPU s, export's + worker's | peak RSS MB, with worker's (export's alone) "
+          "| peak PSS MB, both | RSS / 300 MB "
           "| peak at the login before it, MB | file MB |")
-    print("| --- | ---: | --- | ---: | ---: | ---: | --- | ---: | ---: |")
+    print("| --- | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |")
     print("\n".join(rows))
 
 
