@@ -126,10 +126,14 @@ def _render(context: Mapping[str, Any], q: Any, st: object, d: object) -> str:
 
 
 def prepare(context: Mapping[str, Any], q: Any) -> Pieces | None:
-    """The question's markup with its open places, or None if it cannot be prepared (a text
-    holding what looks like a marker)."""
+    """The question's markup with its open places, or None if it cannot be prepared: a type's
+    template that tests the state with ``{% if %}`` (then rendered in full on every page), or
+    a text holding what looks like a marker."""
     slots: list[Slot] = []
-    html = _render(context, q, _Probe("st", slots), _Probe("d", slots))
+    try:
+        html = _render(context, q, _Probe("st", slots), _Probe("d", slots))
+    except TypeError:
+        return None
     parts = _MARK_RE.split(html)
     texts = tuple(parts[0::2])
     if any("\x00" in text for text in texts):

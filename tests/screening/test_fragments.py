@@ -1,6 +1,6 @@
 """Questions prepared once per questionnaire version, language pair and view
 (app/screening/fragments.py): the pieces hold no answer, and a template that tests the
-state with ``{% if %}`` (which a prepared question cannot leave open) fails loudly. That
+state with ``{% if %}`` (which a prepared question cannot leave open) is not prepared. That
 the filled pieces are the page rendered in full is test_section_golden.py's."""
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def test_prepared_questions_hold_no_answer(client, make_user) -> None:
     assert 'value="13"' not in held and 'value="17"' not in held
 
 
-def test_a_state_tested_with_if_is_refused(app) -> None:
+def test_a_state_tested_with_if_is_noticed(app) -> None:
     from app.screening.fragments import _Probe
 
     template = app.jinja_env.from_string("{% if st.value == 'yes' %}checked{% endif %}")
