@@ -16,6 +16,12 @@ _.session_expired  # flask.g, read as g.get("session_expired") (app/web/access.p
 profile  # the lru_cache key of users._dummy_hash: one dummy hash per KDF profile
 
 # Read by templates (vulture does not read Jinja).
+checked_if  # FieldState methods: screening/fields/*.html, screening/_specials.html
+checked_in
+selected
+error_text  # Shown fields: screening/_question.html
+has_error
+error_hidden
 help  # Question.help: screening/section.html
 screener_only  # Question.screener_only: screening/section.html
 intro  # Section.intro: screening/section.html

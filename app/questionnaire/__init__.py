@@ -50,7 +50,8 @@ from .model import (
 from .progress import expected_sections
 from .progress import position as progress_position
 from .relevance import effective_answers, visible_questions, visible_sections
-from .scoring import ElementResult, FlagHit, IndicatorHit, Outcome, active_flags, score, shortfall
+from .relevance import walk as visibility_walk
+from .scoring import ElementResult, FlagHit, IndicatorHit, Outcome, active_flags, flags_of, score, shortfall
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "questionnaires"
 
@@ -90,6 +91,7 @@ __all__ = [
     "expression_value",
     "field_type",
     "field_type_of",
+    "flags_of",
     "holds",
     "load_definition",
     "load_yaml",
@@ -103,6 +105,7 @@ __all__ = [
     "show_answer",
     "validate_data",
     "validate_file",
+    "visibility_walk",
     "visible_questions",
     "visible_sections",
 ]

@@ -13,6 +13,7 @@ it is exact. app/static/js/progress.js does the same in the browser as answers a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 from .expr import Binary, Node, holds, parse_cached, references
 from .fields import field_type_of
@@ -26,6 +27,13 @@ def _parts(node: Node) -> list[Node]:
     return [node]
 
 
+@lru_cache(maxsize=4096)
+def _parts_of(expression: str) -> tuple[tuple[Node, frozenset[str]], ...]:
+    """The ``and`` parts of an expression with the questions each reads (made once: every
+    section page counts its progress with them)."""
+    return tuple((part, frozenset(references(part))) for part in _parts(parse_cached(expression)))
+
+
 def _may_hold(expression: str | None, effective: Mapping[str, object], params: Mapping[str, object],
               still_open: set[str]) -> bool:
     """Whether the expression holds now or an answer still to come may make it hold: each of
@@ -33,8 +41,8 @@ def _may_hold(expression: str | None, effective: Mapping[str, object], params: M
     reads only settled answers rules it out: consent refused, for one.)"""
     if expression is None:
         return True
-    return all(holds(part, effective, params) or bool(references(part) & still_open)
-               for part in _parts(parse_cached(expression)))
+    return all(holds(part, effective, params) or not refs.isdisjoint(still_open)
+               for part, refs in _parts_of(expression))
 
 
 def expected_sections(definition: Definition, answers: Mapping[str, object],

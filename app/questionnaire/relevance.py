@@ -15,15 +15,19 @@ from .fields import field_type_of
 from .model import Definition, Question
 
 
-def visibility(
+def walk(
     definition: Definition, answers: Mapping[str, object]
-) -> tuple[list[Question], dict[str, object]]:
-    """The visible questions, and the answers to them (the effective answers)."""
+) -> tuple[list[str], list[Question], dict[str, object]]:
+    """Ids of the shown sections, the visible questions and the answers to them (the
+    effective answers), in one pass (a page needs all three)."""
     params = definition.parameters
     effective: dict[str, object] = {}
+    sections: list[str] = []
     visible: list[Question] = []
     for section in definition.sections:
         shown = holds(section.relevant, effective, params)
+        if shown:
+            sections.append(section.id)
         for question in section.questions:
             if not (shown and holds(question.relevant, effective, params)):
                 continue
@@ -31,6 +35,14 @@ def visibility(
             value = answers.get(question.id)
             if value is not None and field_type_of(question).answerable:
                 effective[question.id] = value
+    return sections, visible, effective
+
+
+def visibility(
+    definition: Definition, answers: Mapping[str, object]
+) -> tuple[list[Question], dict[str, object]]:
+    """The visible questions, and the answers to them (the effective answers)."""
+    _sections, visible, effective = walk(definition, answers)
     return visible, effective
 
 
@@ -46,16 +58,4 @@ def effective_answers(definition: Definition, answers: Mapping[str, object]) -> 
 
 def visible_sections(definition: Definition, answers: Mapping[str, object]) -> list[str]:
     """Ids of the sections that are shown (their relevance holds), in document order."""
-    params = definition.parameters
-    effective: dict[str, object] = {}
-    shown_ids: list[str] = []
-    for section in definition.sections:
-        shown = holds(section.relevant, effective, params)
-        if shown:
-            shown_ids.append(section.id)
-        for question in section.questions:
-            if shown and holds(question.relevant, effective, params):
-                value = answers.get(question.id)
-                if value is not None and field_type_of(question).answerable:
-                    effective[question.id] = value
-    return shown_ids
+    return walk(definition, answers)[0]

@@ -156,7 +156,12 @@ def _flags(definition: Definition, effective: Mapping[str, object]) -> tuple[Fla
 
 def active_flags(definition: Definition, answers: Mapping[str, object]) -> list[FlagHit]:
     """Flags raised by the answers so far; cheap enough to call after every answer."""
-    return list(_flags(definition, visibility(definition, answers)[1]))
+    return flags_of(definition, visibility(definition, answers)[1])
+
+
+def flags_of(definition: Definition, effective: Mapping[str, object]) -> list[FlagHit]:
+    """Flags raised by effective answers (:func:`.relevance.walk`'s, when a page has them)."""
+    return list(_flags(definition, effective))
 
 
 def _unknown_share(visible: Sequence[Question], effective: Mapping[str, object]) -> float:

@@ -17,6 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.languages import buddhist_era
 from app.questionnaire import Input, Question, field_type_of
+from app.screening.fragments import FieldState
 from app.text.dates import DateParseError, parse_date, to_buddhist_year
 
 SPECIAL_VALUES = ("__unknown__", "__declined__")
@@ -97,18 +98,17 @@ def display_date(value: object, locale: str) -> str:
 
 
 def field_state(question: Question, stored: object, posted: MultiDict[str, str] | None,
-                locale: str) -> dict[str, object]:
+                locale: str) -> FieldState:
     """What a question's inputs show (``st`` in its template): the value just posted
     (after an error) or the stored one. ``value`` and ``special`` are always there."""
     kind = field_type_of(question)
     name = field_name(question)
     if posted is not None and f"seen-{question.id}" in posted:
-        state: dict[str, object] = {"value": posted.get(name, ""),
-                                    "special": posted.get(f"{name}-special", "")}
+        state = FieldState(value=posted.get(name, ""), special=posted.get(f"{name}-special", ""))
         state.update({field.key: _as_posted(field, posted, name) for field in kind.inputs})
         return state
     special = special_of(stored)
-    state = {"value": "", "special": special}
+    state = FieldState(value="", special=special)
     state.update({field.key: _empty(field) for field in kind.inputs})
     if special or stored is None:
         state["value"] = special  # radio groups carry the special values themselves

@@ -17,6 +17,7 @@ from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
 from app.questionnaire import shortfall
+from app.screening.fragments import Pieces
 from app.services.records import ListState
 from app.web.labels import template_helpers as shared_helpers
 
@@ -82,6 +83,8 @@ class PageLabels:
         self._texts: dict[tuple[int, bool], tuple[object, Markup]] = {}
         self._words: dict[tuple[str, str], Markup] = {}
         self._translations = get_translations()  # the screen's language (Flask-Babel keeps them)
+        # (question id, show card) -> the question's prepared markup (app/screening/fragments.py)
+        self.questions: dict[tuple[str, bool], Pieces | None] = {}
 
     @functools.cached_property
     def client_model_json(self) -> Markup:

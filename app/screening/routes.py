@@ -16,16 +16,19 @@ from app.questionnaire import (
     AnswerError,
     active_flags,
     field_type_of,
+    flags_of,
     normalize_answer,
     progress_position,
     score,
+    visibility_walk,
     visible_questions,
     visible_sections,
 )
 from app.roles import SCREENERS
 from app.screening import bp
-from app.screening.answers import display_date, fingerprint, raw_answer, special_of
+from app.screening.answers import field_state, fingerprint, raw_answer
 from app.screening.forms import ConfirmForm, FinaliseForm, StartForm
+from app.screening.fragments import FieldState, Questions, Shown
 from app.screening.labels import page_labels
 from app.services import accounts, records, referrals
 from app.services.errors import AnswersRejected, NotAllowed, RecordNotFound, ServiceError, ValidationFailed
@@ -183,26 +186,37 @@ def _neighbour(opened: records.OpenRecord, section_id: str, go: str) -> str:
 
 def _render_section(opened: records.OpenRecord, current: Any, errors: dict[str, str],
                     posted: Any) -> Any:
-    sections = _sections(opened)
+    definition, answers, ui_lang = opened.definition, opened.answers, _ui_lang()
+    shown_ids, visible_list, effective = visibility_walk(definition, answers)  # one walk for all three
+    shown = set(shown_ids)
+    sections = [s for s in definition.sections if s.id in shown]
+    visible = {q.id for q in visible_list}
     # Counted ahead: the sections an answer still to come may show count too.
-    position, total = progress_position(opened.definition, opened.answers, current.id)
-    visible = {q.id for q in visible_questions(opened.definition, opened.answers)}
-    answers = opened.answers
-    seen = {q.id: fingerprint(answers.get(q.id)) for q in current.questions}
+    position, total = progress_position(definition, answers, current.id)
     status = 400 if errors else 200
-    labels = page_labels(opened.definition, opened.respondent_lang, _ui_lang())
+    labels = page_labels(definition, opened.respondent_lang, ui_lang)
+    offer = (referrals.offer_for(definition, answers, opened.respondent_lang)
+             if any(q.id == referrals.REFERRAL_QUESTION for q in current.questions) else None)
+    # What the questions' markup depends on besides the answers (the prepared pieces' key).
+    words = {"card": request.args.get("view") == "card", "screener": current.audience == "screener",
+             "resp_lang": opened.respondent_lang, "ui_lang": ui_lang, "t": labels.t,
+             "in_both": labels.in_both, "gettext": labels.gettext,
+             "referral_question": referrals.REFERRAL_QUESTION, "referral_offer": None,
+             "post_country": referrals.post_country()}
+
+    def state(q: Any) -> tuple[FieldState, Shown]:
+        stored = answers.get(q.id)
+        return (field_state(q, stored, posted, ui_lang),
+                Shown(errors.get(q.id), errors.get(q.id, ""), q.id in visible, fingerprint(stored)))
+
+    # With a signed directory the referral question's choices follow the answers: in full.
+    in_full = {referrals.REFERRAL_QUESTION: {"referral_offer": offer}} if offer else {}
     return render_template(
         "screening/section.html", opened=opened, section=current, sections=sections,
-        position=position, total=total, visible=visible, answers=answers,
-        seen=seen, errors=errors, posted=posted, flags=_flags(opened),
-        client_model=labels.client_model_json, resp_lang=opened.respondent_lang,
-        ui_lang=_ui_lang(), special_of=special_of, display_date=display_date,
-        languages=i18n.LOCALE_NAMES, card=request.args.get("view") == "card",
-        referral_question=referrals.REFERRAL_QUESTION, post_country=referrals.post_country(),
-        referral_offer=(referrals.offer_for(opened.definition, answers, opened.respondent_lang)
-                        if any(q.id == referrals.REFERRAL_QUESTION for q in current.questions) else None),
+        position=position, total=total, answers=answers, flags=flags_of(definition, effective),
+        client_model=labels.client_model_json, languages=i18n.LOCALE_NAMES,
         unsaved_key=base64.b64encode(records.unsaved_answers_key(opened.record.id, g.keys)).decode(),
-        t=labels.t, in_both=labels.in_both, gettext=labels.gettext,
+        question_html=Questions(labels.questions, dict(words), state, in_full), **words,
     ), status
 
 
