@@ -47,7 +47,7 @@ from app.services.exports.writers import CsvRows, XlsxRows
 log = logging.getLogger(__name__)
 
 BODY_FORMAT = 1  # the body format central reads (app/services/central/received.py)
-IN_FLIGHT = 4  # batches the worker holds at once: one being opened, the next ones waiting
+IN_FLIGHT = 3  # batches the worker holds at once: one being opened, the next ones waiting
 AHEAD = 10  # batches handed out but not yet written (bounds what waits in memory)
 _LENGTH = struct.Struct(">Q")
 

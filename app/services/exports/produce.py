@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -56,8 +55,7 @@ FORMATS = (CSV, XLSX, ZIP)
 MIMETYPES = {CSV: "text/csv; charset=utf-8",
              XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
              ZIP: "application/zip"}
-BATCH = 100  # records read from the database at a time (a full export holds a few batches)
-READ_AHEAD = 2  # batches of envelopes read before they are needed
+BATCH = 250  # records read from the database at a time (a full export holds a few batches)
 HEADER_ROWS = 2  # column ids, then their labels
 PROGRESS_EVERY = 500
 MIN_PASSWORD = 16
@@ -347,23 +345,24 @@ def _full_rows(snap: Snapshot, order: np.ndarray, secret: bytes, spec: Columns, 
 
 
 def _envelopes(ids: list[str], fields: tuple[Any, ...]) -> Iterator[tuple[list[str], dict[str, Any]]]:
-    """(ids, their rows by id), BATCH at a time, read on a thread of its own READ_AHEAD batches
-    ahead of the one being opened and written, so the export does not wait on the database
-    (the thread reads stored envelopes only, through a connection of its own)."""
+    """(ids, their rows by id), BATCH at a time, each read on a thread of its own while the
+    one before is opened and written, so the export does not wait on the database between
+    batches (the thread reads stored envelopes only, through a connection of its own)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def read(batch: list[str]) -> dict[str, Any]:
         with app.app_context():
             stmt = sa.select(*fields).where(ReceivedRecord.id.in_(batch))
-            return {r.id: r for r in db.session.connection().execute(stmt).all()}
+            return {r.id: r for r in db.session.connection().execute(stmt)}
 
     batches = [ids[start:start + BATCH] for start in range(0, len(ids), BATCH)]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-read") as reader:
-        reads: deque[Future[dict[str, Any]]] = deque()
+        ahead: Future[dict[str, Any]] | None = reader.submit(read, batches[0]) if batches else None
         for n, batch in enumerate(batches):
-            while len(reads) <= READ_AHEAD and n + len(reads) < len(batches):
-                reads.append(reader.submit(read, batches[n + len(reads)]))
-            yield batch, reads.popleft().result()
+            assert ahead is not None  # noqa: S101 - submitted for every batch
+            current = ahead
+            ahead = reader.submit(read, batches[n + 1]) if n + 1 < len(batches) else None
+            yield batch, current.result()
 
 
 def _full_row(rec: ReceivedRecord, stations: dict[str, Station], verifiers: dict[str, Verifier],
