@@ -58,6 +58,8 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -561,18 +563,35 @@ def fill_stored(dbname: str, count: int, envelope_bytes: int, station_app: objec
     return seconds
 
 
+@contextmanager
+def station_and_twin_centrals(workers: int, count: int) -> Iterator[tuple[Central, StationSide, Central]]:
+    """A central set up and a station enrolled with ``count`` records made, then that central
+    stopped and its twin made on a copy of its database: (central, station, twin). On a
+    failure inside, the gunicorn logs of both are printed; all three are closed at the end."""
+    first = Central(workers)
+    station = StationSide()
+    twin: Central | None = None
+    try:
+        code = first.setup()
+        first.start()
+        station.setup(first.url, code, count)
+        stop_process(first.proc, signal.SIGTERM, 15)
+        twin = copy_of(first)
+        yield first, station, twin
+    except Exception:
+        print(f"gunicorn logs:\n{first.log_tail()}\n{twin.log_tail() if twin else ''}", file=sys.stderr)
+        raise
+    finally:
+        station.close()
+        if twin is not None:
+            close_twin(twin)
+        first.close()
+
+
 def compare_stored(args: argparse.Namespace, count: int, repeat: int, started: str) -> None:
     from app.services.sync.client import push
 
-    empty = Central(args.workers)
-    station = StationSide()
-    full: Central | None = None
-    try:
-        code = empty.setup()
-        empty.start()
-        station.setup(empty.url, code, count)
-        stop_process(empty.proc, signal.SIGTERM, 15)
-        full = copy_of(empty)
+    with station_and_twin_centrals(args.workers, count) as (empty, station, full):
         fill_s = fill_stored(full.dbname, args.stored, int(station.envelope_bytes), station.app)
         print(f"setup: {args.stored:,} records stored in {fill_s:.0f} s", file=sys.stderr)
         for central in (empty, full):
@@ -601,14 +620,6 @@ def compare_stored(args: argparse.Namespace, count: int, repeat: int, started: s
         with pg_connect(full.dbname) as conn:
             row = conn.execute("SELECT count(*) FROM received_records").fetchone()
         held = int(row[0]) if row else 0
-    except Exception:
-        print(f"gunicorn logs:\n{empty.log_tail()}\n{full.log_tail() if full else ''}", file=sys.stderr)
-        raise
-    finally:
-        station.close()
-        if full is not None:
-            close_twin(full)
-        empty.close()
     rate_empty = count / median(times["empty"])
     rate_full = count / median(times["full"])
     ratio = rate_full / rate_empty
@@ -657,56 +668,43 @@ def compare_code(args: argparse.Namespace, count: int, repeat: int, started: str
     label = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", args.compare_with], check=True,
                            capture_output=True, text=True).stdout.strip()
     tree = source_tree(args.compare_with)
-    new = Central(args.workers)
-    station = StationSide()
-    old: Central | None = None
     try:
-        code = new.setup()
-        new.start()
-        station.setup(new.url, code, count)
-        stop_process(new.proc, signal.SIGTERM, 15)
-        old = copy_of(new)
-        old.code = tree
-        for central in (old, new):
-            central.start(timeout=600)
-            wait_quiet(central)
-        cases: dict[tuple[str, str], dict[str, list[float]]] = {
-            (name, kind): {"wall": [], "cpu": [], "pg": []}
-            for name in ("before", "after") for kind in ("first", "again")}
-        loads: list[float] = []
-        for run in range(repeat):
-            loads.append(os.getloadavg()[0])
-            order = [("before", old), ("after", new)]
-            for name, central in order if run % 2 == 0 else order[::-1]:
-                station.point_at(central.url)
-                for kind in ("first", "again"):
-                    if kind == "first":
-                        central.empty()
-                    station.forget_receipts()
-                    assert central.proc is not None
-                    cpu, pg = worker_cpu_seconds(central.proc), backend_cpu_seconds(central.dbname)
-                    seconds, summary = station.push(push.BATCH)
-                    cpu, pg = worker_cpu_seconds(central.proc) - cpu, backend_cpu_seconds(central.dbname) - pg
-                    want = summary.accepted if kind == "first" else summary.duplicate  # type: ignore[attr-defined]
-                    if want != count or summary.marked_synced != count:  # type: ignore[attr-defined]
-                        raise RuntimeError(f"{name} {kind} push: {summary}")
-                    case = cases[(name, kind)]
-                    case["wall"].append(seconds)
-                    case["cpu"].append(cpu * 1000 / count)
-                    case["pg"].append(pg * 1000 / count)
-                    print(f"run {run + 1} {name} {kind}: {count / seconds:,.0f} records/s, gunicorn "
-                          f"{cpu * 1000 / count:.2f} ms CPU/record, PostgreSQL {pg * 1000 / count:.2f}",
-                          file=sys.stderr)
-                if central.received() != count:
-                    raise RuntimeError(f"{name}: central does not hold exactly the records sent")
-    except Exception:
-        print(f"gunicorn logs:\n{new.log_tail()}\n{old.log_tail() if old else ''}", file=sys.stderr)
-        raise
+        with station_and_twin_centrals(args.workers, count) as (new, station, old):
+            old.code = tree
+            for central in (old, new):
+                central.start(timeout=600)
+                wait_quiet(central)
+            cases: dict[tuple[str, str], dict[str, list[float]]] = {
+                (name, kind): {"wall": [], "cpu": [], "pg": []}
+                for name in ("before", "after") for kind in ("first", "again")}
+            loads: list[float] = []
+            for run in range(repeat):
+                loads.append(os.getloadavg()[0])
+                order = [("before", old), ("after", new)]
+                for name, central in order if run % 2 == 0 else order[::-1]:
+                    station.point_at(central.url)
+                    for kind in ("first", "again"):
+                        if kind == "first":
+                            central.empty()
+                        station.forget_receipts()
+                        assert central.proc is not None
+                        cpu, pg = worker_cpu_seconds(central.proc), backend_cpu_seconds(central.dbname)
+                        seconds, summary = station.push(push.BATCH)
+                        cpu = worker_cpu_seconds(central.proc) - cpu
+                        pg = backend_cpu_seconds(central.dbname) - pg
+                        want = summary.accepted if kind == "first" else summary.duplicate  # type: ignore[attr-defined]
+                        if want != count or summary.marked_synced != count:  # type: ignore[attr-defined]
+                            raise RuntimeError(f"{name} {kind} push: {summary}")
+                        case = cases[(name, kind)]
+                        case["wall"].append(seconds)
+                        case["cpu"].append(cpu * 1000 / count)
+                        case["pg"].append(pg * 1000 / count)
+                        print(f"run {run + 1} {name} {kind}: {count / seconds:,.0f} records/s, gunicorn "
+                              f"{cpu * 1000 / count:.2f} ms CPU/record, PostgreSQL {pg * 1000 / count:.2f}",
+                              file=sys.stderr)
+                    if central.received() != count:
+                        raise RuntimeError(f"{name}: central does not hold exactly the records sent")
     finally:
-        station.close()
-        if old is not None:
-            close_twin(old)
-        new.close()
         shutil.rmtree(tree, ignore_errors=True)
     print(f"{started}; load average at each run's start {', '.join(f'{x:.2f}' for x in loads)}; PostgreSQL "
           f"{pg_version()}; gunicorn {args.workers} sync workers; {count:,} records, envelopes "
