@@ -279,6 +279,7 @@ def run(url: str, name: str, instance: Path, opts: argparse.Namespace) -> None:
         upgrade()
         setup.initialise("Central", "admin", PASSPHRASE)
     fill_s = fill(app, f"host=127.0.0.1 user=postgres dbname={name}", opts.count)
+    load_at_exports = machine()
     rows = []
     for fmt in opts.formats.split(","):
         medians = {}
@@ -308,7 +309,7 @@ def run(url: str, name: str, instance: Path, opts: argparse.Namespace) -> None:
                         f"| {cpu:.1f} + {worker_cpu:.1f} | {together:.0f} ({peak:.0f}) | {together_pss:.0f} "
                         f"| {m_ratio} {m_ok} "
                         f"| {login_peak:.0f} | {size:.0f} |")
-    print(f"\n{opts.count:,} records, PostgreSQL, {machine()} (at start of the exports; "
+    print(f"\n{opts.count:,} records, PostgreSQL, {load_at_exports} of the exports ("
           f"{load_at_start.split(', ')[-1]} before sealing); load average at the end "
           "{:.2f} {:.2f} {:.2f}\n".format(*os.getloadavg()))
     print(f"Sealing and COPY of the records: {fill_s:.0f} s.\n")

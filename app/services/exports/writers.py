@@ -22,7 +22,7 @@ from app.services.exports.cells import CSV_QUOTED, XML_ILLEGAL, Cell, csv_text, 
 
 XLSX_MAX_TEXT = 32767  # characters in one cell: what Excel holds
 XLSX_MAX_ROWS = 1_048_576
-TEXT_MEMO = 50_000  # distinct short texts whose cell XML a sheet keeps
+TEXT_MEMO = 5_000  # distinct short texts whose cell XML a sheet keeps
 
 
 def _csv_inert(text: str) -> str:
