@@ -60,7 +60,7 @@ def create_app(config: Config | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     # Access is checked before CSRF, so a forbidden route is a 403 whatever was posted.
     from app.services.accounts import keyring
-    from app.web import access, errors, headers
+    from app.web import access, chrome, errors, headers
 
     keyring.init_app(app)
     access.init_app(app)
@@ -68,6 +68,7 @@ def create_app(config: Config | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
     headers.init_app(app)
+    chrome.init_app(app)
     errors.init_app(app)
     _register_blueprints(app, config.role)
 

@@ -40,6 +40,12 @@ _HEAD = struct.Struct(">4sBB")
 INFO_LABEL = b"tip-screen/v1/key-wrap:"  # || SHA-256(header bytes): 55 bytes
 MAC_LABEL = b"tip-screen/v1/key-wraps:"  # || SHA-256(header bytes) || bytes before the mac
 MAC_KEY_LABEL = b"tip-screen/v1/key-wraps-mac-key"
+# Which entry a private key opens is found by its public key's id; deriving the public key is
+# an X25519 multiplication (a third of opening a wrap), so the id is kept, under a hash of the
+# private key: no private key is kept, and an id is public (the wrap set shows it).
+_MEMO_LABEL = b"tip-screen/v1/recipient-memo:"
+_IDS_OF_PRIVATE: dict[bytes, bytes] = {}
+IDS_MEMO_MAX = 256
 
 
 def recipient_id(public_key: bytes) -> bytes:
@@ -47,6 +53,18 @@ def recipient_id(public_key: bytes) -> bytes:
     if len(public_key) != 32:
         raise CryptoError("public key must be 32 raw bytes")
     return hashlib.sha256(public_key).digest()[:ID_SIZE]
+
+
+def _id_of_private(private: bytes) -> bytes:
+    """``recipient_id(x25519_public_key(private))``, worked out once per key."""
+    memo = hashlib.sha256(_MEMO_LABEL + private).digest()
+    found = _IDS_OF_PRIVATE.get(memo)
+    if found is None:
+        found = recipient_id(x25519_public_key(private))
+        if len(_IDS_OF_PRIVATE) >= IDS_MEMO_MAX:
+            _IDS_OF_PRIVATE.clear()
+        _IDS_OF_PRIVATE[memo] = found
+    return found
 
 
 def _mac(data_key: bytes, header_hash: bytes, signed: bytes) -> bytes:
@@ -98,7 +116,7 @@ def unwrap_data_key(wraps: bytes, header: RecordHeader, private_keys: list[bytes
     entries = dict(_entries(wraps, header))
     header_hash = hashlib.sha256(header.header_bytes()).digest()
     for private in private_keys:
-        sealed = entries.get(recipient_id(x25519_public_key(private)))
+        sealed = entries.get(_id_of_private(private))
         if sealed is None:
             continue
         try:

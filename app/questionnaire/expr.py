@@ -1,7 +1,7 @@
 """The skip-logic and constraint expression language.
 
 A hand-written tokenizer and recursive-descent parser build a small tree of
-frozen nodes; :func:`evaluate` walks it. Nothing is ever handed to ``eval``.
+frozen nodes; :func:`evaluate` runs it (as closures made once per tree). Nothing is ever handed to ``eval``.
 ``app/static/js/expr.js`` is the browser twin and must keep the same
 semantics; ``expr_vectors.json`` holds the cases both are tested against.
 The tokenizer, tree and parser are in ``expr_parser.py`` (re-exported here);
@@ -23,7 +23,7 @@ Syntax (see docs/questionnaire.md for the full description)::
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Union
 
 from .expr_parser import (
@@ -211,57 +211,103 @@ def _arithmetic(op: str, a: Value, b: Value) -> Value:
     return result if math.isfinite(result) else None
 
 
-class _Evaluator:
-    def __init__(self, answers: Mapping[str, object], params: Mapping[str, object]) -> None:
-        self.answers = answers
-        self.params = params
+# An expression is turned once into nested closures (one per node, each doing what its node
+# means), kept per parsed tree: a section page evaluates a hundred and more of them.
+Closure = Callable[[Mapping[str, object], Mapping[str, object]], Value]
+_CLOSURES: dict[int, tuple[Node, Closure]] = {}  # id of the tree -> (the tree, kept: its id is not reused)
+CLOSURES_MAX = 8192
 
-    def stored(self, ref: Node) -> object:
-        assert isinstance(ref, Ref)  # noqa: S101 - the parser guarantees it
-        return self.answers.get(ref.name)
 
-    def run(self, node: Node) -> Value:
-        if isinstance(node, Literal):
-            return node.value if isinstance(node.value, bool | str) else float(node.value)
-        if isinstance(node, Ref):
-            return value_of(self.answers.get(node.name))
-        if isinstance(node, Param):
-            return value_of(self.params.get(node.name))
-        if isinstance(node, Unary):
-            if node.op == "not":
-                return not is_true(self.run(node.operand))
-            operand = self.run(node.operand)
-            return -operand if isinstance(operand, float) else None
-        if isinstance(node, Binary):
-            if node.op == "and":
-                return is_true(self.run(node.left)) and is_true(self.run(node.right))
-            if node.op == "or":
-                return is_true(self.run(node.left)) or is_true(self.run(node.right))
-            left, right = self.run(node.left), self.run(node.right)
-            if node.op in COMPARISONS:
-                return _compare(node.op, left, right)
-            return _arithmetic(node.op, left, right)
-        return self.call(node)
+def _literal(node: Literal) -> Closure:
+    value = node.value if isinstance(node.value, bool | str) else float(node.value)
+    return lambda answers, params: value
 
-    def call(self, node: Call) -> Value:
-        stored = self.stored(node.args[0])
-        if node.name == "answered":
-            return stored is not None
-        if node.name == "known":
+
+def _unary(node: Unary) -> Closure:
+    operand = _closure(node.operand)
+    if node.op == "not":
+        return lambda answers, params: operand(answers, params) is not True
+
+    def negative(answers: Mapping[str, object], params: Mapping[str, object]) -> Value:
+        value = operand(answers, params)
+        return -value if isinstance(value, float) else None
+
+    return negative
+
+
+def _binary(node: Binary) -> Closure:
+    left, right, op = _closure(node.left), _closure(node.right), node.op
+    if op == "and":
+        return lambda answers, params: left(answers, params) is True and right(answers, params) is True
+    if op == "or":
+        return lambda answers, params: left(answers, params) is True or right(answers, params) is True
+    if op in COMPARISONS:
+        return lambda answers, params: _compare(op, left(answers, params), right(answers, params))
+    return lambda answers, params: _arithmetic(op, left(answers, params), right(answers, params))
+
+
+def _call(node: Call) -> Closure:
+    ref = node.args[0]
+    assert isinstance(ref, Ref)  # noqa: S101 - the parser guarantees it
+    name, qid = node.name, ref.name
+    if name == "answered":
+        return lambda answers, params: answers.get(qid) is not None
+    if name == "known":
+        def known(answers: Mapping[str, object], params: Mapping[str, object]) -> Value:
+            stored = answers.get(qid)
             return stored is not None and special_of(stored) is None
-        if node.name in ("unknown", "declined"):
-            return special_of(stored) == node.name
-        value = value_of(stored)
-        if node.name == "count_selected":
+
+        return known
+    if name in ("unknown", "declined"):
+        return lambda answers, params: special_of(answers.get(qid)) == name
+    if name == "count_selected":
+        def count(answers: Mapping[str, object], params: Mapping[str, object]) -> Value:
+            value = value_of(answers.get(qid))
             if isinstance(value, list):
                 return float(len(value))
             return 1.0 if isinstance(value, str) else 0.0
-        wanted = self.run(node.args[1])  # selected()
+
+        return count
+    wanted_of = _closure(node.args[1])  # selected()
+
+    def selected(answers: Mapping[str, object], params: Mapping[str, object]) -> Value:
+        value = value_of(answers.get(qid))
+        wanted = wanted_of(answers, params)
         if not isinstance(wanted, str):
             return False
         if isinstance(value, list):
             return wanted in value
         return value == wanted
+
+    return selected
+
+
+def _closure(node: Node) -> Closure:
+    if isinstance(node, Literal):
+        return _literal(node)
+    if isinstance(node, Ref):
+        qid = node.name
+        return lambda answers, params: value_of(answers.get(qid))
+    if isinstance(node, Param):
+        name = node.name
+        return lambda answers, params: value_of(params.get(name))
+    if isinstance(node, Unary):
+        return _unary(node)
+    if isinstance(node, Binary):
+        return _binary(node)
+    return _call(node)
+
+
+def closure_of(node: Node) -> Closure:
+    """The tree as one function of (answers, params), made on first use."""
+    held = _CLOSURES.get(id(node))
+    if held is not None and held[0] is node:
+        return held[1]
+    function = _closure(node)
+    if len(_CLOSURES) >= CLOSURES_MAX:
+        _CLOSURES.clear()
+    _CLOSURES[id(node)] = (node, function)
+    return function
 
 
 def evaluate(
@@ -274,7 +320,7 @@ def evaluate(
     Raises :class:`ExprError` only if ``expression`` is source that does not parse.
     """
     node = parse_cached(expression) if isinstance(expression, str) else expression
-    return _Evaluator(answers, params or {}).run(node)
+    return closure_of(node)(answers, params or {})
 
 
 def holds(

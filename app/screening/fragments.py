@@ -13,6 +13,7 @@ values. The referral question with a signed directory depends on the answers thr
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -141,14 +142,28 @@ def prepare(context: Mapping[str, Any], q: Any) -> Pieces | None:
     return texts, tuple(slots[int(i)] for i in parts[1::2])
 
 
+@functools.cache
+def _is_item(which: str, name: str) -> bool:
+    """Whether Jinja finds ``st.name`` as an item (one of the inputs): it tries the attribute
+    first, and FieldState's attributes are its methods. ``d.name`` is always an attribute."""
+    return which == "st" and not hasattr(FieldState, name)
+
+
 def fill(pieces: Pieces, st: FieldState, d: Shown) -> Markup:
-    """The question's markup for this state: what rendering the template would write."""
+    """The question's markup for this state: what rendering the template would write (each
+    value escaped as Jinja escapes it: markup as it is, anything else escaped)."""
     getattr_ = current_app.jinja_env.getattr
     texts, slots = pieces
     out = [texts[0]]
     for (which, name, args), text in zip(slots, texts[1:], strict=True):
-        value = getattr_(st if which == "st" else d, name)
-        out.append(escape(value if args is None else value(*args)))
+        value: Any
+        if _is_item(which, name):
+            value = st[name] if name in st else getattr_(st, name)  # missing: as Jinja has it
+        else:
+            value = getattr(st if which == "st" else d, name)
+        if args is not None:
+            value = value(*args)
+        out.append(value if type(value) is Markup else escape(value))
         out.append(text)
     return Markup("".join(out))  # noqa: S704 - rendered by the autoescaped template, filled escaped
 

@@ -19,6 +19,7 @@ from markupsafe import Markup
 from app.questionnaire import shortfall
 from app.screening.fragments import Pieces
 from app.services.records import ListState
+from app.web import chrome
 from app.web.labels import template_helpers as shared_helpers
 
 STATE_LABELS = {
@@ -85,6 +86,9 @@ class PageLabels:
         self._translations = get_translations()  # the screen's language (Flask-Babel keeps them)
         # (question id, show card) -> the question's prepared markup (app/screening/fragments.py)
         self.questions: dict[tuple[str, bool], Pieces | None] = {}
+        # (section id, show card, script root) -> the page's frame around its questions
+        # (screening/section.html, app/web/chrome.py): questionnaire texts and interface words.
+        self.frames: dict[object, chrome.Pieces | None] = {}
 
     @functools.cached_property
     def client_model_json(self) -> Markup:

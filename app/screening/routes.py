@@ -10,6 +10,7 @@ from flask import abort, flash, g, jsonify, redirect, render_template, request, 
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from app import i18n, languages
 from app.questionnaire import (
@@ -34,6 +35,7 @@ from app.services import accounts, records, referrals
 from app.services.errors import AnswersRejected, NotAllowed, RecordNotFound, ServiceError, ValidationFailed
 from app.services.sync.client import feedback
 from app.text.dates import parse_date
+from app.web import chrome
 from app.web.access import allow, safe_next
 from app.web.errors import answers_json
 
@@ -211,12 +213,19 @@ def _render_section(opened: records.OpenRecord, current: Any, errors: dict[str, 
 
     # With a signed directory the referral question's choices follow the answers: in full.
     in_full = {referrals.REFERRAL_QUESTION: {"referral_offer": offer}} if offer else {}
+    frame_key = (current.id, words["card"], request.script_root)  # with labels: version and pair
+
+    def section_frame(*values: object, caller: Any) -> Markup:
+        """The page around its questions, prepared once per key (app/web/chrome.py)."""
+        return chrome.prepared(labels.frames, frame_key, values, caller)
+
     return render_template(
         "screening/section.html", opened=opened, section=current, sections=sections,
         position=position, total=total, answers=answers, flags=flags_of(definition, effective),
         client_model=labels.client_model_json, languages=i18n.LOCALE_NAMES,
         unsaved_key=base64.b64encode(records.unsaved_answers_key(opened.record.id, g.keys)).decode(),
-        question_html=Questions(labels.questions, dict(words), state, in_full), **words,
+        question_html=Questions(labels.questions, dict(words), state, in_full),
+        section_frame=section_frame, **words,
     ), status
 
 

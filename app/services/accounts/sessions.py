@@ -44,6 +44,12 @@ WRAP_AAD = b"tip-screen/v2/session-wrap:"
 LAST_SWEEP = "tip_session_sweep_at"
 
 
+# Built once: a statement made anew at every request costs more than running it (SQLAlchemy
+# works out its cache key again each time; a kept statement keeps its key).
+_RESUME = (sa.select(AuthSession, User).join(User, User.id == AuthSession.user_id, isouter=True)
+           .where(AuthSession.id == sa.bindparam("sid")))
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -115,9 +121,7 @@ def resume(token: str, idle_minutes: int, *, touch: bool = True) -> Resumed:
     _sweep_now_and_then()
     sid = _hash(token)
     # One query for the session and its user: every request of a logged-in page asks.
-    found = db.session.execute(
-        sa.select(AuthSession, User).join(User, User.id == AuthSession.user_id, isouter=True)
-        .where(AuthSession.id == sid)).first()
+    found = db.session.execute(_RESUME, {"sid": sid}).first()
     if found is None:
         keyring.unlocked().drop(sid)
         return Resumed(None, expired=True)

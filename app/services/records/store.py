@@ -190,13 +190,35 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+# Built once (SQLAlchemy keeps a kept statement's cache key; a new one's is worked out again).
+# As Session.get(populate_existing=True): read again, nothing flushed first.
+_LOAD = (sa.select(Record).where(Record.id == sa.bindparam("record_id"))
+         .execution_options(populate_existing=True, autoflush=False))
+_LAST_READ = "tip_record_read_last"  # db.session.info key
+# The compare-and-swap of write() when it sets nothing but the body.
+_SWAP = (sa.update(Record.__table__)
+         .where(Record.__table__.c.id == sa.bindparam("record_id"),
+                Record.__table__.c.body == sa.bindparam("old_body"))
+         .values(body=sa.bindparam("new_body"), padded_size=sa.bindparam("new_size")))
+
+
 def load(record_id: str, user: User, *, fresh: bool = True) -> Record:
     """The record row, read again (``fresh``) or, if this request read it already, as read."""
     try:
         uuid.UUID(record_id)
     except ValueError:
         raise RecordNotFound(_l("No such screening.")) from None
-    rec = db.session.get(Record, record_id, populate_existing=fresh)
+    # The row read last is held by the session (whose own map holds rows weakly: without this
+    # an autosave's second load, after definition_for, would read it again). One row, the
+    # ciphertext as stored; the session and it go at the end of the request.
+    held = None if fresh else db.session.info.get(_LAST_READ)
+    state = sa.inspect(held) if held is not None else None
+    # Not after a commit or a rollback (then the row is read again, as Session.get would).
+    rec = held if state is not None and state.persistent and not state.expired \
+        and state.identity == (record_id,) else None
+    if rec is None:
+        rec = db.session.execute(_LOAD, {"record_id": record_id}).scalar_one_or_none()
+        db.session.info[_LAST_READ] = rec
     if rec is None:
         raise RecordNotFound(_l("No such screening."))
     if rec.created_by != user.id:
@@ -219,11 +241,16 @@ def write(rec: Record, old_ciphertext: bytes, body: dict[str, Any], data_key: by
     encoded = encode(body)
     header = header_of(rec)
     new_ct = encrypt_body(header, encoded, data_key)
-    result = db.session.execute(
-        sa.update(Record).where(Record.id == rec.id, Record.body == old_ciphertext)
-        .values(body=new_ct, padded_size=padded_length(len(encoded)), **columns)
-        .execution_options(synchronize_session=False)
-    )
+    if columns:
+        result = db.session.execute(
+            sa.update(Record).where(Record.id == rec.id, Record.body == old_ciphertext)
+            .values(body=new_ct, padded_size=padded_length(len(encoded)), **columns)
+            .execution_options(synchronize_session=False)
+        )
+    else:  # an answer saved: the statement built once, in this session's transaction
+        result = db.session.connection().execute(_SWAP, {
+            "record_id": rec.id, "old_body": old_ciphertext, "new_body": new_ct,
+            "new_size": padded_length(len(encoded))})
     if result.rowcount != 1:  # type: ignore[attr-defined]
         db.session.rollback()
         return False

@@ -125,9 +125,13 @@ def newest() -> SignedDirectory | None:
     return found
 
 
+# Built once: SQLAlchemy keeps a kept statement's cache key (a new one's is worked out again).
+_NEWEST_VERSION = sa.select(sa.func.max(DirectoryVersion.version))
+
+
 def _newest() -> SignedDirectory | None:
     # Every interview page and autosave asks: only the number, the statement when it changed.
-    version = db.session.connection().scalar(sa.select(sa.func.max(DirectoryVersion.version)))
+    version = db.session.connection().scalar(_NEWEST_VERSION)
     if version is None:
         return None
     cached: SignedDirectory | None = current_app.extensions.get("tip_signed_directory")
