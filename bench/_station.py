@@ -92,8 +92,8 @@ def _stat(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
-def tree_cpu_seconds(root: int) -> float:
-    """User + system CPU time of a process and its living descendants (Linux /proc)."""
+def process_tree(root: int) -> set[int]:
+    """A process and its living descendants (Linux /proc)."""
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -106,8 +106,13 @@ def tree_cpu_seconds(root: int) -> float:
         more = {pid for pid, parent in parents.items() if parent in tree} - tree
         tree |= more
         grew = bool(more)
+    return tree
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """User + system CPU time of a process and its living descendants (Linux /proc)."""
     ticks = 0
-    for pid in tree:
+    for pid in process_tree(root):
         try:
             fields = _stat(pid)
         except OSError:
@@ -187,13 +192,19 @@ class Station:
         raise RuntimeError("run.py did not answer /healthz in time")
 
     def status(self) -> dict[str, int]:
-        """VmRSS and VmHWM (peak) of the server process, in KiB, from /proc/<pid>/status."""
+        """VmRSS and VmHWM (peak) in KiB of run.py and the serving child it starts (app/serve.py),
+        added up, from /proc/<pid>/status: the child holds the app, run.py only the socket."""
         assert self.proc is not None
-        out = {}
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                out[key] = int(value.split()[0])
+        out = {"VmRSS": 0, "VmHWM": 0}
+        for pid in process_tree(self.proc.pid):
+            try:
+                lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+            except OSError:
+                continue  # gone meanwhile
+            for line in lines:
+                key, _, value = line.partition(":")
+                if key in out:
+                    out[key] += int(value.split()[0])
         return out
 
     def cpu_seconds(self) -> float:
