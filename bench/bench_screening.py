@@ -449,8 +449,8 @@ def report(args: argparse.Namespace, think: float, samples: Samples, begin: floa
         row(f"station cold start (run.py to /healthz 200), {len(starts)} starts",
             f"{median(starts):.2f} s", f"max {max(starts):.2f} s", f"<= {COLD_START_S:.0f} s",
             median(starts), COLD_START_S)
-        row("resident memory after the load (VmRSS, run.py and its serving child)", f"{mem['VmRSS'] / 1024:.0f} MB", "-",
-            f"<= {RSS_MB:.0f} MB", mem["VmRSS"] / 1024, RSS_MB)
+        row("resident memory after the load (VmRSS, run.py and its serving child)",
+            f"{mem['VmRSS'] / 1024:.0f} MB", "-", f"<= {RSS_MB:.0f} MB", mem["VmRSS"] / 1024, RSS_MB)
 
     print()
     print(f"Load: {args.clients} clients, {args.saves} autosaves per page view, think time "
