@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,6 +32,7 @@ from app.protocol.messages import (
     MAX_RECORDS_PER_KNOWN,
     MAX_RECORDS_PER_PUSH,
     ProtocolError,
+    Receipt,
     check_receipt,
     unb64,
     vouched_receipts,
@@ -322,7 +323,7 @@ def _settle(inst: Installation, sent: dict[str, str], answer: tuple[list[Any], d
     """Count central's answers; mark synced what a valid receipt covers. Returns the ids
     central gave a final answer for (UNKNOWN ones still need their envelope)."""
     results, vouched, key = answer
-    settled: list[tuple[str, str, bytes]] = []
+    settled: list[tuple[str, str, bytes, date | None]] = []
     problems: list[tuple[str, str]] = []
     handled: set[str] = set()
     for item in results:
@@ -336,10 +337,10 @@ def _settle(inst: Installation, sent: dict[str, str], answer: tuple[list[Any], d
         if status.has_receipt:
             summary.accepted += status is Result.ACCEPTED
             summary.duplicate += status is Result.DUPLICATE
-            raw = _valid_receipt(key, record_id, sent[record_id], item.get("receipt"),
-                                 vouched.get(record_id))
-            if raw is not None:
-                settled.append((record_id, sent[record_id], raw))
+            receipt = _valid_receipt(key, record_id, sent[record_id], item.get("receipt"),
+                                     vouched.get(record_id))
+            if receipt is not None:  # its day as read here: the receipt is parsed once
+                settled.append((record_id, sent[record_id], receipt.raw, receipt.day))
             else:
                 summary.problems.append(f"{record_id}: receipt not valid")
                 summary.bad_receipts.append(record_id)
@@ -357,7 +358,7 @@ def _settle(inst: Installation, sent: dict[str, str], answer: tuple[list[Any], d
 
 
 def _valid_receipt(central_key: bytes, record_id: str, sha256: str, receipt_text: object,
-                   vouched: str | None = None) -> bytes | None:
+                   vouched: str | None = None) -> Receipt | None:
     """Only a receipt signed by central (itself, or vouched for by central's signed statement
     for this answer), for this record and these exact bytes, marks it synced."""
     try:
@@ -367,4 +368,4 @@ def _valid_receipt(central_key: bytes, record_id: str, sha256: str, receipt_text
         return None
     if receipt.record_id != record_id or receipt.sha256 != sha256:
         return None
-    return raw
+    return receipt
