@@ -42,7 +42,7 @@ from app.protocol.wire import CONTENT_TYPE as UPLOAD_TYPE
 from app.protocol.wire import ITEM_OVERHEAD, encode_records
 from app.services import installation
 from app.services.errors import CentralBusy, LinkTimedOut, SyncFailed
-from app.services.records import central_now, in_outbox, pending_count, record_receipts
+from app.services.records import central_now, in_outbox, pending_count, purge_expired, record_receipts
 from app.services.sync.client.pull import pull_updates
 from app.services.sync.client.report import remember, remember_busy
 from app.services.sync.client.sizing import Link
@@ -112,6 +112,9 @@ def sync(progress: Callable[[int, int], None] | None = None, *, pull: bool = Tru
         finally:  # counts only, for whoever looks into a slow link
             log.info("sync link: %.0f bytes/s measured, largest exchange %d bytes, %d timeouts",
                      link.rate, link.largest, link.timeouts)
+        # Each answer shredded its own records if their retention had passed; any other
+        # synced record whose retention passed meanwhile goes now (one look at every row).
+        purge_expired()
         if pull:
             pull_updates(inst)
     except CentralBusy:
