@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 BATCH = MAX_RECORDS_PER_KNOWN  # at most this many records asked about per "known" request
 KNOWN_ENTRY_BYTES = 90  # one {"id", "sha256"} of a "known" request, for sizing it to the link
+OUTBOX_READ = 10_000  # outbox rows (ids, hashes: ~2 MB in memory) read per query
 DEPTH = 2  # requests in flight; central's anti-replay window lets them arrive in either order
 RETRIES = 3  # timeouts in a row, with nothing settled in between, before a sync gives up
 # Central busy (503 with Retry-After): a sync waits what central asks plus a random second
@@ -193,19 +194,27 @@ def _upload(wire: _InFlight, missing: list[str], link: Link) -> None:
 
 def _outbox(link: Link) -> Iterator[Sequence[Any]]:
     """Ids, sequence numbers and hashes of the sealed, unsynced records in sequence order, as
-    many per query as the link carries in one request (at most BATCH); envelopes are read
-    later, only for what central lacks."""
+    many per request as the link carries (at most BATCH); envelopes are read later, only for
+    what central lacks.
+
+    They are read OUTBOX_READ at a time, not one query per request: each query walks every
+    unsynced row (there is no index on seq) and reads past its envelope, so a query per
+    request made a re-send's reading grow with the square of the outbox. Records sealed
+    during the sync come with the next read."""
     after_seq = -1
     while True:
-        limit = max(1, min(BATCH, link.request_bytes() // KNOWN_ENTRY_BYTES))
-        batch = db.session.execute(
+        rows = db.session.execute(
             sa.select(Record.id, Record.seq, Record.envelope_sha256)
             .where(in_outbox(), Record.seq > after_seq)
-            .order_by(Record.seq).limit(limit)).all()
-        if not batch:
+            .order_by(Record.seq).limit(OUTBOX_READ)).all()
+        if not rows:
             return
-        after_seq = max(row.seq for row in batch)
-        yield batch
+        after_seq = rows[-1].seq
+        start = 0
+        while start < len(rows):
+            limit = max(1, min(BATCH, link.request_bytes() // KNOWN_ENTRY_BYTES))
+            yield rows[start:start + limit]
+            start += limit
 
 
 class _InFlight:
