@@ -2,11 +2,11 @@
 
 Shredding needs no key (it only empties columns), so it never waits for a login:
 it runs right after receipts are recorded (:func:`records.outbox.record_receipts`, for
-those records), at the end of each sync, from the housekeeping timer while the server runs
-(:mod:`app.services.housekeeping`), and after each login. ``secure_delete`` is on for every SQLite connection
-(``app/extensions.py``), so the freed bytes are zeroed; a ``TRUNCATE`` checkpoint
-then folds the WAL into the main file and empties it, so the old pages leave the
-log too. A checkpoint that readers kept from finishing is owed and tried again at
+those records), at the end of each sync, from the housekeeping timer while the server
+runs (:mod:`app.services.housekeeping`), and after each login. ``secure_delete`` is on
+for every SQLite connection (``app/extensions.py``), so the freed bytes are zeroed; a
+``TRUNCATE`` checkpoint then folds the WAL into the main file and empties it, so the old
+pages leave the log too. A checkpoint that readers kept from finishing is owed and tried again at
 the next call.
 """
 

@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 BATCH = MAX_RECORDS_PER_KNOWN  # at most this many records asked about per "known" request
 KNOWN_ENTRY_BYTES = 90  # one {"id", "sha256"} of a "known" request, for sizing it to the link
-OUTBOX_READ = 10_000  # outbox rows (ids, hashes: ~2 MB in memory) read per query
+OUTBOX_READ = 10_000  # outbox rows read per query (ids and hashes: about 3 MB in memory)
 DEPTH = 2  # requests in flight; central's anti-replay window lets them arrive in either order
 RETRIES = 3  # timeouts in a row, with nothing settled in between, before a sync gives up
 # Central busy (503 with Retry-After): a sync waits what central asks plus a random second
