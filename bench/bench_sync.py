@@ -45,6 +45,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import http.client
+import json
 import os
 import re
 import secrets
@@ -61,6 +62,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -241,6 +243,24 @@ class CountingProxy:
 
 # -- the station, in-process -------------------------------------------------------------------
 
+# StationSide.push_with: the same push as StationSide.push, by another source tree's code.
+PUSH_WITH = """
+import json, os, sys, time
+from pathlib import Path
+from app import create_app
+from app.config import load_config
+from app.services.sync import client as sync_client
+from app.services.sync.client import push
+push.BATCH = int(sys.argv[1])
+app = create_app(load_config(Path(os.environ["TIP_SCREEN_INSTANCE"]), create=False))
+with app.app_context():
+    start, cpu = time.perf_counter(), time.process_time()
+    summary = sync_client.sync(pull=False)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+print(json.dumps({"seconds": seconds, "cpu": cpu, "accepted": summary.accepted,
+                  "duplicate": summary.duplicate, "marked_synced": summary.marked_synced}))
+"""
+
 
 class StationSide:
     def __init__(self) -> None:
@@ -335,6 +355,18 @@ class StationSide:
             profiler.dump_stats(profile)
         return seconds, summary
 
+    def push_with(self, code: Path, batch: int) -> tuple[float, SimpleNamespace]:
+        """One push by the station as the source tree ``code`` has it (--compare-with: the
+        station's side changes too), in a process of its own; timed there around the sync
+        (wall time, and ``summary.cpu``: the station process's CPU seconds, every thread)."""
+        env = {**self.env, "PYTHONPATH": str(code)}
+        result = subprocess.run([PYTHON, "-c", PUSH_WITH, str(batch)], cwd=code, env=env,
+                                capture_output=True, text=True, timeout=3600)
+        if result.returncode != 0:
+            raise RuntimeError(f"push with {code} failed: {result.stderr[-3000:]}")
+        answer = json.loads(result.stdout.splitlines()[-1])
+        return answer.pop("seconds"), SimpleNamespace(**answer)
+
     def close(self) -> None:
         if self.app is not None:
             from app.extensions import db
@@ -359,8 +391,9 @@ def main() -> None:
                         help="compare the first push into a central holding this many records "
                         "with an empty one")
     parser.add_argument("--compare-with", metavar="REV", default=None,
-                        help="first push and re-send against a central serving this git commit's code "
-                        "(same instance, a copy of the database), interleaved; records/s and CPU per record")
+                        help="first push and re-send with this git commit's code at both ends (a central "
+                        "on the same instance and a copy of the database; the station's push in a process "
+                        "of its own) against this tree's, interleaved; records/s and CPU per record")
     parser.add_argument("--profile", type=Path, default=None,
                         help="write cProfile stats of the station side of one push per case, and of "
                         "each central worker over the whole run, to this dir")
@@ -661,8 +694,9 @@ def source_tree(rev: str) -> Path:
 
 def compare_code(args: argparse.Namespace, count: int, repeat: int, started: str) -> None:
     """First push and re-send into a central serving ``--compare-with``'s code and one serving
-    this tree, alternately, from one station: records/s, and CPU per record of the gunicorn
-    processes and of their PostgreSQL backends."""
+    this tree, alternately, from one station whose push runs the same code as the central it
+    pushes to (a process per push, timed around the sync): records/s, and CPU per record of
+    the gunicorn processes and of their PostgreSQL backends."""
     from app.services.sync.client import push
 
     label = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", args.compare_with], check=True,
@@ -675,7 +709,7 @@ def compare_code(args: argparse.Namespace, count: int, repeat: int, started: str
                 central.start(timeout=600)
                 wait_quiet(central)
             cases: dict[tuple[str, str], dict[str, list[float]]] = {
-                (name, kind): {"wall": [], "cpu": [], "pg": []}
+                (name, kind): {"wall": [], "cpu": [], "pg": [], "station": []}
                 for name in ("before", "after") for kind in ("first", "again")}
             loads: list[float] = []
             for run in range(repeat):
@@ -689,7 +723,7 @@ def compare_code(args: argparse.Namespace, count: int, repeat: int, started: str
                         station.forget_receipts()
                         assert central.proc is not None
                         cpu, pg = worker_cpu_seconds(central.proc), backend_cpu_seconds(central.dbname)
-                        seconds, summary = station.push(push.BATCH)
+                        seconds, summary = station.push_with(central.code, push.BATCH)
                         cpu = worker_cpu_seconds(central.proc) - cpu
                         pg = backend_cpu_seconds(central.dbname) - pg
                         want = summary.accepted if kind == "first" else summary.duplicate  # type: ignore[attr-defined]
@@ -699,9 +733,10 @@ def compare_code(args: argparse.Namespace, count: int, repeat: int, started: str
                         case["wall"].append(seconds)
                         case["cpu"].append(cpu * 1000 / count)
                         case["pg"].append(pg * 1000 / count)
+                        case["station"].append(summary.cpu * 1000 / count)  # type: ignore[attr-defined]
                         print(f"run {run + 1} {name} {kind}: {count / seconds:,.0f} records/s, gunicorn "
-                              f"{cpu * 1000 / count:.2f} ms CPU/record, PostgreSQL {pg * 1000 / count:.2f}",
-                              file=sys.stderr)
+                              f"{cpu * 1000 / count:.2f} ms CPU/record, PostgreSQL {pg * 1000 / count:.2f}, "
+                              f"station {case['station'][-1]:.2f}", file=sys.stderr)
                     if central.received() != count:
                         raise RuntimeError(f"{name}: central does not hold exactly the records sent")
     finally:
@@ -710,16 +745,19 @@ def compare_code(args: argparse.Namespace, count: int, repeat: int, started: str
           f"{pg_version()}; gunicorn {args.workers} sync workers; {count:,} records, envelopes "
           f"{station.envelope_bytes:,.0f} B on average; {repeat} runs of each, alternating which goes first "
           f"(median)\n")
-    print("| push | code | records/s | gunicorn CPU ms/record | PostgreSQL CPU ms/record |")
-    print("| --- | --- | ---: | ---: | ---: |")
+    print("| push | code | records/s | gunicorn CPU ms/record | PostgreSQL CPU ms/record "
+          "| station CPU ms/record |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
     for kind, title in (("first", "first push"), ("again", "re-send")):
         for name, what in (("before", f"before ({label})"), ("after", "this tree")):
             case = cases[(name, kind)]
             print(f"| {title} | {what} | {count / median(case['wall']):,.0f} | {median(case['cpu']):.2f} "
-                  f"| {median(case['pg']):.2f} |")
+                  f"| {median(case['pg']):.2f} | {median(case['station']):.2f} |")
         ratio = median(cases[("before", kind)]["wall"]) / median(cases[("after", kind)]["wall"])
         cpu_ratio = median(cases[("after", kind)]["cpu"]) / median(cases[("before", kind)]["cpu"])
-        print(f"| {title} | after / before | {ratio:.2f}x the rate | {cpu_ratio:.2f}x the CPU | |")
+        station_ratio = median(cases[("after", kind)]["station"]) / median(cases[("before", kind)]["station"])
+        print(f"| {title} | after / before | {ratio:.2f}x the rate | {cpu_ratio:.2f}x the CPU | "
+              f"| {station_ratio:.2f}x |")
 
 
 if __name__ == "__main__":

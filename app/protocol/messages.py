@@ -46,7 +46,9 @@ def check_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> None:
             continue
         if depth > limit:
             raise ProtocolError(f"the JSON is nested more than {limit} levels deep")
-        stack.extend((child, depth + 1) for child in children)
+        # Only containers go on the stack: a scalar nests nothing (a receipt is four of them,
+        # a "known" request 2,000), and the walk runs for every message.
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
 
 
 def load_json(data: bytes | str, what: str) -> Any:
@@ -103,6 +105,15 @@ class Receipt:
     raw: bytes  # canonical JSON (version 2), or canonical JSON then the 64-byte signature (1)
     version: int
 
+    @property
+    def day(self) -> date | None:
+        """The day of receipt central put into it (its clock, not the station's); None if
+        ``received_at`` is no date."""
+        try:
+            return date.fromisoformat(self.received_at[:10])
+        except ValueError:
+            return None
+
 
 def make_receipt(record_id: str, sha256: str, received_at: str) -> bytes:
     """A receipt, vouched for by the receipts statement of the answer that carries it."""
@@ -131,8 +142,8 @@ def receipt_day(raw: bytes) -> date | None:
     """The day of receipt central put into a receipt (its clock, not the station's); None
     if the bytes are not a receipt. Reads only: the receipt was checked when it arrived."""
     try:
-        return date.fromisoformat(read_receipt(raw).received_at[:10])
-    except ValueError:  # ProtocolError is one
+        return read_receipt(raw).day
+    except ProtocolError:
         return None
 
 

@@ -10,6 +10,7 @@ key slot is tried with every passphrase, and every record with every key found.
 from __future__ import annotations
 
 import sqlite3
+import sys
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -28,11 +29,13 @@ from app.crypto import (
     unwrap_data_key,
 )
 from app.extensions import db
-from app.models import AuthSession
+from app.models import AuthSession, Record, RecordState
+from app.models.types import utcnow
 from app.roles import Role
 from app.services import accounts, housekeeping, records, setup
 from app.services.accounts import keyring
 from app.services.sync import client as sync_client
+from app.services.sync.client import push
 from app.services.sync.client.background import BackgroundSync
 from tests.conftest import PASSPHRASE
 from tests.records.http import Browser
@@ -203,3 +206,52 @@ def test_the_serving_process_starts_the_timer(tmp_path, monkeypatch):
                 thread.join(5)
         with app.app_context():
             db.engine.dispose()
+
+
+def test_each_answer_shreds_its_own_records_and_the_sync_then_every_other_one_past_retention(
+        central: Central, make_app, monkeypatch):
+    """Recording an answer's receipts looks at that answer's records only (a look at every
+    synced row after each answer made a re-send's cost grow with the square of the outbox);
+    a synced record whose retention passed otherwise goes at the end of the sync."""
+    station = _station(make_app, retention_days=7)
+    station.enrol(central)
+    (old,) = station.finalised(1, name=NAME)
+    with station.ctx():
+        assert sync_client.sync().marked_synced == 1
+        # Its day of receipt, as if it came 30 days ago: its retention has passed.
+        db.session.execute(sa.update(Record).where(Record.id == old)
+                           .values(receipt_at=utcnow() - timedelta(days=30)))
+        db.session.commit()
+    (new,) = station.finalised(1, name=NAME)
+    looked_at: list[object] = []
+    purge = records.purge_expired
+
+    def watched(now=None, ids=None):
+        looked_at.append(None if ids is None else sorted(ids))
+        return purge(now, ids)
+
+    monkeypatch.setattr(sys.modules["app.services.records.outbox"], "purge_expired", watched)
+    monkeypatch.setattr(push, "purge_expired", watched)
+    with station.ctx():
+        assert sync_client.sync().marked_synced == 1
+    assert looked_at == [[new], None]  # the answer's own record, then one look at every row
+    rows = station.records()
+    assert rows[old].local_wrap is None and rows[old].envelope is None  # shredded by the sync
+    assert rows[new].state.value == "synced" and rows[new].local_wrap is not None  # inside its window
+
+
+def test_purge_expired_with_ids_looks_at_those_records_only(central: Central, make_app):
+    station = _station(make_app, retention_days=0)
+    station.enrol(central)
+    first, second = station.finalised(2, name=NAME)
+    with station.ctx():
+        # Both synced yesterday (marked here by hand: recording a receipt would shred them).
+        db.session.execute(sa.update(Record).where(Record.id.in_([first, second])).values(
+            state=RecordState.SYNCED, receipt=b"receipt", receipt_at=utcnow() - timedelta(days=1)))
+        db.session.commit()
+        assert records.purge_expired(ids=[first]) == 1
+        assert records.purge_expired(ids=[first]) == 0
+    rows = station.records()
+    assert rows[first].local_wrap is None and rows[second].local_wrap is not None
+    with station.ctx():
+        assert records.purge_expired() == 1  # no ids: every synced record past its retention

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 
 import sqlalchemy as sa
 
@@ -31,18 +31,20 @@ def outbox(limit: int | None = None) -> list[Record]:
 def record_receipt(record_id: str, envelope_sha256: str, receipt: bytes,
                    at: datetime | None = None) -> bool:
     """Mark synced, only for the exact envelope the receipt names."""
-    return record_receipts([(record_id, envelope_sha256, receipt)], at) == 1
+    return record_receipts([(record_id, envelope_sha256, receipt, receipt_day(receipt))], at) == 1
 
 
-def record_receipts(receipts: list[tuple[str, str, bytes]], at: datetime | None = None,
+def record_receipts(receipts: Sequence[tuple[str, str, bytes, date | None]], at: datetime | None = None,
                     problems: Sequence[tuple[str, str]] = ()) -> int:
-    """Mark a batch synced in one durable commit: (record id, envelope sha256, receipt) each,
-    only for the exact envelope each receipt names. ``problems``: (record id, central's
-    problem as ``Problem.stored``) for records central will not take, kept here but out
-    of the outbox. ``receipt_at`` is the day central signed into each receipt (its clock,
-    not this laptop's); ``at`` (else this clock corrected by central's offset) only for bytes
-    that carry none. Right after the commit, records whose retention has passed (every one
-    just marked, with ``retention_days = 0``) are shredded: nothing waits for a login.
+    """Mark a batch synced in one durable commit: (record id, envelope sha256, receipt, the
+    day central signed into it) each, only for the exact envelope each receipt names. The
+    day comes from the caller, who read the receipt when checking it (reading it again here
+    cost a second JSON parse per record). ``problems``: (record id, central's problem as
+    ``Problem.stored``) for records central will not take, kept here but out of the outbox.
+    ``receipt_at`` is that day (central's clock, not this laptop's); ``at`` (else this clock
+    corrected by central's offset) only for bytes that carry none. Right after the commit,
+    those of these records whose retention has passed (every one, with
+    ``retention_days = 0``) are shredded: nothing waits for a login.
     Returns how many were marked synced."""
     if not receipts and not problems:
         return 0
@@ -56,8 +58,9 @@ def record_receipts(receipts: list[tuple[str, str, bytes]], at: datetime | None 
                              receipt_at=sa.bindparam("at"), sync_problem=None))
         fallback = day_of(at or central_now())
         result = db.session.connection().execute(statement, [
-            {"rid": rid, "sha": sha, "raw": raw, "at": _signed_day(raw) or fallback}
-            for rid, sha, raw in receipts])
+            {"rid": rid, "sha": sha, "raw": raw,
+             "at": datetime.combine(day, time(), UTC) if day else fallback}
+            for rid, sha, raw, day in receipts])
         marked = int(result.rowcount)  # executemany: the total over every receipt
     if problems:
         statement = (table.update()
@@ -67,13 +70,11 @@ def record_receipts(receipts: list[tuple[str, str, bytes]], at: datetime | None 
         db.session.connection().execute(statement, [{"rid": rid, "why": why[:80]} for rid, why in problems])
     db.session.commit()
     if marked:
-        purge_expired()
+        # Only these records: a look at every synced one reads past each row's ciphertext and
+        # envelope (to receipt_at), after every answer. What else expires is shredded at the
+        # end of each sync, by the timer and after a login.
+        purge_expired(ids=[rid for rid, _sha, _raw, _day in receipts])
     return marked
-
-
-def _signed_day(raw: bytes) -> datetime | None:
-    day = receipt_day(raw)
-    return datetime.combine(day, time(), UTC) if day else None
 
 
 def sync_problems() -> dict[Problem, int]:

@@ -1,18 +1,19 @@
 """Retention: after a receipt and the retention window, a record becomes unreadable here.
 
 Shredding needs no key (it only empties columns), so it never waits for a login:
-it runs right after receipts are recorded (:func:`records.outbox.record_receipts`),
-from the housekeeping timer while the server runs (:mod:`app.services.housekeeping`),
-and after each login. ``secure_delete`` is on for every SQLite connection
-(``app/extensions.py``), so the freed bytes are zeroed; a ``TRUNCATE`` checkpoint
-then folds the WAL into the main file and empties it, so the old pages leave the
-log too. A checkpoint that readers kept from finishing is owed and tried again at
+it runs right after receipts are recorded (:func:`records.outbox.record_receipts`, for
+those records), at the end of each sync, from the housekeeping timer while the server
+runs (:mod:`app.services.housekeeping`), and after each login. ``secure_delete`` is on
+for every SQLite connection (``app/extensions.py``), so the freed bytes are zeroed; a
+``TRUNCATE`` checkpoint then folds the WAL into the main file and empties it, so the old
+pages leave the log too. A checkpoint that readers kept from finishing is owed and tried again at
 the next call.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -73,20 +74,24 @@ def follow_clock() -> int:
     return change
 
 
-def purge_expired(now: datetime | None = None) -> int:
+def purge_expired(now: datetime | None = None, ids: Sequence[str] | None = None) -> int:
     """After receipt + retention, delete the local key wrap and ciphertext: unreadable here.
 
     The receipt day is central's (signed into the receipt), and the time it is compared with
-    is this clock corrected by central's offset (:func:`central_now`). Returns how many
-    records were shredded. Needs no key and no login."""
+    is this clock corrected by central's offset (:func:`central_now`). ``ids``: look at
+    these records only (those whose receipts were just recorded), not every synced one.
+    Returns how many records were shredded. Needs no key and no login."""
     days = current_app.config["TIP"].retention_days
     # receipt_at keeps only the day (midnight UTC), so the window is counted from the end of
     # that day: a record stays readable here at least ``days`` full days, at most one more.
     # 0 means at once.
     cutoff = central_now(now) - timedelta(days=days + 1 if days else 0)
+    expired = sa.and_(Record.state == RecordState.SYNCED, Record.receipt_at <= cutoff,
+                      Record.local_wrap.is_not(None))
+    if ids is not None:
+        expired = sa.and_(Record.id.in_(ids), expired)
     result = db.session.execute(
-        sa.update(Record).where(Record.state == RecordState.SYNCED, Record.receipt_at <= cutoff,
-                                Record.local_wrap.is_not(None))
+        sa.update(Record).where(expired)
         .values(local_wrap=None, body=None, envelope=None)
         .execution_options(synchronize_session=False)
     )

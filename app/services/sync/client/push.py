@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,6 +32,7 @@ from app.protocol.messages import (
     MAX_RECORDS_PER_KNOWN,
     MAX_RECORDS_PER_PUSH,
     ProtocolError,
+    Receipt,
     check_receipt,
     unb64,
     vouched_receipts,
@@ -41,7 +42,7 @@ from app.protocol.wire import CONTENT_TYPE as UPLOAD_TYPE
 from app.protocol.wire import ITEM_OVERHEAD, encode_records
 from app.services import installation
 from app.services.errors import CentralBusy, LinkTimedOut, SyncFailed
-from app.services.records import central_now, in_outbox, pending_count, record_receipts
+from app.services.records import central_now, in_outbox, pending_count, purge_expired, record_receipts
 from app.services.sync.client.pull import pull_updates
 from app.services.sync.client.report import remember, remember_busy
 from app.services.sync.client.sizing import Link
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 
 BATCH = MAX_RECORDS_PER_KNOWN  # at most this many records asked about per "known" request
 KNOWN_ENTRY_BYTES = 90  # one {"id", "sha256"} of a "known" request, for sizing it to the link
+OUTBOX_READ = 10_000  # outbox rows read per query (ids and hashes: about 3 MB in memory)
 DEPTH = 2  # requests in flight; central's anti-replay window lets them arrive in either order
 RETRIES = 3  # timeouts in a row, with nothing settled in between, before a sync gives up
 # Central busy (503 with Retry-After): a sync waits what central asks plus a random second
@@ -111,6 +113,9 @@ def sync(progress: Callable[[int, int], None] | None = None, *, pull: bool = Tru
         finally:  # counts only, for whoever looks into a slow link
             log.info("sync link: %.0f bytes/s measured, largest exchange %d bytes, %d timeouts",
                      link.rate, link.largest, link.timeouts)
+        # Each answer shredded its own records if their retention had passed; any other
+        # synced record whose retention passed meanwhile goes now (one look at every row).
+        purge_expired()
         if pull:
             pull_updates(inst)
     except CentralBusy:
@@ -189,19 +194,27 @@ def _upload(wire: _InFlight, missing: list[str], link: Link) -> None:
 
 def _outbox(link: Link) -> Iterator[Sequence[Any]]:
     """Ids, sequence numbers and hashes of the sealed, unsynced records in sequence order, as
-    many per query as the link carries in one request (at most BATCH); envelopes are read
-    later, only for what central lacks."""
+    many per request as the link carries (at most BATCH); envelopes are read later, only for
+    what central lacks.
+
+    They are read OUTBOX_READ at a time, not one query per request: each query walks every
+    unsynced row (there is no index on seq) and reads past its envelope, so a query per
+    request made a re-send's reading grow with the square of the outbox. Records sealed
+    during the sync come with the next read."""
     after_seq = -1
     while True:
-        limit = max(1, min(BATCH, link.request_bytes() // KNOWN_ENTRY_BYTES))
-        batch = db.session.execute(
+        rows = db.session.execute(
             sa.select(Record.id, Record.seq, Record.envelope_sha256)
             .where(in_outbox(), Record.seq > after_seq)
-            .order_by(Record.seq).limit(limit)).all()
-        if not batch:
+            .order_by(Record.seq).limit(OUTBOX_READ)).all()
+        if not rows:
             return
-        after_seq = max(row.seq for row in batch)
-        yield batch
+        after_seq = rows[-1].seq
+        start = 0
+        while start < len(rows):
+            limit = max(1, min(BATCH, link.request_bytes() // KNOWN_ENTRY_BYTES))
+            yield rows[start:start + limit]
+            start += limit
 
 
 class _InFlight:
@@ -322,7 +335,7 @@ def _settle(inst: Installation, sent: dict[str, str], answer: tuple[list[Any], d
     """Count central's answers; mark synced what a valid receipt covers. Returns the ids
     central gave a final answer for (UNKNOWN ones still need their envelope)."""
     results, vouched, key = answer
-    settled: list[tuple[str, str, bytes]] = []
+    settled: list[tuple[str, str, bytes, date | None]] = []
     problems: list[tuple[str, str]] = []
     handled: set[str] = set()
     for item in results:
@@ -336,10 +349,10 @@ def _settle(inst: Installation, sent: dict[str, str], answer: tuple[list[Any], d
         if status.has_receipt:
             summary.accepted += status is Result.ACCEPTED
             summary.duplicate += status is Result.DUPLICATE
-            raw = _valid_receipt(key, record_id, sent[record_id], item.get("receipt"),
-                                 vouched.get(record_id))
-            if raw is not None:
-                settled.append((record_id, sent[record_id], raw))
+            receipt = _valid_receipt(key, record_id, sent[record_id], item.get("receipt"),
+                                     vouched.get(record_id))
+            if receipt is not None:  # its day as read here: the receipt is parsed once
+                settled.append((record_id, sent[record_id], receipt.raw, receipt.day))
             else:
                 summary.problems.append(f"{record_id}: receipt not valid")
                 summary.bad_receipts.append(record_id)
@@ -357,7 +370,7 @@ def _settle(inst: Installation, sent: dict[str, str], answer: tuple[list[Any], d
 
 
 def _valid_receipt(central_key: bytes, record_id: str, sha256: str, receipt_text: object,
-                   vouched: str | None = None) -> bytes | None:
+                   vouched: str | None = None) -> Receipt | None:
     """Only a receipt signed by central (itself, or vouched for by central's signed statement
     for this answer), for this record and these exact bytes, marks it synced."""
     try:
@@ -367,4 +380,4 @@ def _valid_receipt(central_key: bytes, record_id: str, sha256: str, receipt_text
         return None
     if receipt.record_id != record_id or receipt.sha256 != sha256:
         return None
-    return raw
+    return receipt
