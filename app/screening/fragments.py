@@ -14,7 +14,6 @@ values. The referral question with a signed directory depends on the answers thr
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,9 +21,9 @@ from typing import Any
 from flask import current_app
 from markupsafe import Markup, escape
 
+from app.web.chrome import marker, split_at_markers
+
 TEMPLATE = "screening/_question.html"
-_MARK = "\x00{}\x00"
-_MARK_RE = re.compile("\x00(\\d+)\x00")
 _CHECKED = Markup("checked")
 _SELECTED = Markup("selected")
 _NOTHING = Markup("")
@@ -87,7 +86,7 @@ class _Open:
 
     def _mark(self, args: tuple[object, ...] | None) -> Markup:
         self._slots.append((self._which, self._name, args))
-        return Markup(_MARK.format(len(self._slots) - 1))  # noqa: S704 - a marker, no text
+        return marker(len(self._slots) - 1)
 
     def __html__(self) -> str:
         return str(self._mark(None))
@@ -135,11 +134,11 @@ def prepare(context: Mapping[str, Any], q: Any) -> Pieces | None:
         html = _render(context, q, _Probe("st", slots), _Probe("d", slots))
     except TypeError:
         return None
-    parts = _MARK_RE.split(html)
-    texts = tuple(parts[0::2])
-    if any("\x00" in text for text in texts):
+    split = split_at_markers(html)
+    if split is None:
         return None
-    return texts, tuple(slots[int(i)] for i in parts[1::2])
+    texts, numbers = split
+    return texts, tuple(slots[n] for n in numbers)
 
 
 @functools.cache

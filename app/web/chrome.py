@@ -37,15 +37,24 @@ Pieces = tuple[tuple[str, ...], tuple[int, ...]]  # texts, and which value goes 
 Caller = Callable[..., str]
 
 
-def _prepare(caller: Caller, count: int) -> Pieces | None:
-    """The body's text around ``count`` open values, or None if a text of its own holds
-    what looks like a marker (then the body is rendered in full every time)."""
-    html = str(caller(*(Markup(_MARK.format(n)) for n in range(count))))  # noqa: S704 - markers
+def marker(n: int) -> Markup:
+    """What stands for open value ``n`` while a part is rendered (NUL never occurs in a page)."""
+    return Markup(_MARK.format(n))  # noqa: S704 - a marker, no text
+
+
+def split_at_markers(html: str) -> Pieces | None:
+    """The texts between the markers and each marker's number, or None if a text of the part's
+    own holds what looks like a marker (then the part is rendered in full every time)."""
     parts = _MARK_RE.split(html)
     texts = tuple(parts[0::2])
     if any("\x00" in text for text in texts):
         return None
     return texts, tuple(int(n) for n in parts[1::2])
+
+
+def _prepare(caller: Caller, count: int) -> Pieces | None:
+    """The body's text around ``count`` open values (see :func:`split_at_markers`)."""
+    return split_at_markers(str(caller(*(marker(n) for n in range(count)))))
 
 
 def _join(pieces: Pieces, values: Sequence[object]) -> Markup:
