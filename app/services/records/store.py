@@ -195,7 +195,7 @@ def now_iso() -> str:
 _LOAD = (sa.select(Record).where(Record.id == sa.bindparam("record_id"))
          .execution_options(populate_existing=True, autoflush=False))
 _LAST_READ = "tip_record_read_last"  # db.session.info key
-# The compare-and-swap of write() when it sets nothing but the body.
+# The compare-and-swap of write(), in the session's transaction.
 _SWAP = (sa.update(Record.__table__)
          .where(Record.__table__.c.id == sa.bindparam("record_id"),
                 Record.__table__.c.body == sa.bindparam("old_body"))
@@ -235,23 +235,14 @@ def definition_of(rec: Record) -> Definition:
     return referrals.with_directory(definition)
 
 
-def write(rec: Record, old_ciphertext: bytes, body: dict[str, Any], data_key: bytes,
-          **columns: Any) -> bool:
+def write(rec: Record, old_ciphertext: bytes, body: dict[str, Any], data_key: bytes) -> bool:
     """Compare-and-swap: write only if the ciphertext is still the one we read."""
     encoded = encode(body)
-    header = header_of(rec)
-    new_ct = encrypt_body(header, encoded, data_key)
-    if columns:
-        result = db.session.execute(
-            sa.update(Record).where(Record.id == rec.id, Record.body == old_ciphertext)
-            .values(body=new_ct, padded_size=padded_length(len(encoded)), **columns)
-            .execution_options(synchronize_session=False)
-        )
-    else:  # an answer saved: the statement built once, in this session's transaction
-        result = db.session.connection().execute(_SWAP, {
-            "record_id": rec.id, "old_body": old_ciphertext, "new_body": new_ct,
-            "new_size": padded_length(len(encoded))})
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    new_ct = encrypt_body(header_of(rec), encoded, data_key)
+    result = db.session.connection().execute(_SWAP, {
+        "record_id": rec.id, "old_body": old_ciphertext, "new_body": new_ct,
+        "new_size": padded_length(len(encoded))})
+    if result.rowcount != 1:
         db.session.rollback()
         return False
     db.session.commit()
